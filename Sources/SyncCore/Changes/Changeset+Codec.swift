@@ -1,0 +1,183 @@
+import Foundation
+
+// MARK: - Wire form
+
+/// The JSON form of a changeset (format 1), documented in `Protocol/changeset.md`.
+struct ChangesetWire: Codable {
+    var format: Int
+    var replica: ReplicaID
+    var user: String
+    var device: String
+    var schema: Int
+    var changes: [ChangeWire]
+}
+
+struct ChangeWire: Codable {
+    var counter: UInt64
+    var hlc: HLCTimestamp
+    var wall: Int64
+    var entity: String
+    var row: String
+    var context: VersionVector
+    var op: String
+    var values: [String: FieldValue]?
+    var field: String?
+    var value: FieldValue?
+    var base: FieldValue?
+
+    // `value` and `base` may be JSON null, which is a real value here; keep it apart from "absent".
+    enum CodingKeys: String, CodingKey {
+        case counter, hlc, wall, entity, row, context, op, values, field, value, base
+    }
+
+    init(_ change: Change) {
+        counter = change.dot.counter
+        hlc = change.hlc
+        wall = change.wallTime
+        entity = change.entity
+        row = change.rowID
+        context = change.context
+        op = change.operation.name
+        switch change.operation {
+        case let .insert(values): self.values = values
+        case let .update(field, value, base):
+            self.field = field
+            self.value = value
+            self.base = base
+        case .delete: break
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        counter = try c.decode(UInt64.self, forKey: .counter)
+        hlc = try c.decode(HLCTimestamp.self, forKey: .hlc)
+        wall = try c.decode(Int64.self, forKey: .wall)
+        entity = try c.decode(String.self, forKey: .entity)
+        row = try c.decode(String.self, forKey: .row)
+        context = try c.decode(VersionVector.self, forKey: .context)
+        op = try c.decode(String.self, forKey: .op)
+        values = try c.decodeIfPresent([String: FieldValue].self, forKey: .values)
+        field = try c.decodeIfPresent(String.self, forKey: .field)
+        value = c.contains(.value) ? try c.decode(FieldValue.self, forKey: .value) : nil
+        base = c.contains(.base) ? try c.decode(FieldValue.self, forKey: .base) : nil
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(counter, forKey: .counter)
+        try c.encode(hlc, forKey: .hlc)
+        try c.encode(wall, forKey: .wall)
+        try c.encode(entity, forKey: .entity)
+        try c.encode(row, forKey: .row)
+        try c.encode(context, forKey: .context)
+        try c.encode(op, forKey: .op)
+        try c.encodeIfPresent(values, forKey: .values)
+        try c.encodeIfPresent(field, forKey: .field)
+        if let value { try c.encode(value, forKey: .value) }
+        if let base { try c.encode(base, forKey: .base) }
+    }
+
+    func change(replica: ReplicaID) throws(ChangesetError) -> Change {
+        let operation: Change.Operation
+        switch op {
+        case "insert":
+            guard let values else { throw .malformed("insert \(counter) has no values") }
+            operation = .insert(values)
+        case "update":
+            guard let field, let value else { throw .malformed("update \(counter) needs field and value") }
+            operation = .update(field: field, value: value, base: base ?? .null)
+        case "delete":
+            operation = .delete
+        default:
+            throw .malformed("change \(counter) has unknown op '\(op)' (insert, update or delete)")
+        }
+        guard !entity.isEmpty, entity.count <= 64, !row.isEmpty, row.count <= 64 else {
+            throw .malformed("change \(counter) needs an entity and a row id of 1 to 64 characters")
+        }
+        return Change(
+            dot: Dot(replica: replica, counter: counter), hlc: hlc, wallTime: wall, entity: entity, rowID: row,
+            context: context, operation: operation)
+    }
+}
+
+// MARK: - Codec
+
+extension Changeset {
+    /// Encodes the changeset as canonical JSON (sorted keys), the form golden files hold.
+    public func jsonData() throws -> Data {
+        let wire = ChangesetWire(
+            format: Changeset.formatVersion, replica: replica, user: user, device: device, schema: schemaVersion,
+            changes: changes.map(ChangeWire.init))
+        return try WireJSON.encoder.encode(wire)
+    }
+
+    /// Decodes and structurally checks a changeset from JSON.
+    ///
+    /// - Throws: ``ChangesetError`` for an unsupported format, malformed JSON, a change that
+    ///   belongs to another replica, or counters that do not increase.
+    public init(jsonData data: Data) throws(ChangesetError) {
+        let wire: ChangesetWire
+        do {
+            wire = try WireJSON.decoder.decode(ChangesetWire.self, from: data)
+        } catch {
+            if let format = try? WireJSON.decoder.decode(FormatProbe.self, from: data).format,
+                format != Changeset.formatVersion
+            {
+                throw .unsupportedFormat(format)
+            }
+            throw .malformed(WireJSON.describe(error))
+        }
+        guard wire.format == Changeset.formatVersion else { throw .unsupportedFormat(wire.format) }
+        var changes: [Change] = []
+        changes.reserveCapacity(wire.changes.count)
+        for change in wire.changes {
+            changes.append(try change.change(replica: wire.replica))
+        }
+        self.init(replica: wire.replica, user: wire.user, device: wire.device, schemaVersion: wire.schema, changes: changes)
+        try validateStructure()
+    }
+
+    /// Encodes as JSON and compresses with zlib (the form replicas store and upload).
+    public func compressedData() throws -> Data {
+        try Compression.deflate(jsonData(), format: .zlib)
+    }
+
+    /// Inflates (zlib or gzip) and decodes, refusing more than `limit` inflated bytes.
+    public init(compressedData data: Data, limit: Int = 64 << 20) throws(ChangesetError) {
+        try self.init(jsonData: Compression.inflate(data, limit: limit))
+    }
+}
+
+private struct FormatProbe: Decodable {
+    var format: Int
+}
+
+/// The JSON coders the wire uses: sorted keys, no escaped slashes.
+public enum WireJSON {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder { JSONDecoder() }
+
+    /// A one-line description of a decoding error, with the path to the bad value.
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return keys.isEmpty ? "" : " at \(keys.hasPrefix(".") ? String(keys.dropFirst()) : keys)"
+        }
+        switch error {
+        case let .typeMismatch(type, context): return "expected \(type)\(path(context))"
+        case let .valueNotFound(type, context): return "missing \(type)\(path(context))"
+        case let .keyNotFound(key, context): return "missing key '\(key.stringValue)'\(path(context))"
+        case let .dataCorrupted(context):
+            let underlying = context.underlyingError.map { " (\(($0 as NSError).localizedDescription))" } ?? ""
+            return "\(context.debugDescription)\(path(context))\(underlying)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

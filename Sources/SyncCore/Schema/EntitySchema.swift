@@ -1,0 +1,127 @@
+/// One entity (a table of rows) with its fields and entity-level rules.
+public struct EntitySchema: Sendable {
+    public var name: String
+    /// A human label ("account") used in explanations.
+    public var label: String
+    public var fields: [FieldSchema]
+    public var insertRule: InsertRule
+    public var deleteRule: DeleteRule
+    public var naturalKeys: [NaturalKey]
+    public var invariants: [Invariant]
+    /// The state machines among the invariants, kept for documentation and local checks.
+    public var stateMachines: [StateMachine]
+    /// The field that names a row in messages ("Acme Ltd").
+    public var titleField: String?
+    /// The reference field that ties a row to its owning row (for visibility and re-parenting).
+    public var parentField: String?
+
+    private let fieldIndex: [String: Int]
+
+    public init(
+        name: String, label: String? = nil, fields: [FieldSchema], insertRule: InsertRule = .mutable,
+        deleteRule: DeleteRule = .editWinsAndQueue, naturalKeys: [NaturalKey] = [], invariants: [Invariant] = [],
+        stateMachines: [StateMachine] = [], titleField: String? = nil, parentField: String? = nil
+    ) {
+        self.name = name
+        self.label = label ?? name
+        self.fields = fields
+        self.insertRule = insertRule
+        self.deleteRule = insertRule == .appendOnly ? .never : deleteRule
+        self.naturalKeys = naturalKeys
+        self.invariants = invariants + stateMachines.map { $0.invariant(entity: name) }
+        self.stateMachines = stateMachines
+        self.titleField = titleField
+        self.parentField = parentField
+        self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
+    }
+
+    /// Returns the field named `name`.
+    public func field(_ name: String) -> FieldSchema? {
+        fieldIndex[name].map { fields[$0] }
+    }
+
+    /// The title of a row, for messages.
+    public func title(of values: [String: FieldValue], id: String) -> String {
+        if let titleField, let title = values[titleField]?.textValue, !title.isEmpty { return title }
+        return "\(label) \(id)"
+    }
+
+    /// Validates a whole row for insertion: every key is a field, every value fits its type,
+    /// required fields are present. Missing fields become null.
+    public func validateInsert(_ values: [String: FieldValue]) throws(SchemaError) -> [String: FieldValue] {
+        for key in values.keys where fieldIndex[key] == nil {
+            throw .unknownField(entity: name, field: key)
+        }
+        var row: [String: FieldValue] = [:]
+        for field in fields {
+            let value = try validate(field: field, values[field.name] ?? .null)
+            if field.required && value.isBlank {
+                throw .missingRequired(entity: name, field: field.name)
+            }
+            row[field.name] = value
+        }
+        return row
+    }
+
+    /// Validates one field write.
+    public func validateUpdate(field name: String, _ value: FieldValue) throws(SchemaError) -> FieldValue {
+        guard let field = field(name) else { throw .unknownField(entity: self.name, field: name) }
+        let checked = try validate(field: field, value)
+        if field.required && checked.isBlank {
+            throw .missingRequired(entity: self.name, field: name)
+        }
+        return checked
+    }
+
+    private func validate(field: FieldSchema, _ value: FieldValue) throws(SchemaError) -> FieldValue {
+        do {
+            return try field.type.validate(value)
+        } catch let SchemaError.invalidValue(_, reason) {
+            throw .invalidValue(field: "\(self.name).\(field.name)", reason: reason)
+        }
+    }
+}
+
+/// A whole schema: every entity the sync engine knows, with a version number.
+public struct Schema: Sendable {
+    public var version: Int
+    public var entities: [EntitySchema]
+    private let entityIndex: [String: Int]
+
+    public init(version: Int, entities: [EntitySchema]) {
+        self.version = version
+        self.entities = entities
+        self.entityIndex = Dictionary(uniqueKeysWithValues: entities.enumerated().map { ($1.name, $0) })
+    }
+
+    public func entity(_ name: String) -> EntitySchema? {
+        entityIndex[name].map { entities[$0] }
+    }
+
+    /// Returns the entity named `name` or throws ``SchemaError/unknownEntity(_:)``.
+    public func requireEntity(_ name: String) throws(SchemaError) -> EntitySchema {
+        guard let entity = entity(name) else { throw .unknownEntity(name) }
+        return entity
+    }
+}
+
+/// Errors of schema validation: a value or a name that does not fit the schema.
+public enum SchemaError: Error, Hashable, Sendable, CustomStringConvertible {
+    case unknownEntity(String)
+    case unknownField(entity: String, field: String)
+    case invalidValue(field: String, reason: String)
+    case missingRequired(entity: String, field: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownEntity(name):
+            return "there is no record type '\(name)'"
+        case let .unknownField(entity, field):
+            return "\(entity) has no field '\(field)'"
+        case let .invalidValue(field, reason):
+            return "\(field) \(reason)"
+        case let .missingRequired(entity, field):
+            return "\(entity).\(field) is required; give it a value"
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// Who is writing: decides server-owned fields and privileged state moves.
+public struct Writer: Hashable, Sendable, Codable {
+    public var user: String
+    public var device: String
+    /// True for the server's own resolver and for admins; false for reps and managers.
+    public var isPrivileged: Bool
+
+    public init(user: String, device: String, isPrivileged: Bool) {
+        self.user = user
+        self.device = device
+        self.isPrivileged = isPrivileged
+    }
+}
+
+/// A business rule a row must satisfy after every change.
+///
+/// The check sees the row before and after the change batch of one push (or one local
+/// transaction), and may look up other rows (an order line asks whether its order is
+/// approved). A change that breaks an invariant is rejected with the invariant's name.
+public struct Invariant: Sendable {
+    public var name: String
+    /// The fields whose changes this invariant judges; changes to other fields never trip it.
+    public var fields: Set<String>
+    public var check: @Sendable (InvariantInput) -> Violation?
+
+    public init(name: String, fields: Set<String>, check: @escaping @Sendable (InvariantInput) -> Violation?) {
+        self.name = name
+        self.fields = fields
+        self.check = check
+    }
+}
+
+/// What an ``Invariant`` judges.
+public struct InvariantInput {
+    /// The row before the batch, or nil for a new row.
+    public var before: [String: FieldValue]?
+    /// The row after the batch.
+    public var after: [String: FieldValue]
+    public var writer: Writer
+    /// Looks up the live values of another row.
+    public var lookup: (_ entity: String, _ id: String) -> [String: FieldValue]?
+
+    public init(
+        before: [String: FieldValue]?, after: [String: FieldValue], writer: Writer,
+        lookup: @escaping (_ entity: String, _ id: String) -> [String: FieldValue]?
+    ) {
+        self.before = before
+        self.after = after
+        self.writer = writer
+        self.lookup = lookup
+    }
+}
+
+/// Why an invariant failed and what to do about it.
+public struct Violation: Hashable, Sendable {
+    public var reason: String
+    public var remedy: String
+
+    public init(reason: String, remedy: String) {
+        self.reason = reason
+        self.remedy = remedy
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// A guarded state machine over one enumeration field.
+///
+/// It lists the allowed moves, the states only a privileged writer (the server or an admin)
+/// may enter, and the fields a state requires. ``invariant(entity:)`` turns it into an
+/// ``Invariant`` that the merger and the replica both enforce.
+public struct StateMachine: Hashable, Sendable {
+    public var field: String
+    public var states: [String]
+    /// The states a new row may start in.
+    public var initial: Set<String>
+    /// For every state, the states it may move to.
+    public var transitions: [String: Set<String>]
+    /// States that only a privileged writer may move a row into.
+    public var privilegedTargets: Set<String>
+    /// Fields that must be non-blank while a row is in a state.
+    public var requirements: [String: [String]]
+
+    public init(
+        field: String, states: [String], initial: Set<String>, transitions: [String: Set<String>],
+        privilegedTargets: Set<String> = [], requirements: [String: [String]] = [:]
+    ) {
+        self.field = field
+        self.states = states
+        self.initial = initial
+        self.transitions = transitions
+        self.privilegedTargets = privilegedTargets
+        self.requirements = requirements
+    }
+
+    /// Returns whether a move from `from` to `to` is allowed.
+    public func allows(from: String, to: String) -> Bool {
+        from == to || transitions[from, default: []].contains(to)
+    }
+
+    /// The invariant that enforces this machine.
+    public func invariant(entity: String) -> Invariant {
+        let machine = self
+        let involved = Set([field] + requirements.values.flatMap { $0 })
+        return Invariant(name: "\(entity).\(field)-transitions", fields: involved) { input in
+            guard let state = input.after[machine.field]?.textValue else { return nil }
+            if let before = input.before?[machine.field]?.textValue {
+                if !machine.allows(from: before, to: state) {
+                    let allowed = machine.transitions[before, default: []].sorted()
+                    return Violation(
+                        reason: "\(machine.field) cannot move from \(before) to \(state)",
+                        remedy: allowed.isEmpty
+                            ? "\(before) is final; create a new record instead"
+                            : "from \(before) it may move to \(allowed.joined(separator: ", "))")
+                }
+            } else if !machine.initial.contains(state) {
+                return Violation(
+                    reason: "a new record cannot start in \(machine.field) \(state)",
+                    remedy: "start in \(machine.initial.sorted().joined(separator: " or "))")
+            }
+            if machine.privilegedTargets.contains(state), input.before?[machine.field]?.textValue != state,
+                !input.writer.isPrivileged
+            {
+                return Violation(
+                    reason: "only the server or an admin may set \(machine.field) to \(state)",
+                    remedy: "submit it and wait for approval")
+            }
+            for required in machine.requirements[state, default: []] where input.after[required]?.isBlank ?? true {
+                return Violation(
+                    reason: "\(machine.field) \(state) needs \(required.replacingOccurrences(of: "_", with: " "))",
+                    remedy: "give \(required) a value in the same change")
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// The identity of one replica: a laptop database, or the hub's own resolver.
+///
+/// Replica ids are lowercase UUID strings in production; tests may use any non-empty string.
+/// They order lexically, which makes them the final tie-break wherever two writes compare equal.
+public struct ReplicaID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// Returns a fresh random replica id.
+    public static func random() -> ReplicaID {
+        ReplicaID(UUID().uuidString.lowercased())
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let value = try decoder.singleValueContainer().decode(String.self)
+        guard !value.isEmpty, value.count <= 64 else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "a replica id is 1 to 64 characters"))
+        }
+        self.rawValue = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String { rawValue }
+}
