@@ -73,15 +73,27 @@ public struct ServerOwnedStrategy: FieldMergeStrategy {
     }
 }
 
-/// Max or min: the field only moves one way, whatever the order of arrival.
+/// Max or min: concurrent writes keep the larger (or smaller) value, so the field only moves
+/// one way whatever the order of arrival. Integers and timestamps compare numerically; for a
+/// boolean, true is the larger (so "most restrictive wins" for an opt-out flag). A write made
+/// after seeing the current value applies as written: a person may correct a wrong value.
 public struct ExtremumStrategy: FieldMergeStrategy {
     public var keepsLarger: Bool
 
     public func resolve(_ write: FieldWrite) -> FieldResolution {
-        guard let incoming = write.incoming.integerValue else { return write.current.isNull ? .adopt : .keep }
-        guard let current = write.current.integerValue else { return .adopt }
-        let result = keepsLarger ? Swift.max(current, incoming) : Swift.min(current, incoming)
-        return result == current && result != incoming ? .keep : .combine(.integer(result), members: nil)
+        guard write.isConcurrent else { return .adopt }
+        guard let incoming = Self.rank(write.incoming) else { return .keep }
+        guard let current = Self.rank(write.current) else { return .adopt }
+        let incomingWins = keepsLarger ? incoming > current : incoming < current
+        return incomingWins ? .adopt : .keep
+    }
+
+    static func rank(_ value: FieldValue) -> Int64? {
+        switch value {
+        case let .integer(number): return number
+        case let .bool(flag): return flag ? 1 : 0
+        default: return nil
+        }
     }
 }
 

@@ -66,13 +66,14 @@ public struct Merger: Sendable {
         var excluded: [Dot: Rejection] = [:]
         while true {
             var result = mergeOnce(changes, into: row, environment: environment, excluded: excluded)
-            guard let entity = schema.entity(changes.first?.entity ?? ""), let after = result.row, !after.isDeleted
-            else { return result }
             let before = row.flatMap { $0.isDeleted ? nil : $0.values }
+            guard let entity = schema.entity(changes.first?.entity ?? ""), let after = result.row,
+                !after.isDeleted || before != nil
+            else { return result }
             var newlyExcluded = false
             for invariant in entity.invariants {
                 let input = InvariantInput(
-                    before: before, after: after.values, writer: environment.writer,
+                    before: before, after: after.values, deleting: after.isDeleted, writer: environment.writer,
                     lookup: { entity, id in
                         guard let other = environment.lookup(entity, id), !other.isDeleted else { return nil }
                         return other.values
@@ -80,7 +81,10 @@ public struct Merger: Sendable {
                 guard let violation = invariant.check(input) else { continue }
                 let culprits = result.outcomes.filter { item in
                     if case .rejected = item.outcome { return false }
-                    if case .insert = item.change.operation { return true }
+                    switch item.change.operation {
+                    case .insert, .delete: return true
+                    case .update: break
+                    }
                     return !item.change.fields.isDisjoint(with: invariant.fields)
                 }
                 for culprit in culprits where excluded[culprit.change.dot] == nil {

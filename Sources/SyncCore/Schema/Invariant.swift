@@ -34,18 +34,21 @@ public struct Invariant: Sendable {
 public struct InvariantInput {
     /// The row before the batch, or nil for a new row.
     public var before: [String: FieldValue]?
-    /// The row after the batch.
+    /// The row after the batch (for a delete: its last values).
     public var after: [String: FieldValue]
+    /// True when the batch deletes the row.
+    public var deleting: Bool
     public var writer: Writer
     /// Looks up the live values of another row.
     public var lookup: (_ entity: String, _ id: String) -> [String: FieldValue]?
 
     public init(
-        before: [String: FieldValue]?, after: [String: FieldValue], writer: Writer,
+        before: [String: FieldValue]?, after: [String: FieldValue], deleting: Bool = false, writer: Writer,
         lookup: @escaping (_ entity: String, _ id: String) -> [String: FieldValue]?
     ) {
         self.before = before
         self.after = after
+        self.deleting = deleting
         self.writer = writer
         self.lookup = lookup
     }
