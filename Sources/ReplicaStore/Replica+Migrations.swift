@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import SyncCore
+
+extension Replica {
+    /// The replica's own schema version (its bookkeeping tables), independent of the CRM schema version.
+    static let storeVersion = 1
+
+    /// Builds the migrator: bookkeeping tables, one table per entity, and the capture triggers.
+    static func migrator(schema: Schema, replicaID: ReplicaID) -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE _replica (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        id TEXT NOT NULL,
+                        user TEXT NOT NULL DEFAULT '',
+                        device TEXT NOT NULL DEFAULT '',
+                        privileged INTEGER NOT NULL DEFAULT 0,
+                        counter INTEGER NOT NULL DEFAULT 0,
+                        hlc INTEGER NOT NULL DEFAULT 0,
+                        applying INTEGER NOT NULL DEFAULT 0,
+                        schema_version INTEGER NOT NULL,
+                        pull_cursor INTEGER NOT NULL DEFAULT 0,
+                        last_sync_at INTEGER
+                    );
+                    CREATE TABLE _outbox (
+                        counter INTEGER PRIMARY KEY,
+                        hlc INTEGER NOT NULL,
+                        wall INTEGER NOT NULL,
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+                        field TEXT,
+                        value TEXT,
+                        base TEXT,
+                        context TEXT NOT NULL
+                    );
+                    CREATE INDEX _outbox_row ON _outbox(entity, row_id);
+                    CREATE TABLE _outcome (
+                        counter INTEGER PRIMARY KEY,
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        op TEXT NOT NULL,
+                        field TEXT,
+                        kind TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        seen INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE _row_meta (
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        PRIMARY KEY (entity, row_id)
+                    ) WITHOUT ROWID;
+                    """)
+            try db.execute(
+                sql: "INSERT INTO _replica (singleton, id, schema_version) VALUES (1, ?, ?)",
+                arguments: [replicaID.rawValue, schema.version])
+            for entity in schema.entities {
+                try createTable(entity, db: db)
+                try createTriggers(entity, db: db)
+            }
+            try createIndexes(db: db)
+        }
+        return migrator
+    }
+
+    private static func createTable(_ entity: EntitySchema, db: Database) throws {
+        let columns = entity.fields.flatMap(SQLMapping.columns).map { "\(SQLMapping.quote($0.name)) \($0.type)" }
+        try db.execute(
+            sql: "CREATE TABLE \(SQLMapping.quote(entity.name)) (id TEXT PRIMARY KEY NOT NULL, "
+                + columns.joined(separator: ", ") + ")")
+    }
+
+    private static func createIndexes(db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE INDEX account_name ON account(name COLLATE NOCASE);
+                CREATE INDEX account_city ON account(city COLLATE NOCASE);
+                CREATE INDEX contact_account ON contact(account_id);
+                CREATE INDEX visit_account ON visit(account_id, started_at);
+                CREATE INDEX opportunity_account ON opportunity(account_id);
+                CREATE INDEX opportunity_stage ON opportunity(stage);
+                CREATE INDEX quote_opportunity ON quote(opportunity_id);
+                CREATE INDEX quote_line_quote ON quote_line(quote_id);
+                CREATE INDEX order_account ON "order"(account_id);
+                CREATE INDEX order_line_order ON order_line(order_id);
+                CREATE INDEX ticket_account ON ticket(account_id);
+                CREATE INDEX task_account ON task(account_id);
+                """)
+    }
+
+    /// Writes the triggers that capture every write of `entity` into the outbox, in the same
+    /// transaction as the write, whatever code path made it. They stay silent while the replica
+    /// applies pulled rows (`_replica.applying = 1`).
+    ///
+    /// Each captured write takes the next counter and HLC reading from `_replica`, records the
+    /// row's version vector as its causal context, then adds its own dot to that vector.
+    private static func createTriggers(_ entity: EntitySchema, db: Database) throws {
+        let table = SQLMapping.quote(entity.name)
+        let name = SQLMapping.literal(entity.name)
+        let capturing = "(SELECT applying FROM _replica) = 0"
+        let stamp = "UPDATE _replica SET counter = counter + 1, hlc = satchel_hlc_next(hlc);"
+        let context = "COALESCE((SELECT version FROM _row_meta WHERE entity = \(name) AND row_id = NEW.id), '{}')"
+        let recordDot = """
+            INSERT INTO _row_meta (entity, row_id, version)
+                SELECT \(name), NEW.id, json_object(id, counter) FROM _replica WHERE 1
+                ON CONFLICT (entity, row_id) DO UPDATE SET
+                    version = json_set(version, '$."' || (SELECT id FROM _replica) || '"', (SELECT counter FROM _replica));
+            """
+
+        try db.execute(
+            sql: """
+                CREATE TRIGGER \(SQLMapping.quote("_\(entity.name)_id_fixed")) BEFORE UPDATE OF id ON \(table)
+                WHEN NEW.id IS NOT OLD.id
+                BEGIN SELECT RAISE(ABORT, 'record ids never change; create a new record instead'); END;
+                """)
+
+        let valuesObject =
+            "json_object("
+            + entity.fields.map { "\(SQLMapping.literal($0.name)), json(\(SQLMapping.jsonExpression($0, alias: "NEW")))" }
+            .joined(separator: ", ") + ")"
+        try db.execute(
+            sql: """
+                CREATE TRIGGER \(SQLMapping.quote("_\(entity.name)_capture_insert")) AFTER INSERT ON \(table)
+                WHEN \(capturing)
+                BEGIN
+                    \(stamp)
+                    INSERT INTO _outbox (counter, hlc, wall, entity, row_id, op, value, context)
+                        SELECT counter, hlc, satchel_wall(), \(name), NEW.id, 'insert', \(valuesObject), \(context)
+                        FROM _replica;
+                    \(recordDot)
+                END;
+                """)
+
+        if entity.insertRule == .appendOnly {
+            let message = SQLMapping.literal(
+                "a \(entity.label) cannot be changed once recorded; record a new \(entity.label) that corrects it")
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER \(SQLMapping.quote("_\(entity.name)_append_only_update")) BEFORE UPDATE ON \(table)
+                    WHEN \(capturing)
+                    BEGIN SELECT RAISE(ABORT, \(message)); END;
+                    CREATE TRIGGER \(SQLMapping.quote("_\(entity.name)_append_only_delete")) BEFORE DELETE ON \(table)
+                    WHEN \(capturing)
+                    BEGIN SELECT RAISE(ABORT, \(message)); END;
+                    """)
+            return
+        }
+
+        for field in entity.fields {
+            let columns = SQLMapping.columns(field).map { SQLMapping.quote($0.name) }.joined(separator: ", ")
+            let new = SQLMapping.jsonExpression(field, alias: "NEW")
+            let old = SQLMapping.jsonExpression(field, alias: "OLD")
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER \(SQLMapping.quote("_\(entity.name)_capture_\(field.name)"))
+                    AFTER UPDATE OF \(columns) ON \(table)
+                    WHEN \(capturing) AND (\(new)) IS NOT (\(old))
+                    BEGIN
+                        \(stamp)
+                        INSERT INTO _outbox (counter, hlc, wall, entity, row_id, op, field, value, base, context)
+                            SELECT counter, hlc, satchel_wall(), \(name), NEW.id, 'update',
+                                \(SQLMapping.literal(field.name)), \(new), \(old), \(context)
+                            FROM _replica;
+                        \(recordDot)
+                    END;
+                    """)
+        }
+
+        try db.execute(
+            sql: """
+                CREATE TRIGGER \(SQLMapping.quote("_\(entity.name)_capture_delete")) AFTER DELETE ON \(table)
+                WHEN \(capturing)
+                BEGIN
+                    \(stamp.replacingOccurrences(of: "NEW.", with: "OLD."))
+                    INSERT INTO _outbox (counter, hlc, wall, entity, row_id, op, context)
+                        SELECT counter, hlc, satchel_wall(), \(name), OLD.id, 'delete',
+                            \(context.replacingOccurrences(of: "NEW.", with: "OLD."))
+                        FROM _replica;
+                    \(recordDot.replacingOccurrences(of: "NEW.", with: "OLD."))
+                END;
+                """)
+    }
+}

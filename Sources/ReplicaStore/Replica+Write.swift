@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import SyncCore
+
+extension Replica {
+    // MARK: - Local writes
+
+    /// Creates a row and returns its id. The values are checked against the schema, the
+    /// entity's invariants and the references; on any error nothing is written.
+    @discardableResult
+    public func insert(_ entity: String, id: String? = nil, values: [String: FieldValue]) throws -> String {
+        let schema = try self.schema.requireEntityOrThrow(entity)
+        let id = id ?? UUID().uuidString.lowercased()
+        let row: [String: FieldValue]
+        do {
+            row = try schema.validateInsert(values)
+        } catch {
+            throw ReplicaError.invalid(error)
+        }
+        try writer.write { db in
+            let me = try Replica.identity(db)
+            if !me.isPrivileged,
+                let owned = schema.fields.first(where: { $0.rule == .serverOwned && !(row[$0.name]?.isNull ?? true) })
+            {
+                throw ReplicaError.notAllowed(
+                    reason: "\(owned.label) is set by the company, not on a laptop",
+                    remedy: "leave \(owned.label) empty")
+            }
+            guard try Replica.row(schema, id: id, db: db) == nil else {
+                throw ReplicaError.notAllowed(reason: "a \(schema.label) with id \(id) exists", remedy: "use another id")
+            }
+            try checkReferences(row, entity: schema, db: db)
+            try checkInvariants(schema, before: nil, after: row, deleting: false, identity: me, db: db)
+            var columns = ["id"]
+            var arguments: [(any DatabaseValueConvertible)?] = [id]
+            for field in schema.fields {
+                columns += SQLMapping.columns(field).map(\.name)
+                arguments += SQLMapping.columnValues(row[field.name] ?? .null, field: field)
+            }
+            try db.execute(
+                sql: "INSERT INTO \(SQLMapping.quote(schema.name)) (\(columns.map(SQLMapping.quote).joined(separator: ", "))) "
+                    + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))",
+                arguments: StatementArguments(arguments))
+        }
+        return id
+    }
+
+    /// Sets fields of a live row in one transaction; each changed field becomes one captured change.
+    public func update(_ entity: String, id: String, set changes: [String: FieldValue]) throws {
+        let schema = try self.schema.requireEntityOrThrow(entity)
+        guard schema.insertRule != .appendOnly else {
+            throw ReplicaError.notAllowed(
+                reason: "a \(schema.label) cannot be changed once recorded",
+                remedy: "record a new \(schema.label) that corrects it")
+        }
+        var checked: [String: FieldValue] = [:]
+        for (name, value) in changes {
+            do {
+                checked[name] = try schema.validateUpdate(field: name, value)
+            } catch {
+                throw ReplicaError.invalid(error)
+            }
+        }
+        try writer.write { db in
+            let me = try Replica.identity(db)
+            guard let before = try Replica.row(schema, id: id, db: db) else {
+                throw ReplicaError.unknownRecord(entity: entity, id: id)
+            }
+            if !me.isPrivileged, let owned = checked.keys.compactMap(schema.field).first(where: { $0.rule == .serverOwned }),
+                checked[owned.name] != before[owned.name]
+            {
+                throw ReplicaError.notAllowed(
+                    reason: "\(owned.label) is set by the company, not on a laptop",
+                    remedy: "ask an admin or your manager to change \(owned.label)")
+            }
+            let after = before.merging(checked) { $1 }
+            try checkReferences(checked, entity: schema, db: db)
+            try checkInvariants(schema, before: before, after: after, deleting: false, identity: me, db: db)
+            var assignments: [String] = []
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            for field in schema.fields where checked[field.name] != nil {
+                for (column, value) in zip(SQLMapping.columns(field), SQLMapping.columnValues(checked[field.name]!, field: field)) {
+                    assignments.append("\(SQLMapping.quote(column.name)) = ?")
+                    arguments.append(value)
+                }
+            }
+            guard !assignments.isEmpty else { return }
+            arguments.append(id)
+            try db.execute(
+                sql: "UPDATE \(SQLMapping.quote(schema.name)) SET \(assignments.joined(separator: ", ")) WHERE id = ?",
+                arguments: StatementArguments(arguments))
+        }
+    }
+
+    /// Deletes a live row (a tombstone travels to the hub).
+    public func delete(_ entity: String, id: String) throws {
+        let schema = try self.schema.requireEntityOrThrow(entity)
+        guard schema.deleteRule != .never else {
+            throw ReplicaError.notAllowed(
+                reason: "a \(schema.label) cannot be deleted once recorded",
+                remedy: "record a new \(schema.label) that corrects it")
+        }
+        try writer.write { db in
+            let me = try Replica.identity(db)
+            guard let before = try Replica.row(schema, id: id, db: db) else {
+                throw ReplicaError.unknownRecord(entity: entity, id: id)
+            }
+            try checkInvariants(schema, before: before, after: before, deleting: true, identity: me, db: db)
+            try db.execute(sql: "DELETE FROM \(SQLMapping.quote(schema.name)) WHERE id = ?", arguments: [id])
+        }
+    }
+
+    // MARK: - Checks
+
+    private func checkReferences(_ values: [String: FieldValue], entity: EntitySchema, db: Database) throws {
+        for field in entity.fields {
+            guard case let .reference(target) = field.type, let id = values[field.name]?.textValue,
+                let targetSchema = schema.entity(target)
+            else { continue }
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM \(SQLMapping.quote(targetSchema.name)) WHERE id = ?)", arguments: [id])
+            if exists != true {
+                throw ReplicaError.unknownRecord(entity: target, id: id)
+            }
+        }
+    }
+
+    private func checkInvariants(
+        _ entity: EntitySchema, before: [String: FieldValue]?, after: [String: FieldValue], deleting: Bool,
+        identity: Identity, db: Database
+    ) throws {
+        let schema = self.schema
+        var lookupError: (any Error)?
+        let input = InvariantInput(
+            before: before, after: after, deleting: deleting,
+            writer: Writer(user: identity.user, device: identity.device, isPrivileged: identity.isPrivileged),
+            lookup: { name, id in
+                guard let other = schema.entity(name) else { return nil }
+                do {
+                    return try Replica.row(other, id: id, db: db)
+                } catch {
+                    lookupError = error
+                    return nil
+                }
+            })
+        for invariant in entity.invariants {
+            if let violation = invariant.check(input) {
+                throw ReplicaError.ruleViolated(rule: invariant.name, reason: violation.reason, remedy: violation.remedy)
+            }
+            if let lookupError { throw lookupError }
+        }
+    }
+}

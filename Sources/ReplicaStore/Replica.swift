@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// The rep's replica: one SQLite file (WAL, mode 0600) holding the book of business, the
+/// outbox of captured changes and the sync bookkeeping.
+///
+/// Every write, through this API or any other SQL on the file, is captured by triggers into
+/// the outbox in the same transaction. Each public method is one transaction that keeps its
+/// invariant: a validated write and its outbox entry, or a pulled page and its cursor.
+///
+/// ```swift
+/// let replica = try Replica.open(at: "~/.satchel/replica.sqlite", schema: CRMSchema.schema)
+/// let id = try replica.insert("account", values: ["name": .text("Acme Ltd"), "city": .text("Lyon")])
+/// try replica.update("account", id: id, set: ["phone": .text("+33 4 72 00 00 00")])
+/// let changeset = try replica.pendingChangeset()   // what the next push uploads
+/// ```
+public struct Replica: Sendable {
+    let writer: any DatabaseWriter
+    public let schema: Schema
+    public let merger: Merger
+
+    /// The wall clock, in Unix milliseconds; injected so tests control time.
+    public typealias WallClock = @Sendable () -> Int64
+
+    public static let systemClock: WallClock = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    // MARK: - Opening
+
+    /// Opens (creating if needed) the replica file at `path`, in WAL mode, readable by its owner only.
+    public static func open(
+        at path: String, schema: Schema, replicaID: ReplicaID = .random(), clock: @escaping WallClock = systemClock
+    ) throws -> Replica {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw ReplicaError.notAReplica(path: path, detail: "the file cannot be created")
+            }
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration(clock: clock))
+            return try Replica(writer: pool, schema: schema, replicaID: replicaID)
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            throw ReplicaError.notAReplica(path: path, detail: error.message ?? "not a database")
+        }
+    }
+
+    /// Opens a fresh replica in memory (for tests and simulations).
+    public static func inMemory(
+        schema: Schema, replicaID: ReplicaID = .random(), clock: @escaping WallClock = systemClock
+    ) throws -> Replica {
+        try Replica(writer: DatabaseQueue(configuration: configuration(clock: clock)), schema: schema, replicaID: replicaID)
+    }
+
+    init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID) throws {
+        self.writer = writer
+        self.schema = schema
+        self.merger = Merger(schema: schema)
+        do {
+            try Replica.migrator(schema: schema, replicaID: replicaID).migrate(writer)
+        } catch let error as DatabaseError {
+            throw ReplicaError.notAReplica(path: writer.path, detail: error.message ?? "\(error.resultCode)")
+        }
+        let found = try writer.read { db in try Int.fetchOne(db, sql: "SELECT schema_version FROM _replica") } ?? 0
+        guard found <= schema.version else { throw ReplicaError.schemaTooNew(found: found, supported: schema.version) }
+    }
+
+    static func configuration(clock: @escaping WallClock) -> Configuration {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            db.add(
+                function: DatabaseFunction("satchel_wall", argumentCount: 0, pure: false) { _ in clock() })
+            db.add(
+                function: DatabaseFunction("satchel_hlc_next", argumentCount: 1, pure: false) { arguments in
+                    var hlc = HybridClock(last: HLCTimestamp(packed: Int64.fromDatabaseValue(arguments[0]) ?? 0))
+                    return hlc.tick(wallMilliseconds: clock()).packed
+                })
+        }
+        return configuration
+    }
+
+    // MARK: - Identity
+
+    /// Who this replica is: its id, the user and device it writes as, and its counters.
+    public struct Identity: Hashable, Sendable {
+        public var replicaID: ReplicaID
+        public var user: String
+        public var device: String
+        public var isPrivileged: Bool
+        /// The counter of the latest captured write.
+        public var counter: UInt64
+        public var hlc: HLCTimestamp
+        public var pullCursor: Int64
+        public var lastSyncAt: Int64?
+    }
+
+    public func identity() throws -> Identity {
+        try writer.read { db in try Replica.identity(db) }
+    }
+
+    static func identity(_ db: Database) throws -> Identity {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM _replica") else {
+            throw ReplicaError.notAReplica(path: db.description, detail: "its identity row is missing")
+        }
+        return Identity(
+            replicaID: ReplicaID(row["id"]), user: row["user"], device: row["device"],
+            isPrivileged: row["privileged"], counter: UInt64(row["counter"] as Int64), hlc: HLCTimestamp(packed: row["hlc"]),
+            pullCursor: row["pull_cursor"], lastSyncAt: row["last_sync_at"])
+    }
+
+    /// Sets the user and device this replica writes as (after enrollment).
+    public func setWriter(user: String, device: String, isPrivileged: Bool = false) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE _replica SET user = ?, device = ?, privileged = ?",
+                arguments: [user, device, isPrivileged])
+        }
+    }
+
+    /// Runs raw SQL against the replica, as any other tool on the laptop could; the capture
+    /// triggers still record what it writes. For tests and repairs.
+    public func execute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try writer.write { db in try db.execute(sql: sql, arguments: arguments) }
+    }
+
+    // MARK: - Reading rows
+
+    /// Returns the live row `id` of `entity`, or nil.
+    public func row(_ entity: String, id: String) throws -> [String: FieldValue]? {
+        let schema = try self.schema.requireEntityOrThrow(entity)
+        return try writer.read { db in try Replica.row(schema, id: id, db: db) }
+    }
+
+    static func row(_ entity: EntitySchema, id: String, db: Database) throws -> [String: FieldValue]? {
+        let sql = "SELECT \(SQLMapping.selectList(entity, alias: "t")) FROM \(SQLMapping.quote(entity.name)) t WHERE t.id = ?"
+        return try Row.fetchOne(db, sql: sql, arguments: [id]).map { try SQLMapping.decodeRow($0, entity: entity).values }
+    }
+
+    /// Returns every live row of `entity`, ordered by id.
+    public func rows(_ entity: String) throws -> [(id: String, values: [String: FieldValue])] {
+        let schema = try self.schema.requireEntityOrThrow(entity)
+        return try writer.read { db in
+            let sql = "SELECT \(SQLMapping.selectList(schema, alias: "t")) FROM \(SQLMapping.quote(schema.name)) t ORDER BY t.id"
+            return try Row.fetchAll(db, sql: sql).map { try SQLMapping.decodeRow($0, entity: schema) }
+        }
+    }
+
+    /// Returns the row's version vector as this replica knows it.
+    public func version(_ entity: String, id: String) throws -> VersionVector {
+        try writer.read { db in try Replica.version(entity, id: id, db: db) }
+    }
+
+    static func version(_ entity: String, id: String, db: Database) throws -> VersionVector {
+        guard let text = try String.fetchOne(
+            db, sql: "SELECT version FROM _row_meta WHERE entity = ? AND row_id = ?", arguments: [entity, id])
+        else { return VersionVector() }
+        return try SQLMapping.decode(VersionVector.self, from: text)
+    }
+}
+
+extension Schema {
+    func requireEntityOrThrow(_ name: String) throws(ReplicaError) -> EntitySchema {
+        do {
+            return try requireEntity(name)
+        } catch {
+            throw .invalid(error)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import SyncCore
+
+/// Errors of the laptop replica. Each description says what to do next.
+public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownRecord(entity: String, id: String)
+    case invalid(SchemaError)
+    case ruleViolated(rule: String, reason: String, remedy: String)
+    case notAllowed(reason: String, remedy: String)
+    case corruptValue(entity: String, field: String, detail: String)
+    case schemaTooNew(found: Int, supported: Int)
+    case notAReplica(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownRecord(entity, id):
+            return "there is no \(entity) with id \(id); check the id (list them with 'satchel \(entity) list')"
+        case let .invalid(error):
+            return error.description
+        case let .ruleViolated(_, reason, remedy):
+            return "\(reason); \(remedy)"
+        case let .notAllowed(reason, remedy):
+            return "\(reason); \(remedy)"
+        case let .corruptValue(entity, field, detail):
+            return "the replica holds an unreadable value in \(entity).\(field) (\(detail)); "
+                + "restore the replica from a backup or log in again to rebuild it"
+        case let .schemaTooNew(found, supported):
+            return "this replica was written by a newer satchel (schema \(found), this one knows \(supported)); "
+                + "update satchel"
+        case let .notAReplica(path, detail):
+            return "\(path) is not a usable Satchel replica (\(detail)); move it aside and log in again to rebuild it"
+        }
+    }
+}
