@@ -19,6 +19,8 @@ public struct Replica: Sendable {
     let writer: any DatabaseWriter
     public let schema: Schema
     public let merger: Merger
+    /// The wall clock the capture triggers and the bookkeeping read.
+    let clock: WallClock
 
     /// The wall clock, in Unix milliseconds; injected so tests control time.
     public typealias WallClock = @Sendable () -> Int64
@@ -43,7 +45,7 @@ public struct Replica: Sendable {
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(clock: clock))
-            return try Replica(writer: pool, schema: schema, replicaID: replicaID)
+            return try Replica(writer: pool, schema: schema, replicaID: replicaID, clock: clock)
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw ReplicaError.notAReplica(path: path, detail: error.message ?? "not a database")
         }
@@ -53,11 +55,14 @@ public struct Replica: Sendable {
     public static func inMemory(
         schema: Schema, replicaID: ReplicaID = .random(), clock: @escaping WallClock = systemClock
     ) throws -> Replica {
-        try Replica(writer: DatabaseQueue(configuration: configuration(clock: clock)), schema: schema, replicaID: replicaID)
+        try Replica(
+            writer: DatabaseQueue(configuration: configuration(clock: clock)), schema: schema, replicaID: replicaID,
+            clock: clock)
     }
 
-    init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID) throws {
+    init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID, clock: @escaping WallClock) throws {
         self.writer = writer
+        self.clock = clock
         self.schema = schema
         self.merger = Merger(schema: schema)
         do {

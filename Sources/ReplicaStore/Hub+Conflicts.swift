@@ -1,0 +1,137 @@
+import GRDB
+import SyncCore
+
+/// A conflict as the queue stores it: the record, its status and, once resolved, how.
+public struct QueuedConflict: Hashable, Sendable {
+    public var conflict: Conflict
+    public var isOpen: Bool
+    public var createdAt: Int64
+    public var resolution: ConflictChoice?
+    public var resolvedBy: String?
+    public var resolvedAt: Int64?
+}
+
+/// How an admin settles a conflict.
+public enum ConflictChoice: Hashable, Sendable, Codable {
+    /// Keep the value the row held when the conflict arose (for a delete-vs-edit: the live row
+    /// if it was live, the delete if it was deleted; for a duplicate: keep both records).
+    case keepCurrent
+    /// Keep the incoming contender (for a delete-vs-edit: whichever side arrived second).
+    case keepIncoming
+    /// Enter a new value (field conflicts only).
+    case value(FieldValue)
+}
+
+extension Hub {
+    /// The queue, oldest first; only open items unless `includeResolved`.
+    public func conflicts(includeResolved: Bool = false) throws -> [QueuedConflict] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM hub_conflict \(includeResolved ? "" : "WHERE status = 'open'") ORDER BY created_at, id"
+            ).map(Hub.queued)
+        }
+    }
+
+    /// One queue item, open or resolved.
+    public func conflict(_ id: String) throws -> QueuedConflict {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM hub_conflict WHERE id = ?", arguments: [id]) else {
+                throw HubError.unknownConflict(id)
+            }
+            return try Hub.queued(row)
+        }
+    }
+
+    private static func queued(_ row: Row) throws -> QueuedConflict {
+        QueuedConflict(
+            conflict: try SQLMapping.decode(Conflict.self, from: row["body"]), isOpen: (row["status"] as String) == "open",
+            createdAt: row["created_at"],
+            resolution: try (row["resolution"] as String?).map { try SQLMapping.decode(ConflictChoice.self, from: $0) },
+            resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"])
+    }
+
+    /// Resolves a conflict with a change that dominates every contender, so it reaches every
+    /// replica and wins everywhere. Returns the row's new state.
+    ///
+    /// The change is made by the hub's own replica, with a causal context covering the row's
+    /// whole history and every contender, and is merged like any other change (as a privileged
+    /// writer), so the row's rules and invariants still hold.
+    @discardableResult
+    public func resolve(_ id: String, choice: ConflictChoice, by resolver: String) throws -> RowState? {
+        let now = clock()
+        return try writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM hub_conflict WHERE id = ?", arguments: [id]) else {
+                throw HubError.unknownConflict(id)
+            }
+            let item = try Hub.queued(row)
+            guard item.isOpen else { throw HubError.alreadyResolved(id) }
+            let conflict = item.conflict
+            guard let entity = schema.entity(conflict.entity) else {
+                throw HubError.invalidResolution("the record type \(conflict.entity) no longer exists")
+            }
+            let state = try Hub.row(conflict.entity, id: conflict.rowID, db: db)
+            var context = state?.version ?? VersionVector()
+            for contender in conflict.contenders { context.record(contender.stamp.dot) }
+
+            let operation: Change.Operation?
+            switch (conflict.kind, choice) {
+            case (.duplicateCandidate, .value):
+                throw HubError.invalidResolution(
+                    "a duplicate candidate is settled by keeping both records (or by merging them), not by a value")
+            case (.duplicateCandidate, _):
+                operation = nil
+            case (.deleteVersusEdit, .value):
+                throw HubError.invalidResolution("a delete-vs-edit conflict is settled by keeping one side, not by a value")
+            case (.deleteVersusEdit, _):
+                let chosen = conflict.contenders.first { $0.isCurrent == (choice == .keepCurrent) }
+                operation = chosen?.value == nil ? .delete : nil
+            case (.field, _):
+                guard let field = conflict.field, entity.field(field) != nil else {
+                    throw HubError.invalidResolution("the conflict names no field")
+                }
+                let value: FieldValue
+                switch choice {
+                case .keepCurrent: value = conflict.contenders.first { $0.isCurrent }?.value ?? .null
+                case .keepIncoming: value = conflict.contenders.first { !$0.isCurrent }?.value ?? .null
+                case let .value(entered):
+                    do throws(SchemaError) {
+                        value = try entity.validateUpdate(field: field, entered)
+                    } catch {
+                        throw HubError.invalidResolution(error.description)
+                    }
+                }
+                operation = .update(field: field, value: value, base: state?.values[field] ?? .null)
+            }
+
+            var result = state
+            if let operation {
+                try db.execute(sql: "UPDATE hub_meta SET counter = counter + 1")
+                let meta = try Row.fetchOne(db, sql: "SELECT replica_id, counter, hlc FROM hub_meta")!
+                var hubClock = HybridClock(last: HLCTimestamp(packed: meta["hlc"]))
+                let hlc = hubClock.tick(wallMilliseconds: now)
+                try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hlc.packed])
+                let change = Change(
+                    dot: Dot(replica: ReplicaID(meta["replica_id"]), counter: UInt64(meta["counter"] as Int64)), hlc: hlc,
+                    wallTime: now, entity: conflict.entity, rowID: conflict.rowID, context: context, operation: operation)
+                let merged = merger.merge(
+                    [change], into: state,
+                    environment: environment(writer: Writer(user: resolver, device: "server", isPrivileged: true), db: db))
+                guard let outcome = merged.outcomes.first?.outcome else {
+                    throw HubError.invalidResolution("the resolution produced no outcome")
+                }
+                if case let .rejected(rejection) = outcome {
+                    throw HubError.invalidResolution("the resolution breaks \(rejection.rule): \(rejection.reason)")
+                }
+                if let after = merged.row {
+                    try save(after, db: db)
+                }
+                result = merged.row
+            }
+            try db.execute(
+                sql: "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?",
+                arguments: [try SQLMapping.json(choice), resolver, now, id])
+            return result
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import GRDB
+import SyncCore
+
+extension Hub {
+    /// Merges a replica's changeset, exactly once, in one transaction.
+    ///
+    /// Changes the hub has already processed (counter at or below the replica's high-water
+    /// mark) get their stored outcomes back and change nothing, so a retried, duplicated or
+    /// late push is harmless. A changeset that starts beyond the high-water mark plus one is
+    /// refused with ``HubError/gap(expected:got:)``: accepting it would hide the missing changes.
+    /// A change whose HLC is further ahead of the hub's clock than ``maxClockDrift`` is rejected
+    /// by the clock rule; the rest of the push goes on.
+    public func push(_ changeset: Changeset, as writer: Writer) throws -> PushResponse {
+        try changeset.validateStructure()
+        let now = clock()
+        return try self.writer.write { db in
+            let replica = changeset.replica
+            let highWater = try Hub.highWater(replica, db: db)
+            if let first = changeset.changes.first?.dot.counter, first > highWater + 1 {
+                throw HubError.gap(expected: highWater + 1, got: first)
+            }
+            var outcomes: [ChangeOutcome] = []
+            for change in changeset.changes where change.dot.counter <= highWater {
+                let stored = try String.fetchOne(
+                    db, sql: "SELECT outcome FROM hub_outcome WHERE replica_id = ? AND counter = ?",
+                    arguments: [replica.rawValue, Int64(change.dot.counter)])
+                outcomes.append(
+                    ChangeOutcome(
+                        counter: change.dot.counter,
+                        outcome: try stored.map { try SQLMapping.decode(MergeOutcome.self, from: $0) } ?? .applied))
+            }
+
+            var hubClock = HybridClock(
+                last: HLCTimestamp(packed: try Int64.fetchOne(db, sql: "SELECT hlc FROM hub_meta") ?? 0),
+                maxForwardDrift: maxClockDrift)
+            let environment = environment(writer: writer, db: db)
+            let fresh = changeset.changes.filter { $0.dot.counter > highWater }
+            for run in Hub.runs(of: fresh) {
+                var admitted: [Change] = []
+                for change in run {
+                    do throws(ClockError) {
+                        _ = try hubClock.receive(change.hlc, wallMilliseconds: now)
+                        admitted.append(change)
+                    } catch {
+                        let rejection = Rejection(
+                            rule: "clock", reason: error.description,
+                            remedy: "set this laptop's date and time correctly, then make the change again")
+                        try record(.rejected(rejection), for: change, replica: replica, db: db, into: &outcomes)
+                    }
+                }
+                guard let first = admitted.first else { continue }
+                let before = try Hub.row(first.entity, id: first.rowID, db: db)
+                let result = merger.merge(admitted, into: before, environment: environment)
+                if let after = result.row, after != before {
+                    try save(after, db: db)
+                }
+                for (change, outcome) in result.outcomes {
+                    if case let .queued(conflict) = outcome {
+                        try db.execute(
+                            sql: """
+                                INSERT OR IGNORE INTO hub_conflict (id, entity, row_id, kind, status, body, created_at)
+                                VALUES (?, ?, ?, ?, 'open', ?, ?)
+                                """,
+                            arguments: [
+                                conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue,
+                                try SQLMapping.json(conflict), now,
+                            ])
+                    }
+                    try record(outcome, for: change, replica: replica, db: db, into: &outcomes)
+                }
+            }
+            let newHighWater = max(highWater, changeset.changes.last?.dot.counter ?? 0)
+            try db.execute(
+                sql: """
+                    INSERT INTO hub_replica (replica_id, high_water, user, device, last_push_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (replica_id) DO UPDATE SET
+                        high_water = excluded.high_water, user = excluded.user, device = excluded.device,
+                        last_push_at = excluded.last_push_at
+                    """,
+                arguments: [replica.rawValue, Int64(newHighWater), writer.user, writer.device, now])
+            try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hubClock.last.packed])
+            return PushResponse(outcomes: outcomes.sorted { $0.counter < $1.counter }, highWater: newHighWater)
+        }
+    }
+
+    private func record(
+        _ outcome: MergeOutcome, for change: Change, replica: ReplicaID, db: Database, into outcomes: inout [ChangeOutcome]
+    ) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome) VALUES (?, ?, ?)",
+            arguments: [replica.rawValue, Int64(change.dot.counter), try SQLMapping.json(outcome)])
+        outcomes.append(ChangeOutcome(counter: change.dot.counter, outcome: outcome))
+    }
+
+    /// Splits changes into maximal runs on the same row, keeping their order. Changes made in
+    /// one local transaction on one row (a stage and its close reason) stay together, so the
+    /// row's invariants judge them as one.
+    static func runs(of changes: [Change]) -> [[Change]] {
+        var runs: [[Change]] = []
+        for change in changes {
+            if let last = runs.last?.last, last.entity == change.entity, last.rowID == change.rowID {
+                runs[runs.count - 1].append(change)
+            } else {
+                runs.append([change])
+            }
+        }
+        return runs
+    }
+}

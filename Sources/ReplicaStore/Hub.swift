@@ -1,0 +1,240 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// The hub's authoritative store: every row's merged state, the change feed replicas pull,
+/// the conflict queue, and the per-replica high-water marks that make pushes exactly-once.
+///
+/// The sync server wraps a `Hub`; tests and simulations use one directly, in memory. Each
+/// public method is one transaction: a push is applied whole or not at all.
+///
+/// ```swift
+/// let hub = try Hub.inMemory(schema: CRMSchema.schema)
+/// let response = try hub.push(changeset, as: Writer(user: "alice", device: "laptop", isPrivileged: false))
+/// let page = try hub.pull(since: 0, limit: 500)
+/// ```
+public struct Hub: Sendable {
+    let writer: any DatabaseWriter
+    public let schema: Schema
+    let merger: Merger
+    let clock: Replica.WallClock
+    /// How far ahead of the hub's clock a change's HLC may be before it is refused.
+    public let maxClockDrift: Int64
+
+    public static func open(
+        at path: String, schema: Schema, clock: @escaping Replica.WallClock = Replica.systemClock,
+        maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift
+    ) throws -> Hub {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw HubError.storage("cannot create \(path)")
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try Hub(
+            writer: DatabasePool(path: path, configuration: configuration), schema: schema, clock: clock,
+            maxClockDrift: maxClockDrift)
+    }
+
+    public static func inMemory(
+        schema: Schema, clock: @escaping Replica.WallClock = Replica.systemClock,
+        maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift
+    ) throws -> Hub {
+        try Hub(writer: DatabaseQueue(), schema: schema, clock: clock, maxClockDrift: maxClockDrift)
+    }
+
+    init(writer: any DatabaseWriter, schema: Schema, clock: @escaping Replica.WallClock, maxClockDrift: Int64) throws {
+        self.writer = writer
+        self.schema = schema
+        self.merger = Merger(schema: schema)
+        self.clock = clock
+        self.maxClockDrift = maxClockDrift
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("hub-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_meta (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        replica_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL DEFAULT 0,
+                        counter INTEGER NOT NULL DEFAULT 0,
+                        hlc INTEGER NOT NULL DEFAULT 0,
+                        schema_version INTEGER NOT NULL
+                    );
+                    CREATE TABLE hub_row (
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        deleted INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        PRIMARY KEY (entity, row_id)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX hub_row_seq ON hub_row(seq);
+                    CREATE TABLE hub_key (
+                        entity TEXT NOT NULL,
+                        key_name TEXT NOT NULL,
+                        key_value TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        PRIMARY KEY (entity, key_name, row_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX hub_key_value ON hub_key(entity, key_name, key_value);
+                    CREATE TABLE hub_replica (
+                        replica_id TEXT PRIMARY KEY,
+                        high_water INTEGER NOT NULL,
+                        user TEXT NOT NULL,
+                        device TEXT NOT NULL,
+                        last_push_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE TABLE hub_outcome (
+                        replica_id TEXT NOT NULL,
+                        counter INTEGER NOT NULL,
+                        outcome TEXT NOT NULL,
+                        PRIMARY KEY (replica_id, counter)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE hub_conflict (
+                        id TEXT PRIMARY KEY,
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+                        body TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        resolution TEXT,
+                        resolved_by TEXT,
+                        resolved_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX hub_conflict_status ON hub_conflict(status, created_at);
+                    CREATE INDEX hub_conflict_row ON hub_conflict(entity, row_id);
+                    """)
+            try db.execute(
+                sql: "INSERT INTO hub_meta (singleton, replica_id, schema_version) VALUES (1, ?, ?)",
+                arguments: ["hub-" + ReplicaID.random().rawValue, schema.version])
+        }
+        try migrator.migrate(writer)
+    }
+
+    // MARK: - Reading
+
+    /// The hub's own replica id (the resolver's dots carry it).
+    public func replicaID() throws -> ReplicaID {
+        try writer.read { db in ReplicaID(try String.fetchOne(db, sql: "SELECT replica_id FROM hub_meta") ?? "") }
+    }
+
+    /// The stored state of a row, tombstones included.
+    public func row(_ entity: String, id: String) throws -> RowState? {
+        try writer.read { db in try Hub.row(entity, id: id, db: db) }
+    }
+
+    static func row(_ entity: String, id: String, db: Database) throws -> RowState? {
+        guard let text = try String.fetchOne(
+            db, sql: "SELECT state FROM hub_row WHERE entity = ? AND row_id = ?", arguments: [entity, id])
+        else { return nil }
+        return try SQLMapping.decode(RowState.self, from: text)
+    }
+
+    /// Every live row of `entity`, ordered by id.
+    public func liveRows(_ entity: String) throws -> [RowState] {
+        try writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT state FROM hub_row WHERE entity = ? AND deleted = 0 ORDER BY row_id", arguments: [entity]
+            ).map { try SQLMapping.decode(RowState.self, from: $0) }
+        }
+    }
+
+    /// The high-water mark of `replica`: the highest counter the hub has processed.
+    public func highWater(of replica: ReplicaID) throws -> UInt64 {
+        try writer.read { db in try Hub.highWater(replica, db: db) }
+    }
+
+    static func highWater(_ replica: ReplicaID, db: Database) throws -> UInt64 {
+        UInt64(
+            try Int64.fetchOne(db, sql: "SELECT high_water FROM hub_replica WHERE replica_id = ?", arguments: [replica.rawValue])
+                ?? 0)
+    }
+
+    // MARK: - Pull
+
+    /// Returns the rows changed since `cursor`, each once with its latest state, at most `limit`.
+    ///
+    /// The page is read in one transaction, so it is consistent; `cursor` in the answer is the
+    /// sequence number of its last row.
+    public func pull(since cursor: Int64, limit: Int = 500) throws -> PullResponse {
+        let limit = max(1, limit)
+        return try writer.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seq, state FROM hub_row WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit + 1])
+            let page = try rows.prefix(limit).map { row -> RowSnapshot in
+                let state = try SQLMapping.decode(RowState.self, from: row["state"])
+                return RowSnapshot(
+                    entity: state.entity, id: state.id, seq: row["seq"], values: state.values, version: state.version,
+                    deleted: state.isDeleted)
+            }
+            return PullResponse(rows: page, cursor: page.last?.seq ?? cursor, hasMore: rows.count > limit)
+        }
+    }
+
+    // MARK: - Storage helpers
+
+    static func nextSeq(_ db: Database) throws -> Int64 {
+        try db.execute(sql: "UPDATE hub_meta SET seq = seq + 1")
+        return try Int64.fetchOne(db, sql: "SELECT seq FROM hub_meta") ?? 0
+    }
+
+    func save(_ state: RowState, db: Database) throws {
+        let seq = try Hub.nextSeq(db)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, state) VALUES (?, ?, ?, ?, ?)",
+            arguments: [state.entity, state.id, seq, state.isDeleted, try SQLMapping.json(state)])
+        try db.execute(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?", arguments: [state.entity, state.id])
+        guard !state.isDeleted, let entity = schema.entity(state.entity) else { return }
+        for key in entity.naturalKeys {
+            guard let value = key.key(of: state.values) else { continue }
+            try db.execute(
+                sql: "INSERT INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)",
+                arguments: [state.entity, key.name, value, state.id])
+        }
+    }
+
+    func environment(writer: Writer, db: Database) -> MergeEnvironment {
+        MergeEnvironment(
+            writer: writer,
+            lookup: { entity, id in try? Hub.row(entity, id: id, db: db) },
+            duplicates: { entity, key, value, excluding in
+                (try? String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT row_id FROM hub_key WHERE entity = ? AND key_name = ? AND key_value = ? AND row_id != ?
+                        ORDER BY row_id
+                        """,
+                    arguments: [entity, key.name, value, excluding])) ?? []
+            })
+    }
+}
+
+/// Errors of the hub. Each description says what to do next.
+public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The push starts after changes the hub has not seen; the replica must send from `expected`.
+    case gap(expected: UInt64, got: UInt64)
+    case unknownConflict(String)
+    case alreadyResolved(String)
+    case invalidResolution(String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case let .gap(expected, got):
+            return "the push starts at change \(got) but the server has seen up to \(expected - 1); "
+                + "send the changes from \(expected) on"
+        case let .unknownConflict(id):
+            return "there is no conflict \(id); list them with 'satchel admin conflicts list'"
+        case let .alreadyResolved(id):
+            return "conflict \(id) is already resolved; see its history with 'satchel admin conflicts show \(id)'"
+        case let .invalidResolution(detail):
+            return detail
+        case let .storage(detail):
+            return "the server store failed: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import SyncCore
+
+extension Replica {
+    // MARK: - Outbox
+
+    /// The number of captured changes not yet acknowledged by the hub.
+    public func pendingCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _outbox") ?? 0 }
+    }
+
+    /// The captured changes not yet acknowledged, oldest first, as one changeset (nil when none).
+    ///
+    /// Reading the outbox changes nothing: a push that fails or whose answer is lost is simply
+    /// read and sent again, and the hub's high-water mark makes the repeat harmless.
+    public func pendingChangeset(limit: Int = 5000) throws -> Changeset? {
+        try writer.read { db in
+            let me = try Replica.identity(db)
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM _outbox ORDER BY counter LIMIT ?", arguments: [limit])
+            guard !rows.isEmpty else { return nil }
+            let changes = try rows.map { try change(from: $0, replica: me.replicaID) }
+            return Changeset(
+                replica: me.replicaID, user: me.user, device: me.device, schemaVersion: schema.version, changes: changes)
+        }
+    }
+
+    private func change(from row: Row, replica: ReplicaID) throws -> Change {
+        let entityName: String = row["entity"]
+        let entity = try schema.requireEntityOrThrow(entityName)
+        let op: String = row["op"]
+        let operation: Change.Operation
+        switch op {
+        case "insert":
+            let values = try SQLMapping.decode([String: FieldValue].self, from: row["value"])
+            operation = .insert(values)
+        case "update":
+            let name: String = row["field"]
+            guard let field = entity.field(name) else {
+                throw ReplicaError.invalid(.unknownField(entity: entityName, field: name))
+            }
+            // A value the schema refuses (written by raw SQL) still travels: the hub rejects it
+            // with a reason the rep sees, instead of the outbox jamming here.
+            let value = (try? SQLMapping.decode(FieldValue.self, from: row["value"])) ?? .text(row["value"] ?? "")
+            let base = (try? SQLMapping.decodeValue(row["base"] ?? "null", field: field, entity: entityName)) ?? .null
+            operation = .update(field: name, value: value, base: base)
+        default:
+            operation = .delete
+        }
+        return Change(
+            dot: Dot(replica: replica, counter: UInt64(row["counter"] as Int64)), hlc: HLCTimestamp(packed: row["hlc"]),
+            wallTime: row["wall"], entity: entityName, rowID: row["row_id"],
+            context: try SQLMapping.decode(VersionVector.self, from: row["context"]), operation: operation)
+    }
+
+    /// Records the hub's outcomes for pushed changes and removes them from the outbox, in one
+    /// transaction. Outcomes for counters no longer in the outbox are ignored (a repeated answer).
+    public func acknowledge(_ response: PushResponse) throws {
+        let now = clock()
+        try writer.write { db in
+            for item in response.outcomes {
+                guard let row = try Row.fetchOne(
+                    db, sql: "SELECT entity, row_id, op, field FROM _outbox WHERE counter = ?",
+                    arguments: [Int64(item.counter)])
+                else { continue }
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO _outcome (counter, entity, row_id, op, field, kind, detail, received_at, seen)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], item.outcome.kind,
+                        try SQLMapping.json(item.outcome), now, item.outcome == .applied,
+                    ])
+                try db.execute(sql: "DELETE FROM _outbox WHERE counter = ?", arguments: [Int64(item.counter)])
+            }
+        }
+    }
+
+    /// The outcome the hub gave each of this replica's pushed changes, newest first.
+    public func outcomes(unseenOnly: Bool = false) throws -> [RecordedOutcome] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM _outcome \(unseenOnly ? "WHERE seen = 0" : "") ORDER BY counter DESC"
+            ).map { row in
+                RecordedOutcome(
+                    counter: UInt64(row["counter"] as Int64), entity: row["entity"], rowID: row["row_id"], op: row["op"],
+                    field: row["field"], outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]),
+                    receivedAt: row["received_at"])
+            }
+        }
+    }
+
+    /// Marks every recorded outcome as seen by the rep.
+    public func markOutcomesSeen() throws {
+        try writer.write { db in try db.execute(sql: "UPDATE _outcome SET seen = 1 WHERE seen = 0") }
+    }
+
+    // MARK: - Applying pulled rows
+
+    /// Applies one pulled page atomically and idempotently, and advances the pull cursor with it.
+    ///
+    /// Each row takes the hub's state, except fields this replica has changed and not yet had
+    /// acknowledged: those keep the local value until the push's outcome comes back. While a row
+    /// has such pending changes its version vector is left alone, so a later local write is never
+    /// stamped as having seen a value the rep was not shown. Nothing applied here is captured.
+    public func apply(_ page: PullResponse) throws {
+        let now = clock()
+        try writer.write { db in
+            try db.execute(sql: "UPDATE _replica SET applying = 1")
+            for snapshot in page.rows {
+                guard let entity = schema.entity(snapshot.entity) else { continue }
+                try apply(snapshot, entity: entity, db: db)
+            }
+            try db.execute(
+                sql: "UPDATE _replica SET applying = 0, pull_cursor = MAX(pull_cursor, ?), last_sync_at = ?",
+                arguments: [page.cursor, now])
+        }
+    }
+
+    private func apply(_ snapshot: RowSnapshot, entity: EntitySchema, db: Database) throws {
+        let table = SQLMapping.quote(entity.name)
+        let pending = try Row.fetchAll(
+            db, sql: "SELECT op, field FROM _outbox WHERE entity = ? AND row_id = ?", arguments: [entity.name, snapshot.id])
+        let pendingFields = Set(pending.compactMap { $0["field"] as String? })
+        let pendingDelete = pending.contains { ($0["op"] as String) == "delete" }
+        let exists = try Replica.row(entity, id: snapshot.id, db: db) != nil
+
+        if snapshot.deleted {
+            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [snapshot.id])
+        } else if !pendingDelete {
+            var columns = ["id"]
+            var arguments: [(any DatabaseValueConvertible)?] = [snapshot.id]
+            for field in entity.fields where !(exists && pendingFields.contains(field.name)) {
+                let value = (try? field.type.validate(snapshot.values[field.name] ?? .null)) ?? .null
+                columns += SQLMapping.columns(field).map(\.name)
+                arguments += SQLMapping.columnValues(value, field: field)
+            }
+            let quoted = columns.map(SQLMapping.quote)
+            try db.execute(
+                sql: """
+                    INSERT INTO \(table) (\(quoted.joined(separator: ", ")))
+                    VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+                    ON CONFLICT (id) DO UPDATE SET \(quoted.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+                    """,
+                arguments: StatementArguments(arguments))
+        }
+        if pending.isEmpty {
+            var version = try Replica.version(entity.name, id: snapshot.id, db: db)
+            version.merge(snapshot.version)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version) VALUES (?, ?, ?)",
+                arguments: [entity.name, snapshot.id, try SQLMapping.json(version)])
+        }
+    }
+}
+
+/// The outcome of one of this replica's changes, as the hub reported it.
+public struct RecordedOutcome: Hashable, Sendable {
+    public var counter: UInt64
+    public var entity: String
+    public var rowID: String
+    public var op: String
+    public var field: String?
+    public var outcome: MergeOutcome
+    public var receivedAt: Int64
+}
