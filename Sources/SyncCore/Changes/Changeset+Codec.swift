@@ -104,12 +104,13 @@ struct ChangeWire: Codable {
 // MARK: - Codec
 
 extension Changeset {
-    /// Encodes the changeset as canonical JSON (sorted keys), the form golden files hold.
-    public func jsonData() throws -> Data {
+    /// Encodes the changeset as canonical JSON (sorted keys); `prettyPrinted` is the form the
+    /// golden files in `Fixtures/changesets/` hold, so their diffs stay readable.
+    public func jsonData(prettyPrinted: Bool = false) throws -> Data {
         let wire = ChangesetWire(
             format: Changeset.formatVersion, replica: replica, user: user, device: device, schema: schemaVersion,
             changes: changes.map(ChangeWire.init))
-        return try WireJSON.encoder.encode(wire)
+        return try (prettyPrinted ? WireJSON.prettyEncoder : WireJSON.encoder).encode(wire)
     }
 
     /// Decodes and structurally checks a changeset from JSON.
@@ -158,6 +159,13 @@ public enum WireJSON {
     public static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// Sorted keys, indented: for golden files and examples people read.
+    public static var prettyEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         return encoder
     }
 

@@ -1,0 +1,107 @@
+import Foundation
+import SatchelTestSupport
+import SyncCore
+import Testing
+
+struct ChangesetCodecTests {
+    static let replica = ReplicaID("6f1c2a9e-0d4b-4c59-9a4e-2f7b1d3c8e01")
+    static let other = ReplicaID("b2d4f6a8-1c3e-4f5a-8b7c-9d0e1f2a3b4c")
+
+    /// One change of every kind, carrying every kind of value.
+    static let sample = Changeset(
+        replica: replica, user: "alice", device: "alice-thinkpad", schemaVersion: 1,
+        changes: [
+            Change(
+                dot: Dot(replica: replica, counter: 41), hlc: HLCTimestamp(milliseconds: 1_790_000_000_000, logical: 0),
+                wallTime: 1_790_000_000_000, entity: "account", rowID: "acc-1", context: VersionVector(),
+                operation: .insert([
+                    "name": .text("Acme Ltd"), "city": .text("Lyon"), "mass_mail_opt_out": .bool(false),
+                    "visit_interval_days": .integer(30), "tags": .stringSet(["key", "north"]), "notes": .null,
+                ])),
+            Change(
+                dot: Dot(replica: replica, counter: 42), hlc: HLCTimestamp(milliseconds: 1_790_000_060_000, logical: 2),
+                wallTime: 1_790_000_060_000, entity: "opportunity", rowID: "opp-7",
+                context: VersionVector([replica: 12, other: 3]),
+                operation: .update(
+                    field: "amount", value: .money(Money(minor: 1_250_000, currency: "EUR")),
+                    base: .money(Money(minor: 1_000_000, currency: "EUR")))),
+            Change(
+                dot: Dot(replica: replica, counter: 43), hlc: HLCTimestamp(milliseconds: 1_790_000_061_000, logical: 0),
+                wallTime: 1_790_000_061_000, entity: "visit", rowID: "vis-3", context: VersionVector(),
+                operation: .insert([
+                    "account_id": .text("acc-1"), "location": .location(Location(lat: 45.764, lon: 4.8357)),
+                    "started_at": .integer(1_790_000_000_000),
+                ])),
+            Change(
+                dot: Dot(replica: replica, counter: 44), hlc: HLCTimestamp(milliseconds: 1_790_000_062_000, logical: 0),
+                wallTime: 1_790_000_062_000, entity: "contact", rowID: "con-9", context: VersionVector([other: 8]),
+                operation: .update(field: "title", value: .null, base: .text("Buyer"))),
+            Change(
+                dot: Dot(replica: replica, counter: 45), hlc: HLCTimestamp(milliseconds: 1_790_000_063_000, logical: 0),
+                wallTime: 1_790_000_063_000, entity: "task", rowID: "tsk-2", context: VersionVector([replica: 40]),
+                operation: .delete),
+        ])
+
+    @Test func goldenChangesetRoundTripsByteForByte() throws {
+        let path = "changesets/every-kind.json"
+        let encoded = try Self.sample.jsonData(prettyPrinted: true)
+        if Fixtures.isRecording {
+            try encoded.write(to: Fixtures.url(path))
+            Issue.record("recorded \(path); run again without RECORD_FIXTURES")
+            return
+        }
+        let golden = try Fixtures.data(path)
+        let decoded = try Changeset(jsonData: golden)
+        #expect(decoded == Self.sample)
+        #expect(try decoded.jsonData(prettyPrinted: true) == golden)
+    }
+
+    @Test(arguments: try Fixtures.files(in: "changesets", withExtension: "json"))
+    func everyGoldenFileDecodesAndReEncodesIdentically(_ path: String) throws {
+        let golden = try Fixtures.data(path)
+        #expect(try Changeset(jsonData: golden).jsonData(prettyPrinted: true) == golden)
+    }
+
+    @Test func nullUpdateValueIsKeptApartFromAMissingOne() throws {
+        let json = try String(decoding: Self.sample.jsonData(), as: UTF8.self)
+        #expect(json.contains(#""base":"Buyer","context":{"b2d4f6a8-1c3e-4f5a-8b7c-9d0e1f2a3b4c":8}"#))
+        #expect(json.contains(#""value":null"#))
+        let missing = json.replacingOccurrences(of: #","value":null"#, with: "")
+        #expect(throws: ChangesetError.self) { try Changeset(jsonData: Data(missing.utf8)) }
+    }
+
+    @Test func compressedFormRoundTrips() throws {
+        let compressed = try Self.sample.compressedData()
+        #expect(compressed.count < (try Self.sample.jsonData()).count)
+        #expect(try Changeset(compressedData: compressed) == Self.sample)
+    }
+
+    @Test func refusesAnUnsupportedFormat() throws {
+        let json = String(decoding: try Self.sample.jsonData(), as: UTF8.self)
+            .replacingOccurrences(of: #""format":1"#, with: #""format":2"#)
+        #expect(throws: ChangesetError.unsupportedFormat(2)) { try Changeset(jsonData: Data(json.utf8)) }
+    }
+
+    @Test func refusesCountersThatDoNotIncrease() throws {
+        var changeset = Self.sample
+        changeset.changes.swapAt(0, 1)
+        let data = try changeset.jsonData()
+        #expect(throws: ChangesetError.countersNotIncreasing(after: 42, got: 41)) { try Changeset(jsonData: data) }
+    }
+
+    @Test func refusesAnotherReplicasDot() {
+        var changeset = Self.sample
+        changeset.changes[1].dot.replica = Self.other
+        #expect(throws: ChangesetError.self) { try changeset.validateStructure() }
+    }
+
+    @Test(arguments: [
+        "", "{", "[]", #"{"format":1}"#, "\u{FF}\u{FE}",
+        #"{"format":1,"replica":"r","user":"u","device":"d","schema":1,"changes":[{"counter":1,"hlc":1,"wall":1,"entity":"a","row":"x","context":{},"op":"explode"}]}"#,
+        #"{"format":1,"replica":"r","user":"u","device":"d","schema":1,"changes":[{"counter":1,"hlc":-5,"wall":1,"entity":"a","row":"x","context":{},"op":"delete"}]}"#,
+        #"{"format":1,"replica":"r","user":"u","device":"d","schema":1,"changes":[{"counter":1,"hlc":1,"wall":1,"entity":"","row":"x","context":{},"op":"delete"}]}"#,
+    ])
+    func refusesMalformedInput(_ text: String) {
+        #expect(throws: ChangesetError.self) { try Changeset(jsonData: Data(text.utf8)) }
+    }
+}
