@@ -51,7 +51,10 @@ extension Hub {
                 guard let first = admitted.first else { continue }
                 let before = try Hub.row(first.entity, id: first.rowID, db: db)
                 let result = merger.merge(admitted, into: before, environment: environment)
-                if let after = result.row, after != before {
+                // A row whose change was not taken as written goes back into the feed even when
+                // nothing in it changed, so the writer's replica pulls the hub's verdict.
+                let verdictDiffers = result.outcomes.contains { $0.outcome != .applied }
+                if let after = result.row, after != before || verdictDiffers {
                     try save(after, db: db)
                 }
                 for (change, outcome) in result.outcomes {

@@ -44,6 +44,7 @@ extension Replica {
                         row_id TEXT NOT NULL,
                         op TEXT NOT NULL,
                         field TEXT,
+                        value TEXT,
                         kind TEXT NOT NULL,
                         detail TEXT NOT NULL,
                         received_at INTEGER NOT NULL,

@@ -60,19 +60,30 @@ extension Replica {
         try writer.write { db in
             for item in response.outcomes {
                 guard let row = try Row.fetchOne(
-                    db, sql: "SELECT entity, row_id, op, field FROM _outbox WHERE counter = ?",
+                    db, sql: "SELECT entity, row_id, op, field, value FROM _outbox WHERE counter = ?",
                     arguments: [Int64(item.counter)])
                 else { continue }
                 try db.execute(
                     sql: """
-                        INSERT OR REPLACE INTO _outcome (counter, entity, row_id, op, field, kind, detail, received_at, seen)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT OR REPLACE INTO _outcome
+                            (counter, entity, row_id, op, field, value, kind, detail, received_at, seen)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], item.outcome.kind,
-                        try SQLMapping.json(item.outcome), now, item.outcome == .applied,
+                        Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], row["value"],
+                        item.outcome.kind, try SQLMapping.json(item.outcome), now, item.outcome == .applied,
                     ])
                 try db.execute(sql: "DELETE FROM _outbox WHERE counter = ?", arguments: [Int64(item.counter)])
+                // A refused insert never reached the hub: the row leaves the laptop too (its values
+                // stay in the outcome, for the rep to see and enter again).
+                if case .rejected = item.outcome, (row["op"] as String) == "insert",
+                    let entity = schema.entity(row["entity"])
+                {
+                    try db.execute(sql: "UPDATE _replica SET applying = 1")
+                    try db.execute(
+                        sql: "DELETE FROM \(SQLMapping.quote(entity.name)) WHERE id = ?", arguments: [row["row_id"] as String])
+                    try db.execute(sql: "UPDATE _replica SET applying = 0")
+                }
             }
         }
     }
@@ -85,8 +96,8 @@ extension Replica {
             ).map { row in
                 RecordedOutcome(
                     counter: UInt64(row["counter"] as Int64), entity: row["entity"], rowID: row["row_id"], op: row["op"],
-                    field: row["field"], outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]),
-                    receivedAt: row["received_at"])
+                    field: row["field"], value: row["value"],
+                    outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]), receivedAt: row["received_at"])
             }
         }
     }
@@ -162,6 +173,8 @@ public struct RecordedOutcome: Hashable, Sendable {
     public var rowID: String
     public var op: String
     public var field: String?
+    /// What the rep wrote, as JSON (the field's value, or an insert's values); nil for a delete.
+    public var value: String?
     public var outcome: MergeOutcome
     public var receivedAt: Int64
 }

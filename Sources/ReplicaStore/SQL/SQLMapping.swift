@@ -77,10 +77,11 @@ enum SQLMapping {
         return (id, values)
     }
 
+    /// Decodes a stored value. It is not checked against the field's type: a value some other
+    /// tool wrote with raw SQL is still shown (and the hub rejects it with a reason when pushed).
     static func decodeValue(_ json: String, field: FieldSchema, entity: String) throws -> FieldValue {
         do {
-            let value = try WireJSON.decoder.decode(FieldValue.self, from: Data(json.utf8))
-            return try field.type.validate(value)
+            return try WireJSON.decoder.decode(FieldValue.self, from: Data(json.utf8))
         } catch {
             throw ReplicaError.corruptValue(entity: entity, field: field.name, detail: "\(error)")
         }

@@ -1,0 +1,224 @@
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SatchelTestSupport
+import SyncCore
+import Testing
+
+struct HubTests {
+    let clock = ManualClock()
+    let alice = Writer(user: "alice", device: "alice-laptop", isPrivileged: false)
+    let bob = Writer(user: "bob", device: "bob-laptop", isPrivileged: false)
+
+    func makeHub(maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift) throws -> Hub {
+        try Hub.inMemory(schema: CRMSchema.schema, clock: clock.wallClock, maxClockDrift: maxClockDrift)
+    }
+
+    func makeReplica(_ name: String, hub: Hub) throws -> Replica {
+        try InProcessSync.enroll(user: name, hub: hub, clock: clock.wallClock, replicaID: ReplicaID(name + "-replica"))
+    }
+
+    // MARK: - Exactly once
+
+    @Test func aReplayedPushIsANoOpWithTheSameOutcomes() throws {
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        let id = try replica.insert("account", values: ["name": .text("Acme")])
+        try replica.update("account", id: id, set: ["phone": .text("1")])
+        let changeset = try #require(try replica.pendingChangeset())
+        let first = try hub.push(changeset, as: alice)
+        let feed = try hub.pull(since: 0)
+        let second = try hub.push(changeset, as: alice)
+        #expect(first == second)
+        #expect(first.outcomes.map(\.outcome) == [.applied, .applied])
+        #expect(try hub.pull(since: 0) == feed, "nothing changed on the replay")
+        #expect(try hub.highWater(of: changeset.replica) == 2)
+    }
+
+    @Test func aPushOverlappingTheHighWaterAppliesOnlyTheNewPart() throws {
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        let id = try replica.insert("account", values: ["name": .text("Acme")])
+        let early = try #require(try replica.pendingChangeset())
+        _ = try hub.push(early, as: alice)
+        try replica.update("account", id: id, set: ["phone": .text("1")])
+        let both = try #require(try replica.pendingChangeset())
+        #expect(both.changes.count == 2)
+        let response = try hub.push(both, as: alice)
+        #expect(response.outcomes.map(\.counter) == [1, 2])
+        #expect(try hub.row("account", id: id)?.values["phone"] == .text("1"))
+    }
+
+    @Test func aPushWithAGapIsRefusedAndChangesNothing() throws {
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        try replica.insert("account", values: ["name": .text("A")])
+        try replica.insert("account", values: ["name": .text("B")])
+        var changeset = try #require(try replica.pendingChangeset())
+        changeset.changes.removeFirst()
+        #expect(throws: HubError.gap(expected: 1, got: 2)) { try hub.push(changeset, as: alice) }
+        #expect(try hub.pull(since: 0).rows.isEmpty)
+        #expect(try hub.highWater(of: changeset.replica) == 0)
+    }
+
+    @Test func aChangeStampedTooFarInTheFutureIsRejectedByTheClockRule() throws {
+        let hub = try makeHub(maxClockDrift: 60_000)
+        let replica = try makeReplica("alice", hub: hub)
+        try replica.insert("account", values: ["name": .text("Now")])
+        clock.advance(by: 3_600_000)  // the laptop's clock runs an hour ahead
+        try replica.insert("account", values: ["name": .text("Future")])
+        clock.advance(by: -3_600_000)
+        let response = try #require(try InProcessSync.push(replica, to: hub, as: alice))
+        #expect(response.outcomes.map(\.outcome.kind) == ["applied", "rejected"])
+        guard case let .rejected(rejection) = response.outcomes[1].outcome else { return }
+        #expect(rejection.rule == "clock")
+        #expect(rejection.reason.contains("ahead"))
+        #expect(try hub.liveRows("account").map { $0.values["name"] } == [.text("Now")])
+    }
+
+    @Test func aRejectedChangeDoesNotHoldBackTheRestOfThePush() throws {
+        // Raw SQL on the laptop wrote a value the schema refuses: the hub rejects that change
+        // with a reason and applies the others.
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        let id = try replica.insert("account", values: ["name": .text("Acme")])
+        try replica.execute(sql: "UPDATE account SET value_tier = 'gold' WHERE id = ?", arguments: [id])
+        try replica.update("account", id: id, set: ["phone": .text("1")])
+        let response = try #require(try InProcessSync.push(replica, to: hub, as: alice))
+        #expect(response.outcomes.map(\.outcome.kind) == ["applied", "rejected", "applied"])
+        #expect(try hub.row("account", id: id)?.values["value_tier"] == .null)
+    }
+
+    // MARK: - Pull
+
+    @Test func pullPagesThroughEveryRowOnceWithItsLatestState() throws {
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        var ids: [String] = []
+        for n in 0..<5 { ids.append(try replica.insert("account", values: ["name": .text("A\(n)")])) }
+        try InProcessSync.push(replica, to: hub, as: alice)
+        let first = try hub.pull(since: 0, limit: 2)
+        #expect(first.rows.count == 2 && first.hasMore)
+        // A row of the first page changes while the reader pages on: it moves to the end.
+        try replica.update("account", id: ids[0], set: ["phone": .text("new")])
+        try InProcessSync.push(replica, to: hub, as: alice)
+        var seen: [String: RowSnapshot] = [:]
+        var cursor = first.cursor
+        first.rows.forEach { seen[$0.id] = $0 }
+        while true {
+            let page = try hub.pull(since: cursor, limit: 2)
+            page.rows.forEach { seen[$0.id] = $0 }
+            cursor = page.cursor
+            if !page.hasMore { break }
+        }
+        #expect(Set(seen.keys) == Set(ids))
+        #expect(seen[ids[0]]?.values["phone"] == .text("new"))
+        #expect(try hub.pull(since: cursor).rows.isEmpty)
+    }
+
+    // MARK: - Conflicts
+
+    @Test func aReviewConflictIsExplainedResolvedAndReachesEveryReplica() throws {
+        let hub = try makeHub()
+        let setup = try makeReplica("admin", hub: hub)
+        let id = try setup.insert("account", values: ["name": .text("Acme Ltd"), "credit_rating": .text("A")])
+        try InProcessSync.push(setup, to: hub, as: Writer(user: "admin", device: "console", isPrivileged: true))
+        let a = try makeReplica("alice", hub: hub)
+        let b = try makeReplica("bob", hub: hub)
+
+        // Both change the credit rating offline.
+        clock.advance(by: 1000)
+        try a.update("account", id: id, set: ["credit_rating": .text("AA")])
+        clock.advance(by: 1000)
+        try b.update("account", id: id, set: ["credit_rating": .text("B")])
+        let first = try #require(try InProcessSync.push(a, to: hub, as: alice))
+        let second = try #require(try InProcessSync.push(b, to: hub, as: bob))
+        #expect(first.outcomes.map(\.outcome) == [.applied])
+        guard case let .queued(conflict) = second.outcomes.first?.outcome else {
+            Issue.record("expected a queued conflict, got \(second.outcomes)")
+            return
+        }
+        #expect(conflict.base == .text("A"))
+        #expect(conflict.contenders.map(\.value) == [.text("AA"), .text("B")])
+        #expect(conflict.contenders.map(\.stamp.user) == ["alice", "bob"])
+        #expect(conflict.explanation == "alice (alice-laptop) and bob (bob-laptop) both changed the credit rating of Acme Ltd while offline; credit rating needs review.")
+        #expect(try hub.conflicts().map(\.conflict.id) == [conflict.id])
+
+        // The admin keeps Bob's value; the resolution dominates both and reaches everyone.
+        try hub.resolve(conflict.id, choice: .keepIncoming, by: "admin")
+        #expect(try hub.conflicts().isEmpty)
+        #expect(try hub.conflicts(includeResolved: true).first?.resolution == .keepIncoming)
+        #expect(throws: HubError.alreadyResolved(conflict.id)) { try hub.resolve(conflict.id, choice: .keepCurrent, by: "admin") }
+        for replica in [a, b, setup] {
+            try InProcessSync.pull(replica, from: hub)
+            #expect(try replica.row("account", id: id)?["credit_rating"] == .text("B"))
+        }
+        // A later edit by Alice, made after seeing the resolution, applies without a new conflict.
+        try a.update("account", id: id, set: ["credit_rating": .text("BBB")])
+        #expect(try InProcessSync.push(a, to: hub, as: alice)?.outcomes.map(\.outcome) == [.applied])
+    }
+
+    @Test func aResolutionByValueIsValidated() throws {
+        let hub = try makeHub()
+        let setup = try makeReplica("admin", hub: hub)
+        let id = try setup.insert("account", values: ["name": .text("Acme"), "value_tier": .text("key")])
+        try InProcessSync.push(setup, to: hub, as: alice)
+        let a = try makeReplica("alice", hub: hub)
+        let b = try makeReplica("bob", hub: hub)
+        try a.update("account", id: id, set: ["value_tier": .text("development")])
+        try b.update("account", id: id, set: ["value_tier": .text("maintenance")])
+        try InProcessSync.push(a, to: hub, as: alice)
+        let response = try #require(try InProcessSync.push(b, to: hub, as: bob))
+        guard case let .queued(conflict) = response.outcomes[0].outcome else {
+            Issue.record("expected a conflict")
+            return
+        }
+        #expect(throws: HubError.self) { try hub.resolve(conflict.id, choice: .value(.text("platinum")), by: "admin") }
+        #expect(try hub.conflicts().count == 1, "a refused resolution leaves the conflict open")
+        try hub.resolve(conflict.id, choice: .value(.text("opportunity")), by: "admin")
+        #expect(try hub.row("account", id: id)?.values["value_tier"] == .text("opportunity"))
+    }
+
+    @Test func aDeleteConcurrentWithAnEditIsQueuedAndCanBeConfirmed() throws {
+        let hub = try makeHub()
+        let setup = try makeReplica("admin", hub: hub)
+        let id = try setup.insert("account", values: ["name": .text("Acme")])
+        try InProcessSync.push(setup, to: hub, as: alice)
+        let a = try makeReplica("alice", hub: hub)
+        let b = try makeReplica("bob", hub: hub)
+        try a.update("account", id: id, set: ["phone": .text("1")])
+        try b.delete("account", id: id)
+        try InProcessSync.push(a, to: hub, as: alice)
+        let response = try #require(try InProcessSync.push(b, to: hub, as: bob))
+        guard case let .queued(conflict) = response.outcomes[0].outcome else {
+            Issue.record("expected a delete-vs-edit conflict")
+            return
+        }
+        #expect(conflict.kind == .deleteVersusEdit)
+        try InProcessSync.pull(b, from: hub)
+        #expect(try b.row("account", id: id)?["phone"] == .text("1"), "the deleter gets the kept row back")
+        try hub.resolve(conflict.id, choice: .keepIncoming, by: "admin")  // confirm the delete
+        for replica in [a, b] {
+            try InProcessSync.pull(replica, from: hub)
+            #expect(try replica.row("account", id: id) == nil)
+        }
+    }
+
+    @Test func twoRepsCreatingTheSameCustomerMakeADuplicateCandidate() throws {
+        let hub = try makeHub()
+        let a = try makeReplica("alice", hub: hub)
+        let b = try makeReplica("bob", hub: hub)
+        let first = try a.insert("account", values: ["name": .text("Café Dupont"), "city": .text("Lyon")])
+        let second = try b.insert("account", values: ["name": .text("CAFÉ  DUPONT"), "city": .text("lyon")])
+        try InProcessSync.push(a, to: hub, as: alice)
+        let response = try #require(try InProcessSync.push(b, to: hub, as: bob))
+        guard case let .queued(conflict) = response.outcomes[0].outcome else {
+            Issue.record("expected a duplicate candidate")
+            return
+        }
+        #expect(conflict.kind == .duplicateCandidate)
+        #expect(conflict.relatedRowIDs == [first])
+        #expect(conflict.rule == "natural-key:name and city")
+        #expect(Set(try hub.liveRows("account").map(\.id)) == [first, second], "nobody's account is dropped")
+    }
+}
