@@ -85,7 +85,7 @@ extension Hub {
                 throw HubError.invalidResolution("a delete-vs-edit conflict is settled by keeping one side, not by a value")
             case (.deleteVersusEdit, _):
                 let chosen = conflict.contenders.first { $0.isCurrent == (choice == .keepCurrent) }
-                operation = chosen?.value == nil ? .delete : nil
+                operation = chosen?.action == .delete ? .delete : nil
             case (.field, _):
                 guard let field = conflict.field, entity.field(field) != nil else {
                     throw HubError.invalidResolution("the conflict names no field")

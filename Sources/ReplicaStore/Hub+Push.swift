@@ -19,12 +19,12 @@ extension Hub {
             if let first = changeset.changes.first?.dot.counter, first > highWater + 1 {
                 throw HubError.gap(expected: highWater + 1, got: first)
             }
-            var outcomes: [ChangeOutcome] = []
+            var answers: [ChangeOutcome] = []
             for change in changeset.changes where change.dot.counter <= highWater {
                 let stored = try String.fetchOne(
                     db, sql: "SELECT outcome FROM hub_outcome WHERE replica_id = ? AND counter = ?",
                     arguments: [replica.rawValue, Int64(change.dot.counter)])
-                outcomes.append(
+                answers.append(
                     ChangeOutcome(
                         counter: change.dot.counter,
                         outcome: try stored.map { try SQLMapping.decode(MergeOutcome.self, from: $0) } ?? .applied))
@@ -37,6 +37,7 @@ extension Hub {
             let fresh = changeset.changes.filter { $0.dot.counter > highWater }
             for run in Hub.runs(of: fresh) {
                 var admitted: [Change] = []
+                var refused: [(Change, MergeOutcome)] = []
                 for change in run {
                     do throws(ClockError) {
                         _ = try hubClock.receive(change.hlc, wallMilliseconds: now)
@@ -45,19 +46,29 @@ extension Hub {
                         let rejection = Rejection(
                             rule: "clock", reason: error.description,
                             remedy: "set this laptop's date and time correctly, then make the change again")
-                        try record(.rejected(rejection), for: change, replica: replica, db: db, into: &outcomes)
+                        refused.append((change, .rejected(rejection)))
                     }
                 }
-                guard let first = admitted.first else { continue }
+                let first = run[0]
                 let before = try Hub.row(first.entity, id: first.rowID, db: db)
-                let result = merger.merge(admitted, into: before, environment: environment)
-                // A row whose change was not taken as written goes back into the feed even when
-                // nothing in it changed, so the writer's replica pulls the hub's verdict.
-                let verdictDiffers = result.outcomes.contains { $0.outcome != .applied }
-                if let after = result.row, after != before || verdictDiffers {
-                    try save(after, db: db)
+                let result =
+                    admitted.isEmpty
+                    ? RowMerge(row: before, outcomes: [])
+                    : merger.merge(admitted, into: before, environment: environment)
+                let outcomes = (result.outcomes + refused).sorted { $0.change.dot.counter < $1.change.dot.counter }
+                if var after = result.row {
+                    // The row's version records every change judged against it, refused ones
+                    // included, and a row whose change was not taken as written goes back into the
+                    // feed even when its values did not move: the writer's replica then pulls the
+                    // hub's verdict, and can tell that the state it pulled already includes it.
+                    for (change, outcome) in outcomes where outcome.kind == "rejected" {
+                        after.version.record(change.dot)
+                    }
+                    if after != before || outcomes.contains(where: { $0.outcome != .applied }) {
+                        try save(after, db: db)
+                    }
                 }
-                for (change, outcome) in result.outcomes {
+                for (change, outcome) in outcomes {
                     if case let .queued(conflict) = outcome {
                         try db.execute(
                             sql: """
@@ -69,7 +80,7 @@ extension Hub {
                                 try SQLMapping.json(conflict), now,
                             ])
                     }
-                    try record(outcome, for: change, replica: replica, db: db, into: &outcomes)
+                    try record(outcome, for: change, replica: replica, db: db, into: &answers)
                 }
             }
             let newHighWater = max(highWater, changeset.changes.last?.dot.counter ?? 0)
@@ -82,7 +93,7 @@ extension Hub {
                     """,
                 arguments: [replica.rawValue, Int64(newHighWater), writer.user, writer.device, now])
             try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hubClock.last.packed])
-            return PushResponse(outcomes: outcomes.sorted { $0.counter < $1.counter }, highWater: newHighWater)
+            return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
         }
     }
 

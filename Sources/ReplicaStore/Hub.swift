@@ -40,12 +40,15 @@ public struct Hub: Sendable {
 
     public static func inMemory(
         schema: Schema, clock: @escaping Replica.WallClock = Replica.systemClock,
-        maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift
+        maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift, replicaID: ReplicaID? = nil
     ) throws -> Hub {
-        try Hub(writer: DatabaseQueue(), schema: schema, clock: clock, maxClockDrift: maxClockDrift)
+        try Hub(writer: DatabaseQueue(), schema: schema, clock: clock, maxClockDrift: maxClockDrift, replicaID: replicaID)
     }
 
-    init(writer: any DatabaseWriter, schema: Schema, clock: @escaping Replica.WallClock, maxClockDrift: Int64) throws {
+    init(
+        writer: any DatabaseWriter, schema: Schema, clock: @escaping Replica.WallClock, maxClockDrift: Int64,
+        replicaID: ReplicaID? = nil
+    ) throws {
         self.writer = writer
         self.schema = schema
         self.merger = Merger(schema: schema)
@@ -110,7 +113,7 @@ public struct Hub: Sendable {
                     """)
             try db.execute(
                 sql: "INSERT INTO hub_meta (singleton, replica_id, schema_version) VALUES (1, ?, ?)",
-                arguments: ["hub-" + ReplicaID.random().rawValue, schema.version])
+                arguments: [(replicaID ?? ReplicaID("hub-" + ReplicaID.random().rawValue)).rawValue, schema.version])
         }
         try migrator.migrate(writer)
     }

@@ -50,6 +50,12 @@ extension Replica {
                         received_at INTEGER NOT NULL,
                         seen INTEGER NOT NULL DEFAULT 0
                     );
+                    CREATE TABLE _held_snapshot (
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        snapshot TEXT NOT NULL,
+                        PRIMARY KEY (entity, row_id)
+                    ) WITHOUT ROWID;
                     CREATE TABLE _row_meta (
                         entity TEXT NOT NULL,
                         row_id TEXT NOT NULL,

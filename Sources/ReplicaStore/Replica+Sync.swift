@@ -55,9 +55,15 @@ extension Replica {
 
     /// Records the hub's outcomes for pushed changes and removes them from the outbox, in one
     /// transaction. Outcomes for counters no longer in the outbox are ignored (a repeated answer).
+    ///
+    /// A row pulled while it had pending changes was held back (see ``apply(_:)``); once the
+    /// hub's held state covers an acknowledged change, that state is applied here, so a verdict
+    /// that arrived before its answer is not missed.
     public func acknowledge(_ response: PushResponse) throws {
         let now = clock()
         try writer.write { db in
+            var touched: [(entity: String, rowID: String, dot: Dot)] = []
+            let me = try Replica.identity(db)
             for item in response.outcomes {
                 guard let row = try Row.fetchOne(
                     db, sql: "SELECT entity, row_id, op, field, value FROM _outbox WHERE counter = ?",
@@ -74,6 +80,7 @@ extension Replica {
                         item.outcome.kind, try SQLMapping.json(item.outcome), now, item.outcome == .applied,
                     ])
                 try db.execute(sql: "DELETE FROM _outbox WHERE counter = ?", arguments: [Int64(item.counter)])
+                touched.append((row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter)))
                 // A refused insert never reached the hub: the row leaves the laptop too (its values
                 // stay in the outcome, for the rep to see and enter again).
                 if case .rejected = item.outcome, (row["op"] as String) == "insert",
@@ -85,6 +92,18 @@ extension Replica {
                     try db.execute(sql: "UPDATE _replica SET applying = 0")
                 }
             }
+            try db.execute(sql: "UPDATE _replica SET applying = 1")
+            for (entity, rowID, dot) in touched {
+                guard let text = try String.fetchOne(
+                    db, sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?", arguments: [entity, rowID]),
+                    let schema = self.schema.entity(entity)
+                else { continue }
+                let held = try SQLMapping.decode(RowSnapshot.self, from: text)
+                if held.version.covers(dot) {
+                    try apply(held, entity: schema, db: db)
+                }
+            }
+            try db.execute(sql: "UPDATE _replica SET applying = 0")
         }
     }
 
@@ -114,7 +133,8 @@ extension Replica {
     /// Each row takes the hub's state, except fields this replica has changed and not yet had
     /// acknowledged: those keep the local value until the push's outcome comes back. While a row
     /// has such pending changes its version vector is left alone, so a later local write is never
-    /// stamped as having seen a value the rep was not shown. Nothing applied here is captured.
+    /// stamped as having seen a value the rep was not shown; the hub's state of such a row is
+    /// held and applied when the pending changes are acknowledged. Nothing applied here is captured.
     public func apply(_ page: PullResponse) throws {
         let now = clock()
         try writer.write { db in
@@ -156,7 +176,14 @@ extension Replica {
                     """,
                 arguments: StatementArguments(arguments))
         }
-        if pending.isEmpty {
+        if !pending.isEmpty {
+            // Keep the hub's state of this row until the pending changes are acknowledged.
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO _held_snapshot (entity, row_id, snapshot) VALUES (?, ?, ?)",
+                arguments: [entity.name, snapshot.id, try SQLMapping.json(snapshot)])
+        } else {
+            try db.execute(
+                sql: "DELETE FROM _held_snapshot WHERE entity = ? AND row_id = ?", arguments: [entity.name, snapshot.id])
             var version = try Replica.version(entity.name, id: snapshot.id, db: db)
             version.merge(snapshot.version)
             try db.execute(

@@ -1,12 +1,24 @@
-/// One side of a conflict: a value and who wrote it, when.
+/// One side of a conflict: what someone did, and who did it, when.
 public struct Contender: Hashable, Sendable, Codable {
-    /// The value proposed; nil for a delete.
-    public var value: FieldValue?
+    /// What the contender did to the row.
+    public enum Action: String, Hashable, Sendable, Codable {
+        /// Wrote ``Contender/value`` to the conflict's field.
+        case write
+        /// Deleted the row.
+        case delete
+        /// Created the row (a duplicate candidate).
+        case insert
+    }
+
+    public var action: Action
+    /// The value proposed (null for a delete or an insert).
+    public var value: FieldValue
     public var stamp: FieldStamp
-    /// True for the value the row held when the conflict arose.
+    /// True for the side the row held when the conflict arose.
     public var isCurrent: Bool
 
-    public init(value: FieldValue?, stamp: FieldStamp, isCurrent: Bool) {
+    public init(value: FieldValue, action: Action = .write, stamp: FieldStamp, isCurrent: Bool) {
+        self.action = action
         self.value = value
         self.stamp = stamp
         self.isCurrent = isCurrent
@@ -34,8 +46,8 @@ public struct Conflict: Hashable, Sendable, Codable, Identifiable {
     public var field: String?
     /// The rule that queued it (a ``FieldRule`` raw value, or an entity rule's name).
     public var rule: String
-    /// The value both sides started from, when known.
-    public var base: FieldValue?
+    /// The value both sides started from (null when there is none, as for a duplicate).
+    public var base: FieldValue
     public var contenders: [Contender]
     /// For duplicate candidates: the live rows with the same natural key.
     public var relatedRowIDs: [String]
@@ -44,7 +56,7 @@ public struct Conflict: Hashable, Sendable, Codable, Identifiable {
 
     public init(
         id: String, kind: Kind, entity: String, rowID: String, rowTitle: String, field: String?, rule: String,
-        base: FieldValue?, contenders: [Contender], relatedRowIDs: [String] = [], explanation: String
+        base: FieldValue, contenders: [Contender], relatedRowIDs: [String] = [], explanation: String
     ) {
         self.id = id
         self.kind = kind

@@ -27,6 +27,11 @@ public struct RowMerge: Sendable {
     /// One outcome per change, in the order given.
     public var outcomes: [(change: Change, outcome: MergeOutcome)]
 
+    public init(row: RowState?, outcomes: [(change: Change, outcome: MergeOutcome)]) {
+        self.row = row
+        self.outcomes = outcomes
+    }
+
     /// The conflicts the batch queued.
     public var conflicts: [Conflict] {
         outcomes.compactMap {
@@ -192,8 +197,8 @@ public struct Merger: Sendable {
             return .queued(
                 Conflict(
                     id: change.dot.description, kind: .duplicateCandidate, entity: entity.name, rowID: change.rowID,
-                    rowTitle: title, field: nil, rule: "natural-key:\(key.name)", base: nil,
-                    contenders: [Contender(value: nil, stamp: stamp, isCurrent: false)], relatedRowIDs: matches,
+                    rowTitle: title, field: nil, rule: "natural-key:\(key.name)", base: .null,
+                    contenders: [Contender(value: .null, action: .insert, stamp: stamp, isCurrent: false)], relatedRowIDs: matches,
                     explanation:
                         "\(stamp.user) created \(title), which has the same \(key.name) as "
                         + "\(titles.isEmpty ? matches.joined(separator: ", ") : titles.joined(separator: ", ")); "
@@ -287,8 +292,8 @@ public struct Merger: Sendable {
                     id: change.dot.description, kind: .deleteVersusEdit, entity: entity.name, rowID: state.id,
                     rowTitle: title, field: name, rule: entity.deleteRule.rawValue, base: base,
                     contenders: [
-                        Contender(value: nil, stamp: tombstone, isCurrent: true),
-                        Contender(value: state.values[name], stamp: stamp, isCurrent: false),
+                        Contender(value: .null, action: .delete, stamp: tombstone, isCurrent: true),
+                        Contender(value: state.values[name] ?? .null, stamp: stamp, isCurrent: false),
                     ],
                     explanation:
                         "\(Merger.who(tombstone)) deleted \(title) while \(Merger.who(stamp)) was changing its "
@@ -324,10 +329,10 @@ public struct Merger: Sendable {
             return .queued(
                 Conflict(
                     id: change.dot.description, kind: .deleteVersusEdit, entity: entity.name, rowID: state.id,
-                    rowTitle: title, field: unseen.key, rule: entity.deleteRule.rawValue, base: nil,
+                    rowTitle: title, field: unseen.key, rule: entity.deleteRule.rawValue, base: .null,
                     contenders: [
-                        Contender(value: state.values[unseen.key], stamp: unseen.value, isCurrent: true),
-                        Contender(value: nil, stamp: stamp, isCurrent: false),
+                        Contender(value: state.values[unseen.key] ?? .null, stamp: unseen.value, isCurrent: true),
+                        Contender(value: .null, action: .delete, stamp: stamp, isCurrent: false),
                     ],
                     explanation:
                         "\(Merger.who(stamp)) deleted \(title) while \(Merger.who(unseen.value)) was changing its "
