@@ -86,6 +86,10 @@ extension Hub {
             case (.deleteVersusEdit, _):
                 let chosen = conflict.contenders.first { $0.isCurrent == (choice == .keepCurrent) }
                 operation = chosen?.action == .delete ? .delete : nil
+            case (.field, _) where state?.isDeleted ?? true:
+                // The record is gone (deleted after the conflict arose): there is nothing left to
+                // write, and the item closes as history.
+                operation = nil
             case (.field, _):
                 guard let field = conflict.field, entity.field(field) != nil else {
                     throw HubError.invalidResolution("the conflict names no field")

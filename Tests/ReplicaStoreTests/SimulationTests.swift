@@ -242,8 +242,15 @@ struct World {
         guard let item = pick(try hub.conflicts()) else { return }
         let choices: [ConflictChoice] = [.keepCurrent, .keepIncoming]
         let choice = pick(choices)!
-        try hub.resolve(item.conflict.id, choice: choice, by: "admin")
-        log("admin resolved \(item.conflict.id) (\(item.conflict.kind.rawValue)) with \(choice)")
+        do {
+            try hub.resolve(item.conflict.id, choice: choice, by: "admin")
+            log("admin resolved \(item.conflict.id) (\(item.conflict.kind.rawValue)) with \(choice)")
+        } catch let error as HubError {
+            // A choice that breaks a rule (reopening a closed deal, say) is refused; the item stays open.
+            guard case .invalidResolution = error else { throw error }
+            #expect(try hub.conflict(item.conflict.id).isOpen, note("a refused resolution must leave the item open"))
+            log("admin's \(choice) for \(item.conflict.id) refused: \(error)")
+        }
     }
 
     /// Moves a laptop's clock: usually a little skew, sometimes far beyond the HLC bound, then back.
