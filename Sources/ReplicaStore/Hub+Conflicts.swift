@@ -85,7 +85,16 @@ extension Hub {
                 throw HubError.invalidResolution("a delete-vs-edit conflict is settled by keeping one side, not by a value")
             case (.deleteVersusEdit, _):
                 let chosen = conflict.contenders.first { $0.isCurrent == (choice == .keepCurrent) }
-                operation = chosen?.action == .delete ? .delete : nil
+                if chosen?.action == .delete {
+                    operation = .delete
+                } else if let chosen, !chosen.isCurrent, let field = conflict.field, let state, !state.isDeleted,
+                    state.values[field] != chosen.value
+                {
+                    // Keeping the edit keeps what the rep wrote, even where the field's own rule had kept another value.
+                    operation = .update(field: field, value: chosen.value, base: state.values[field] ?? .null)
+                } else {
+                    operation = nil
+                }
             case (.field, _) where state?.isDeleted ?? true:
                 // The record is gone (deleted after the conflict arose): there is nothing left to
                 // write, and the item closes as history.

@@ -12,6 +12,9 @@ extension Hub {
     /// by the clock rule; the rest of the push goes on.
     public func push(_ changeset: Changeset, as writer: Writer) throws -> PushResponse {
         try changeset.validateStructure()
+        guard changeset.schemaVersion <= schema.version else {
+            throw HubError.schemaTooNew(found: changeset.schemaVersion, supported: schema.version)
+        }
         let now = clock()
         return try self.writer.write { db in
             let replica = changeset.replica

@@ -223,6 +223,7 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownConflict(String)
     case alreadyResolved(String)
     case invalidResolution(String)
+    case schemaTooNew(found: Int, supported: Int)
     case storage(String)
 
     public var description: String {
@@ -236,6 +237,9 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
             return "conflict \(id) is already resolved; see its history with 'satchel admin conflicts show \(id)'"
         case let .invalidResolution(detail):
             return detail
+        case let .schemaTooNew(found, supported):
+            return "the changes were written with schema \(found), but this server knows schema \(supported); "
+                + "upgrade the server before these laptops sync"
         case let .storage(detail):
             return "the server store failed: \(detail)"
         }

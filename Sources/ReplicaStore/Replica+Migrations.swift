@@ -69,8 +69,8 @@ extension Replica {
             for entity in schema.entities {
                 try createTable(entity, db: db)
                 try createTriggers(entity, db: db)
+                try createIndexes(entity, db: db)
             }
-            try createIndexes(db: db)
         }
         return migrator
     }
@@ -82,22 +82,17 @@ extension Replica {
                 + columns.joined(separator: ", ") + ")")
     }
 
-    private static func createIndexes(db: Database) throws {
-        try db.execute(
-            sql: """
-                CREATE INDEX account_name ON account(name COLLATE NOCASE);
-                CREATE INDEX account_city ON account(city COLLATE NOCASE);
-                CREATE INDEX contact_account ON contact(account_id);
-                CREATE INDEX visit_account ON visit(account_id, started_at);
-                CREATE INDEX opportunity_account ON opportunity(account_id);
-                CREATE INDEX opportunity_stage ON opportunity(stage);
-                CREATE INDEX quote_opportunity ON quote(opportunity_id);
-                CREATE INDEX quote_line_quote ON quote_line(quote_id);
-                CREATE INDEX order_account ON "order"(account_id);
-                CREATE INDEX order_line_order ON order_line(order_id);
-                CREATE INDEX ticket_account ON ticket(account_id);
-                CREATE INDEX task_account ON task(account_id);
-                """)
+    /// Indexes every reference field (an account's contacts, visits, deals…) and the title field
+    /// (searches and sorted lists by name).
+    private static func createIndexes(_ entity: EntitySchema, db: Database) throws {
+        for field in entity.fields {
+            let isReference: Bool
+            if case .reference = field.type { isReference = true } else { isReference = false }
+            guard isReference || field.name == entity.titleField else { continue }
+            try db.execute(
+                sql: "CREATE INDEX \(SQLMapping.quote("\(entity.name)_\(field.name)")) ON \(SQLMapping.quote(entity.name))"
+                    + "(\(SQLMapping.quote(field.name))\(isReference ? "" : " COLLATE NOCASE"))")
+        }
     }
 
     /// Writes the triggers that capture every write of `entity` into the outbox, in the same

@@ -157,7 +157,10 @@ extension Replica {
         let pendingDelete = pending.contains { ($0["op"] as String) == "delete" }
         let exists = try Replica.row(entity, id: snapshot.id, db: db) != nil
 
-        if snapshot.deleted {
+        if snapshot.deleted && !pending.isEmpty {
+            // Deleted at the hub while this laptop has unpushed edits: the row stays until the hub
+            // has judged them (edit-wins may bring it back); the held snapshot settles it.
+        } else if snapshot.deleted {
             try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [snapshot.id])
         } else if !pendingDelete {
             var columns = ["id"]

@@ -84,7 +84,7 @@ public struct Replica: Sendable {
             db.add(
                 function: DatabaseFunction("satchel_hlc_next", argumentCount: 1, pure: false) { arguments in
                     var hlc = HybridClock(last: HLCTimestamp(packed: Int64.fromDatabaseValue(arguments[0]) ?? 0))
-                    return hlc.tick(wallMilliseconds: clock()).packed
+                    return hlc.tickRecovering(wallMilliseconds: clock()).packed
                 })
         }
         return configuration

@@ -61,6 +61,9 @@ extension CRMSchema {
                 "mass_mail_opt_out", .bool, .max, label: "mass-mail opt-out",
                 reason: "Most restrictive wins: if anyone recorded the opt-out concurrently, the customer stays opted out."),
             FieldSchema(
+                "first_contacted_at", .timestamp, .min, label: "first contacted",
+                reason: "Only moves back: when reps report first contact concurrently, the earliest stands (new-customer counts)."),
+            FieldSchema(
                 "last_contacted_at", .timestamp, .max, label: "last contacted",
                 reason: "Only moves forward: concurrent visits keep the latest contact time."),
             FieldSchema(

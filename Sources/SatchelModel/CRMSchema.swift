@@ -2,7 +2,7 @@ import SyncCore
 
 /// The CRM, declared in SyncCore's terms: every entity, field and rule in one readable table.
 ///
-/// `Docs/conflict-rules.md` is this table in prose; ``CRMSchema/markdownTable()`` prints it, and
+/// `Docs/conflict-rules.md` is this table in prose; ``CRMSchema/rulesMarkdown()`` prints it, and
 /// a test checks the document lists every field with the rule declared here.
 public enum CRMSchema {
     /// The schema version replicas and the server agree on.

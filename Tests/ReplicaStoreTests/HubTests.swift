@@ -204,6 +204,41 @@ struct HubTests {
         }
     }
 
+    @Test func anEditThatOutlivesADeleteIsKeptWithWhatTheRepWrote() throws {
+        let hub = try makeHub()
+        let setup = try makeReplica("admin", hub: hub)
+        let id = try setup.insert("account", values: ["name": .text("Acme"), "credit_rating": .text("A")])
+        try InProcessSync.push(setup, to: hub, as: alice)
+        let a = try makeReplica("alice", hub: hub)
+        let b = try makeReplica("bob", hub: hub)
+        try b.delete("account", id: id)
+        try InProcessSync.push(b, to: hub, as: bob)
+        try a.update("account", id: id, set: ["phone": .text("555 1234")])
+        let response = try #require(try InProcessSync.push(a, to: hub, as: alice))
+        guard case let .queued(conflict) = response.outcomes[0].outcome else {
+            Issue.record("expected a delete-vs-edit conflict")
+            return
+        }
+        #expect(conflict.contenders.map(\.action) == [.delete, .write])
+        #expect(try hub.row("account", id: id)?.isDeleted == false, "the edit brought the account back")
+        try hub.resolve(conflict.id, choice: .keepIncoming, by: "admin")
+        #expect(try hub.row("account", id: id)?.values["phone"] == .text("555 1234"))
+        try InProcessSync.pull(b, from: hub)
+        #expect(try b.row("account", id: id)?["phone"] == .text("555 1234"))
+    }
+
+    @Test func aPushWrittenWithANewerSchemaIsRefused() throws {
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        try replica.insert("account", values: ["name": .text("Acme")])
+        var changeset = try #require(try replica.pendingChangeset())
+        changeset.schemaVersion = CRMSchema.version + 1
+        #expect(throws: HubError.schemaTooNew(found: CRMSchema.version + 1, supported: CRMSchema.version)) {
+            try hub.push(changeset, as: alice)
+        }
+        #expect(try hub.pull(since: 0).rows.isEmpty)
+    }
+
     @Test func twoRepsCreatingTheSameCustomerMakeADuplicateCandidate() throws {
         let hub = try makeHub()
         let a = try makeReplica("alice", hub: hub)

@@ -215,6 +215,27 @@ struct ReplicaTests {
         #expect(try replica.version("account", id: "a1")[ReplicaID("other")] == 4)
     }
 
+    @Test func aRowDeletedAtTheHubStaysWhileItHasUnpushedEdits() throws {
+        let replica = try makeReplica()
+        try replica.apply(PullResponse(rows: [snapshot("a1", seq: 1, ["name": .text("Acme")])], cursor: 1, hasMore: false))
+        try replica.update("account", id: "a1", set: ["phone": .text("mine")])
+        let tombstone = snapshot("a1", seq: 2, ["name": .text("Acme")], version: VersionVector([ReplicaID("hub"): 2]), deleted: true)
+        try replica.apply(PullResponse(rows: [tombstone], cursor: 2, hasMore: false))
+        #expect(try replica.row("account", id: "a1")?["phone"] == .text("mine"), "the rep's edit stays visible")
+
+        // The hub rejects the edit (delete wins) and the held tombstone, which already counted
+        // the edit, is applied with the acknowledgement.
+        let pending = try #require(try replica.pendingChangeset()).changes[0].dot
+        var judged = tombstone
+        judged.version.record(pending)
+        try replica.apply(PullResponse(rows: [judged], cursor: 3, hasMore: false))
+        try replica.acknowledge(
+            PushResponse(
+                outcomes: [ChangeOutcome(counter: pending.counter, outcome: .rejected(Rejection(rule: "deleted", reason: "gone", remedy: "none")))],
+                highWater: pending.counter))
+        #expect(try replica.row("account", id: "a1") == nil)
+    }
+
     // MARK: - Local queries
 
     @Test func searchFindsAccountsByNameCityAndPhoneDigits() throws {

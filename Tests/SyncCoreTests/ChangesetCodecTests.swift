@@ -82,11 +82,14 @@ struct ChangesetCodecTests {
         #expect(throws: ChangesetError.unsupportedFormat(2)) { try Changeset(jsonData: Data(json.utf8)) }
     }
 
-    @Test func refusesCountersThatDoNotIncrease() throws {
-        var changeset = Self.sample
-        changeset.changes.swapAt(0, 1)
-        let data = try changeset.jsonData()
-        #expect(throws: ChangesetError.countersNotIncreasing(after: 42, got: 41)) { try Changeset(jsonData: data) }
+    @Test func refusesCountersThatAreNotConsecutive() throws {
+        var swapped = Self.sample
+        swapped.changes.swapAt(0, 1)
+        let data = try swapped.jsonData()
+        #expect(throws: ChangesetError.countersNotConsecutive(after: 42, got: 41)) { try Changeset(jsonData: data) }
+        var holed = Self.sample
+        holed.changes.remove(at: 2)
+        #expect(throws: ChangesetError.countersNotConsecutive(after: 42, got: 44)) { try holed.validateStructure() }
     }
 
     @Test func refusesAnotherReplicasDot() {

@@ -41,6 +41,14 @@ struct HybridClockTests {
         #expect(clock == before)
     }
 
+    @Test func aLaptopWhoseClockWasCorrectedRestartsFromWallTime() {
+        var clock = HybridClock(maxForwardDrift: 1000)
+        _ = clock.tickRecovering(wallMilliseconds: 100_000)  // the clock ran far ahead
+        #expect(clock.tickRecovering(wallMilliseconds: 99_500) == HLCTimestamp(milliseconds: 100_000, logical: 1))
+        #expect(clock.tickRecovering(wallMilliseconds: 5_000) == HLCTimestamp(milliseconds: 5_000))
+        #expect(clock.tickRecovering(wallMilliseconds: 5_000) == HLCTimestamp(milliseconds: 5_000, logical: 1))
+    }
+
     @Test func packedFormSortsLikeTheReading() {
         let readings = [
             HLCTimestamp(milliseconds: 1, logical: 2), HLCTimestamp(milliseconds: 1, logical: 3),

@@ -2,7 +2,8 @@ import Foundation
 
 // MARK: - Wire form
 
-/// The JSON form of a changeset (format 1), documented in `Protocol/changeset.md`.
+/// The JSON form of a changeset (format 1), specified in `Protocol/README.md` and
+/// `Protocol/schemas/changeset.schema.json`.
 struct ChangesetWire: Codable {
     var format: Int
     var replica: ReplicaID
@@ -139,7 +140,7 @@ extension Changeset {
         try validateStructure()
     }
 
-    /// Encodes as JSON and compresses with zlib (the form replicas store and upload).
+    /// Encodes as JSON and compresses with zlib (the compact form for upload and storage).
     public func compressedData() throws -> Data {
         try Compression.deflate(jsonData(), format: .zlib)
     }

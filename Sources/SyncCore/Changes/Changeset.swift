@@ -30,16 +30,16 @@ public struct Changeset: Hashable, Sendable {
         return first...last
     }
 
-    /// Checks the structural promises of a changeset: every dot belongs to ``replica`` and
-    /// counters strictly increase.
+    /// Checks the structural promises of a changeset: every dot belongs to ``replica`` and the
+    /// counters are consecutive (a replica's counters have no holes, so a gap means a lost change).
     public func validateStructure() throws(ChangesetError) {
-        var previous: UInt64 = 0
+        var previous: UInt64?
         for change in changes {
             guard change.dot.replica == replica else {
                 throw .foreignDot(change.dot, expected: replica)
             }
-            guard change.dot.counter > previous else {
-                throw .countersNotIncreasing(after: previous, got: change.dot.counter)
+            guard change.dot.counter >= 1, previous.map({ change.dot.counter == $0 + 1 }) ?? true else {
+                throw .countersNotConsecutive(after: previous ?? 0, got: change.dot.counter)
             }
             previous = change.dot.counter
         }
@@ -51,7 +51,7 @@ public enum ChangesetError: Error, Hashable, Sendable, CustomStringConvertible {
     case unsupportedFormat(Int)
     case malformed(String)
     case foreignDot(Dot, expected: ReplicaID)
-    case countersNotIncreasing(after: UInt64, got: UInt64)
+    case countersNotConsecutive(after: UInt64, got: UInt64)
     case compression(String)
     case tooLarge(limit: Int)
 
@@ -64,8 +64,8 @@ public enum ChangesetError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the changeset is not valid: \(detail)"
         case let .foreignDot(dot, expected):
             return "change \(dot) does not belong to replica \(expected); a replica may only push its own changes"
-        case let .countersNotIncreasing(after, got):
-            return "change counters must increase: \(got) follows \(after)"
+        case let .countersNotConsecutive(after, got):
+            return "change counters must be consecutive and start at 1 or more: \(got) follows \(after)"
         case let .compression(detail):
             return "the compressed data could not be read: \(detail)"
         case let .tooLarge(limit):

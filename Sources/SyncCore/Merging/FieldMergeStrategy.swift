@@ -2,7 +2,7 @@
 public struct FieldWrite: Sendable {
     public var field: FieldSchema
     public var current: FieldValue
-    /// Nil when the field has never been written (or only by the insert that created the row).
+    /// Nil when the field has never held a value (an insert stamps every non-null field it sets).
     public var currentStamp: FieldStamp?
     /// Members of an add-wins set and the dots that added them.
     public var currentMembers: [String: Dot]

@@ -65,8 +65,9 @@ public struct Merger: Sendable {
     ///
     /// Changes whose dot the row has already seen are reported as applied and change nothing,
     /// so merging the same batch twice is harmless. After the batch, the entity's invariants are
-    /// checked against the row as it was before; the changes that broke one are rejected with
-    /// its name and the batch is merged again without them.
+    /// checked against the row as it was before; when one fails, the latest change that touched
+    /// its fields is rejected with its name and the batch is merged again without it, until every
+    /// invariant holds.
     public func merge(_ changes: [Change], into row: RowState?, environment: MergeEnvironment) -> RowMerge {
         var excluded: [Dot: Rejection] = [:]
         while true {
@@ -76,7 +77,7 @@ public struct Merger: Sendable {
                 !after.isDeleted || before != nil
             else { return result }
             var newlyExcluded = false
-            for invariant in entity.invariants {
+            for invariant in entity.invariants where invariant.scope == .batch {
                 let input = InvariantInput(
                     before: before, after: after.values, deleting: after.isDeleted, writer: environment.writer,
                     lookup: { entity, id in
@@ -92,10 +93,13 @@ public struct Merger: Sendable {
                     }
                     return !item.change.fields.isDisjoint(with: invariant.fields)
                 }
-                for culprit in culprits where excluded[culprit.change.dot] == nil {
+                // Blame the latest change that touched the invariant's fields, then judge again:
+                // an earlier, valid step in the same batch keeps its effect.
+                if let culprit = culprits.last(where: { excluded[$0.change.dot] == nil }) {
                     excluded[culprit.change.dot] = Rejection(
                         rule: invariant.name, reason: violation.reason, remedy: violation.remedy)
                     newlyExcluded = true
+                    break
                 }
             }
             if !newlyExcluded {
@@ -123,7 +127,8 @@ public struct Merger: Sendable {
                 outcomes.append((change, .applied))
                 continue
             }
-            let outcome: MergeOutcome
+            let previous = row
+            var outcome: MergeOutcome
             switch schema.entity(change.entity) {
             case nil:
                 outcome = .rejected(
@@ -145,10 +150,42 @@ public struct Merger: Sendable {
                     outcome = delete(change: change, stamp: stamp, entity: entity, row: &row)
                 }
             }
+            if case .rejected = outcome {
+            } else if let entity = schema.entity(change.entity),
+                let violation = stepViolation(entity, change: change, before: previous, after: row, environment: environment)
+            {
+                row = previous
+                outcome = .rejected(violation)
+            }
             if case .rejected = outcome {} else { row?.version.record(change.dot) }
             outcomes.append((change, outcome))
         }
         return RowMerge(row: row, outcomes: outcomes)
+    }
+
+    /// Judges the ``Invariant/Scope/eachChange`` invariants of one change.
+    private func stepViolation(
+        _ entity: EntitySchema, change: Change, before: RowState?, after: RowState?, environment: MergeEnvironment
+    ) -> Rejection? {
+        guard let after else { return nil }
+        let beforeValues = before.flatMap { $0.isDeleted ? nil : $0.values }
+        if after.isDeleted && beforeValues == nil { return nil }
+        let input = InvariantInput(
+            before: beforeValues, after: after.values, deleting: after.isDeleted, writer: environment.writer,
+            lookup: { entity, id in
+                guard let other = environment.lookup(entity, id), !other.isDeleted else { return nil }
+                return other.values
+            })
+        for invariant in entity.invariants where invariant.scope == .eachChange {
+            switch change.operation {
+            case .update(let field, _, _) where !invariant.fields.contains(field): continue
+            default: break
+            }
+            if let violation = invariant.check(input) {
+                return Rejection(rule: invariant.name, reason: violation.reason, remedy: violation.remedy)
+            }
+        }
+        return nil
     }
 
     // MARK: - Insert
@@ -293,7 +330,7 @@ public struct Merger: Sendable {
                     rowTitle: title, field: name, rule: entity.deleteRule.rawValue, base: base,
                     contenders: [
                         Contender(value: .null, action: .delete, stamp: tombstone, isCurrent: true),
-                        Contender(value: state.values[name] ?? .null, stamp: stamp, isCurrent: false),
+                        Contender(value: incoming, stamp: stamp, isCurrent: false),
                     ],
                     explanation:
                         "\(Merger.who(tombstone)) deleted \(title) while \(Merger.who(stamp)) was changing its "
@@ -309,7 +346,7 @@ public struct Merger: Sendable {
         guard entity.deleteRule != .never else {
             return .rejected(
                 Rejection(
-                    rule: InsertRule.appendOnly.rawValue, reason: "a \(entity.label) cannot be deleted once recorded",
+                    rule: entity.insertRule == .appendOnly ? InsertRule.appendOnly.rawValue : "no-delete", reason: "a \(entity.label) cannot be deleted once recorded",
                     remedy: "record a new \(entity.label) that corrects it"))
         }
         guard var state = row else {

@@ -3,8 +3,9 @@ public enum TextMerge {
     /// The most lines either side may have; longer texts are not merged automatically.
     public static let lineLimit = 2000
 
-    /// Merges two edits of `base`. Returns nil when they change overlapping or adjacent lines
-    /// differently (or the texts are too long to merge); the caller then queues a review.
+    /// Merges two edits of `base`. Returns nil when they change overlapping lines differently,
+    /// or change the text at the same position (two insertions at one place are ambiguous), or
+    /// the texts are too long to merge; the caller then queues a review.
     public static func merge(base: String, ours: String, theirs: String) -> String? {
         if ours == theirs || theirs == base { return ours }
         if ours == base { return theirs }

@@ -28,7 +28,7 @@ public struct EntitySchema: Sendable {
         self.insertRule = insertRule
         self.deleteRule = insertRule == .appendOnly ? .never : deleteRule
         self.naturalKeys = naturalKeys
-        self.invariants = invariants + stateMachines.map { $0.invariant(entity: name) }
+        self.invariants = invariants + stateMachines.flatMap { $0.invariants(entity: name) }
         self.stateMachines = stateMachines
         self.titleField = titleField
         self.parentField = parentField

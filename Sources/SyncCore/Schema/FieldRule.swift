@@ -3,7 +3,8 @@
 /// Each rule's behaviour lives in its ``FieldMergeStrategy``; the merge loop only asks the
 /// strategy, so a new rule is a new strategy, not a new branch in the loop.
 public enum FieldRule: String, Hashable, Sendable, Codable, CaseIterable {
-    /// The higher HLC wins (replica id breaks ties); the loser is recorded in history.
+    /// The higher HLC wins (replica id breaks ties); the loser's value stays in its writer's
+    /// outcome (merged, with the winning value).
     case lastWriterWins = "last-writer-wins"
     /// The current value stays; a concurrent different value is queued for an admin.
     case review

@@ -12,20 +12,36 @@ public struct Writer: Hashable, Sendable, Codable {
     }
 }
 
-/// A business rule a row must satisfy after every change.
+/// A business rule a row must satisfy.
 ///
-/// The check sees the row before and after the change batch of one push (or one local
-/// transaction), and may look up other rows (an order line asks whether its order is
-/// approved). A change that breaks an invariant is rejected with the invariant's name.
+/// The check sees the row before and after, and may look up other rows (an order line asks
+/// whether its order is approved). A change that breaks an invariant is rejected with the
+/// invariant's name. Where the check runs depends on its ``Scope``.
 public struct Invariant: Sendable {
+    /// When an invariant is judged.
+    public enum Scope: String, Hashable, Sendable {
+        /// After every single change, against the row just before it: allowed state moves,
+        /// archived records, locked orders. A rep's offline sequence of valid steps passes.
+        case eachChange
+        /// Once a batch of changes to one row is merged, against the row before the batch: rules
+        /// that several fields satisfy together (a closed deal and its close reason), which a
+        /// rep writes in one transaction but which arrive as separate field changes.
+        case batch
+    }
+
     public var name: String
     /// The fields whose changes this invariant judges; changes to other fields never trip it.
     public var fields: Set<String>
+    public var scope: Scope
     public var check: @Sendable (InvariantInput) -> Violation?
 
-    public init(name: String, fields: Set<String>, check: @escaping @Sendable (InvariantInput) -> Violation?) {
+    public init(
+        name: String, fields: Set<String>, scope: Scope = .batch,
+        check: @escaping @Sendable (InvariantInput) -> Violation?
+    ) {
         self.name = name
         self.fields = fields
+        self.scope = scope
         self.check = check
     }
 }

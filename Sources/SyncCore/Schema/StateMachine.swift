@@ -34,13 +34,15 @@ public struct StateMachine: Hashable, Sendable {
         from == to || transitions[from, default: []].contains(to)
     }
 
-    /// The invariant that enforces this machine.
-    public func invariant(entity: String) -> Invariant {
+    /// The invariants that enforce this machine: every move is allowed and privileged states
+    /// are entered by privileged writers (judged at each change), and a state's required fields
+    /// are present (judged once the batch is merged, since they travel as separate changes).
+    public func invariants(entity: String) -> [Invariant] {
         let machine = self
-        let involved = Set([field] + requirements.values.flatMap { $0 })
-        return Invariant(name: "\(entity).\(field)-transitions", fields: involved) { input in
+        let transitions = Invariant(name: "\(entity).\(field)-transitions", fields: [field], scope: .eachChange) { input in
             guard let state = input.after[machine.field]?.textValue else { return nil }
-            if let before = input.before?[machine.field]?.textValue {
+            let before = input.before?[machine.field]?.textValue
+            if let before {
                 if !machine.allows(from: before, to: state) {
                     let allowed = machine.transitions[before, default: []].sorted()
                     return Violation(
@@ -49,18 +51,22 @@ public struct StateMachine: Hashable, Sendable {
                             ? "\(before) is final; create a new record instead"
                             : "from \(before) it may move to \(allowed.joined(separator: ", "))")
                 }
-            } else if !machine.initial.contains(state) {
+            } else if input.before == nil, !machine.initial.contains(state) {
                 return Violation(
                     reason: "a new record cannot start in \(machine.field) \(state)",
                     remedy: "start in \(machine.initial.sorted().joined(separator: " or "))")
             }
-            if machine.privilegedTargets.contains(state), input.before?[machine.field]?.textValue != state,
-                !input.writer.isPrivileged
-            {
+            if machine.privilegedTargets.contains(state), before != state, !input.writer.isPrivileged {
                 return Violation(
                     reason: "only the server or an admin may set \(machine.field) to \(state)",
                     remedy: "submit it and wait for approval")
             }
+            return nil
+        }
+        guard !requirements.isEmpty else { return [transitions] }
+        let involved = Set([field] + requirements.values.flatMap { $0 })
+        let required = Invariant(name: "\(entity).\(field)-requirements", fields: involved, scope: .batch) { input in
+            guard let state = input.after[machine.field]?.textValue else { return nil }
             for required in machine.requirements[state, default: []] where input.after[required]?.isBlank ?? true {
                 return Violation(
                     reason: "\(machine.field) \(state) needs \(required.replacingOccurrences(of: "_", with: " "))",
@@ -68,5 +74,6 @@ public struct StateMachine: Hashable, Sendable {
             }
             return nil
         }
+        return [transitions, required]
     }
 }

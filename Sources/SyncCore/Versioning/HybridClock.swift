@@ -81,6 +81,21 @@ public struct HybridClock: Sendable, Hashable {
         return next
     }
 
+    /// Issues a reading like ``tick(wallMilliseconds:)``, except that when the last reading is
+    /// more than ``maxForwardDrift`` ahead of the wall clock, the clock restarts from wall time.
+    ///
+    /// That happens when a device's clock was wrong and has been corrected: carrying the old
+    /// reading forward would keep every later write "in the future", and the hub refuses those.
+    /// A replica's own writes are ordered by their dots, not by this clock, so restarting it never
+    /// reorders them.
+    public mutating func tickRecovering(wallMilliseconds: Int64) -> HLCTimestamp {
+        if last.milliseconds - wallMilliseconds > maxForwardDrift {
+            last = HLCTimestamp(milliseconds: wallMilliseconds)
+            return last
+        }
+        return tick(wallMilliseconds: wallMilliseconds)
+    }
+
     /// Absorbs a remote reading, returning the local reading for the receive event.
     ///
     /// - Throws: ``ClockError/remoteTooFarAhead(remote:local:bound:)`` when `remote` is more

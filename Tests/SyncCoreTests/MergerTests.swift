@@ -1,0 +1,83 @@
+import SyncCore
+import Testing
+
+struct MergerTests {
+    let replica = ReplicaID("a")
+    let merger = Merger(schema: TestSchema.schema)
+    let rep = MergeEnvironment(writer: Writer(user: "alice", device: "laptop", isPrivileged: false))
+
+    func change(_ counter: UInt64, _ operation: Change.Operation, context: VersionVector) -> Change {
+        Change(
+            dot: Dot(replica: replica, counter: counter), hlc: HLCTimestamp(milliseconds: Int64(counter) * 1000),
+            wallTime: Int64(counter) * 1000, entity: "item", rowID: "row", context: context, operation: operation)
+    }
+
+    @Test func anInvariantBlamesTheLatestStepAndKeepsTheValidOnes() throws {
+        // Given: new → active (valid), then active → done without the note "done" needs.
+        let insert = change(1, .insert(["title": .text("W"), "phase": .text("new")]), context: VersionVector())
+        let activate = change(2, .update(field: "phase", value: .text("active"), base: .text("new")), context: VersionVector([replica: 1]))
+        let finish = change(3, .update(field: "phase", value: .text("done"), base: .text("active")), context: VersionVector([replica: 2]))
+
+        // When
+        let result = merger.merge([insert, activate, finish], into: nil, environment: rep)
+
+        // Then
+        #expect(result.outcomes.map(\.outcome.kind) == ["applied", "applied", "rejected"])
+        #expect(result.row?.values["phase"] == .text("active"))
+        guard case let .rejected(rejection) = result.outcomes[2].outcome else { return }
+        #expect(rejection.rule == "item.phase-requirements")
+        #expect(rejection.reason.contains("done note"))
+    }
+
+    @Test func theNoteAndTheMoveInOneBatchSatisfyTheInvariant() throws {
+        let insert = change(1, .insert(["title": .text("W"), "phase": .text("new")]), context: VersionVector())
+        let activate = change(2, .update(field: "phase", value: .text("active"), base: .text("new")), context: VersionVector([replica: 1]))
+        let finish = change(3, .update(field: "phase", value: .text("done"), base: .text("active")), context: VersionVector([replica: 2]))
+        let note = change(4, .update(field: "done_note", value: .text("shipped"), base: .null), context: VersionVector([replica: 3]))
+        let result = merger.merge([insert, activate, finish, note], into: nil, environment: rep)
+        #expect(result.outcomes.allSatisfy { $0.outcome == .applied })
+        #expect(result.row?.values["phase"] == .text("done"))
+    }
+
+    @Test func mergingTheSameBatchTwiceChangesNothing() throws {
+        let insert = change(1, .insert(["title": .text("W")]), context: VersionVector())
+        let rename = change(2, .update(field: "title", value: .text("X"), base: .text("W")), context: VersionVector([replica: 1]))
+        let once = merger.merge([insert, rename], into: nil, environment: rep)
+        let twice = merger.merge([insert, rename], into: once.row, environment: rep)
+        #expect(twice.row == once.row)
+        #expect(twice.outcomes.map(\.outcome) == [.applied, .applied])
+    }
+
+    @Test func anUnknownEntityIsRejectedWithARemedy() {
+        var stray = change(1, .insert(["x": .text("y")]), context: VersionVector())
+        stray.entity = "spaceship"
+        let result = merger.merge([stray], into: nil, environment: rep)
+        guard case let .rejected(rejection) = result.outcomes[0].outcome else {
+            Issue.record("expected a rejection")
+            return
+        }
+        #expect(rejection.rule == "schema")
+        #expect(result.row == nil)
+    }
+}
+
+extension MergerTests {
+    @Test func aRowCreatedAndMovedOfflineIsJudgedStepByStep() {
+        // A record created offline and moved on before the first sync: each step was legal on
+        // the laptop, so each is legal at the hub, although the final state is not initial.
+        let insert = change(1, .insert(["title": .text("W"), "phase": .text("new")]), context: VersionVector())
+        let activate = change(2, .update(field: "phase", value: .text("active"), base: .text("new")), context: VersionVector([replica: 1]))
+        let result = merger.merge([insert, activate], into: nil, environment: rep)
+        #expect(result.outcomes.map(\.outcome) == [.applied, .applied])
+        #expect(result.row?.values["phase"] == .text("active"))
+    }
+
+    @Test func aSkippedStepIsRejectedEvenInsideABatch() {
+        let insert = change(1, .insert(["title": .text("W"), "phase": .text("new")]), context: VersionVector())
+        let skip = change(2, .update(field: "phase", value: .text("done"), base: .text("new")), context: VersionVector([replica: 1]))
+        let note = change(3, .update(field: "done_note", value: .text("x"), base: .null), context: VersionVector([replica: 2]))
+        let result = merger.merge([insert, skip, note], into: nil, environment: rep)
+        #expect(result.outcomes.map(\.outcome.kind) == ["applied", "rejected", "applied"])
+        #expect(result.row?.values["phase"] == .text("new"))
+    }
+}
