@@ -119,14 +119,8 @@ extension Hub {
 
             var result = state
             if let operation {
-                try db.execute(sql: "UPDATE hub_meta SET counter = counter + 1")
-                let meta = try Row.fetchOne(db, sql: "SELECT replica_id, counter, hlc FROM hub_meta")!
-                var hubClock = HybridClock(last: HLCTimestamp(packed: meta["hlc"]))
-                let hlc = hubClock.tick(wallMilliseconds: now)
-                try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hlc.packed])
-                let change = Change(
-                    dot: Dot(replica: ReplicaID(meta["replica_id"]), counter: UInt64(meta["counter"] as Int64)), hlc: hlc,
-                    wallTime: now, entity: conflict.entity, rowID: conflict.rowID, context: context, operation: operation)
+                let change = try hubChange(
+                    conflict.entity, id: conflict.rowID, now: now, context: context, operation: operation, db: db)
                 let merged = merger.merge(
                     [change], into: state,
                     environment: environment(writer: Writer(user: resolver, device: "server", isPrivileged: true), db: db))

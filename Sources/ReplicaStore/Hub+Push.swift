@@ -10,7 +10,14 @@ extension Hub {
     /// refused with ``HubError/gap(expected:got:)``: accepting it would hide the missing changes.
     /// A change whose HLC is further ahead of the hub's clock than ``maxClockDrift`` is rejected
     /// by the clock rule; the rest of the push goes on.
-    public func push(_ changeset: Changeset, as writer: Writer) throws -> PushResponse {
+    ///
+    /// Every new change must touch a record in `scope`, checked with the permissions of now;
+    /// one that does not refuses the whole push with ``HubError/outOfScope(entity:id:)``. An
+    /// account a rep creates is placed in `homeTerritory` and owned by the rep, by a change the
+    /// hub makes in the same transaction.
+    public func push(
+        _ changeset: Changeset, as writer: Writer, scope: ReadScope = .all, homeTerritory: String? = nil
+    ) throws -> PushResponse {
         try changeset.validateStructure()
         guard changeset.schemaVersion <= schema.version else {
             throw HubError.schemaTooNew(found: changeset.schemaVersion, supported: schema.version)
@@ -38,6 +45,14 @@ extension Hub {
                 maxForwardDrift: maxClockDrift)
             let environment = environment(writer: writer, db: db)
             let fresh = changeset.changes.filter { $0.dot.counter > highWater }
+            for change in fresh {
+                let account = try Hub.accountID(of: change, schema: schema, db: db)
+                let creatingAccount: Bool
+                if change.entity == "account", case .insert = change.operation { creatingAccount = true } else { creatingAccount = false }
+                if !creatingAccount, try !Hub.scope(scope, covers: account, db: db) {
+                    throw HubError.outOfScope(entity: change.entity, id: change.rowID)
+                }
+            }
             for run in Hub.runs(of: fresh) {
                 var admitted: [Change] = []
                 var refused: [(Change, MergeOutcome)] = []
@@ -69,6 +84,13 @@ extension Hub {
                     }
                     if after != before || outcomes.contains(where: { $0.outcome != .applied }) {
                         try save(after, db: db)
+                    }
+                    if before == nil, after.entity == "account", !writer.isPrivileged,
+                        after.values["territory"]?.isNull ?? true, after.values["owner"]?.isNull ?? true
+                    {
+                        var assignment: [String: FieldValue] = ["owner": .text(writer.user)]
+                        if let homeTerritory { assignment["territory"] = .text(homeTerritory) }
+                        try writeAsHub(after.entity, id: after.id, assignment, by: "server", now: now, db: db)
                     }
                 }
                 for (change, outcome) in outcomes {

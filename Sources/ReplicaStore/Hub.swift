@@ -71,10 +71,33 @@ public struct Hub: Sendable {
                         row_id TEXT NOT NULL,
                         seq INTEGER NOT NULL,
                         deleted INTEGER NOT NULL,
+                        account_id TEXT,
                         state TEXT NOT NULL,
                         PRIMARY KEY (entity, row_id)
                     ) WITHOUT ROWID;
                     CREATE UNIQUE INDEX hub_row_seq ON hub_row(seq);
+                    CREATE INDEX hub_row_account ON hub_row(account_id);
+                    CREATE TABLE hub_account (
+                        account_id TEXT PRIMARY KEY,
+                        territory TEXT,
+                        owner TEXT
+                    ) WITHOUT ROWID;
+                    CREATE TABLE hub_user (
+                        name TEXT PRIMARY KEY,
+                        role TEXT NOT NULL,
+                        territories TEXT NOT NULL,
+                        manager TEXT,
+                        enrollment_hash TEXT,
+                        created_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE hub_device (
+                        replica_id TEXT PRIMARY KEY,
+                        user TEXT NOT NULL REFERENCES hub_user(name),
+                        device TEXT NOT NULL,
+                        credential_hash TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        retired INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
                     CREATE TABLE hub_key (
                         entity TEXT NOT NULL,
                         key_name TEXT NOT NULL,
@@ -159,23 +182,62 @@ public struct Hub: Sendable {
 
     // MARK: - Pull
 
-    /// Returns the rows changed since `cursor`, each once with its latest state, at most `limit`.
+    /// Returns the rows in `scope` changed since `cursor`, each once with its latest state, at
+    /// most `limit`.
     ///
     /// The page is read in one transaction, so it is consistent; `cursor` in the answer is the
-    /// sequence number of its last row.
-    public func pull(since cursor: Int64, limit: Int = 500) throws -> PullResponse {
+    /// sequence number of its last row (or, when nothing in scope changed, the feed's end, so a
+    /// reader does not scan the same out-of-scope rows again).
+    public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all) throws -> PullResponse {
         let limit = max(1, limit)
+        let condition = try Hub.scopeCondition(scope)
         return try writer.read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT seq, state FROM hub_row WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit + 1])
-            let page = try rows.prefix(limit).map { row -> RowSnapshot in
-                let state = try SQLMapping.decode(RowState.self, from: row["state"])
-                return RowSnapshot(
-                    entity: state.entity, id: state.id, seq: row["seq"], values: state.values, version: state.version,
-                    deleted: state.isDeleted)
-            }
-            return PullResponse(rows: page, cursor: page.last?.seq ?? cursor, hasMore: rows.count > limit)
+                db,
+                sql: """
+                    SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
+                    WHERE r.seq > ? AND \(condition.sql) ORDER BY r.seq LIMIT ?
+                    """,
+                arguments: [cursor] + condition.arguments + [limit + 1])
+            let page = try rows.prefix(limit).map(Hub.snapshot)
+            let hasMore = rows.count > limit
+            let end = hasMore ? (page.last?.seq ?? cursor) : max(cursor, try Hub.currentSeq(db))
+            return PullResponse(rows: page, cursor: end, hasMore: hasMore)
         }
+    }
+
+    /// One page of the live rows in `scope` as of `snapshot` (the feed's end when nil), after
+    /// sequence number `after`. Tombstones are left out: a new replica needs no history.
+    public func bootstrap(snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all) throws
+        -> BootstrapResponse
+    {
+        let limit = max(1, limit)
+        let condition = try Hub.scopeCondition(scope)
+        return try writer.read { db in
+            let snapshot = try snapshot ?? Hub.currentSeq(db)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
+                    WHERE r.seq > ? AND r.seq <= ? AND r.deleted = 0 AND \(condition.sql) ORDER BY r.seq LIMIT ?
+                    """,
+                arguments: [after, snapshot] + condition.arguments + [limit + 1])
+            let page = try rows.prefix(limit).map(Hub.snapshot)
+            let hasMore = rows.count > limit
+            return BootstrapResponse(
+                rows: page, snapshot: snapshot, after: hasMore ? (page.last?.seq ?? after) : snapshot, hasMore: hasMore)
+        }
+    }
+
+    static func snapshot(_ row: Row) throws -> RowSnapshot {
+        let state = try SQLMapping.decode(RowState.self, from: row["state"])
+        return RowSnapshot(
+            entity: state.entity, id: state.id, seq: row["seq"], values: state.values, version: state.version,
+            deleted: state.isDeleted)
+    }
+
+    static func currentSeq(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM hub_meta") ?? 0
     }
 
     // MARK: - Storage helpers
@@ -187,9 +249,15 @@ public struct Hub: Sendable {
 
     func save(_ state: RowState, db: Database) throws {
         let seq = try Hub.nextSeq(db)
+        let account = try Hub.accountID(of: state, schema: schema, db: db)
         try db.execute(
-            sql: "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, state) VALUES (?, ?, ?, ?, ?)",
-            arguments: [state.entity, state.id, seq, state.isDeleted, try SQLMapping.json(state)])
+            sql: "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [state.entity, state.id, seq, state.isDeleted, account, try SQLMapping.json(state)])
+        if state.entity == "account" {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)",
+                arguments: [state.id, state.values["territory"]?.textValue, state.values["owner"]?.textValue])
+        }
         try db.execute(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?", arguments: [state.entity, state.id])
         guard !state.isDeleted, let entity = schema.entity(state.entity) else { return }
         for key in entity.naturalKeys {
@@ -224,6 +292,11 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyResolved(String)
     case invalidResolution(String)
     case schemaTooNew(found: Int, supported: Int)
+    /// A change touches a record the writer may not see.
+    case outOfScope(entity: String, id: String)
+    case unknownUser(String)
+    case userExists(String)
+    case invalidUser(String)
     case storage(String)
 
     public var description: String {
@@ -240,6 +313,15 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .schemaTooNew(found, supported):
             return "the changes were written with schema \(found), but this server knows schema \(supported); "
                 + "upgrade the server before these laptops sync"
+        case let .outOfScope(entity, id):
+            return "\(entity) \(id) belongs to an account outside your territories; "
+                + "ask its owner or your manager to make the change"
+        case let .unknownUser(name):
+            return "there is no user '\(name)'; list them with 'satchel-server user list'"
+        case let .userExists(name):
+            return "a user named '\(name)' already exists; pick another name, or issue a new token with 'satchel-server user token \(name)'"
+        case let .invalidUser(detail):
+            return detail
         case let .storage(detail):
             return "the server store failed: \(detail)"
         }

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import SatchelModel
+import SyncCore
+
+extension Hub {
+    /// Writes fields as the hub's own replica (a privileged writer), in the caller's transaction.
+    ///
+    /// The change's context covers the row's whole history, so it applies everywhere as the
+    /// latest word. Returns the row's new state.
+    @discardableResult
+    func writeAsHub(
+        _ entity: String, id: String, _ values: [String: FieldValue], by user: String, now: Int64, db: Database
+    ) throws -> RowState? {
+        var state = try Hub.row(entity, id: id, db: db)
+        let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
+        for (field, value) in values.sorted(by: { $0.key < $1.key }) {
+            let change = try hubChange(
+                entity, id: id, now: now, context: state?.version ?? VersionVector(),
+                operation: .update(field: field, value: value, base: state?.values[field] ?? .null), db: db)
+            let merged = merger.merge([change], into: state, environment: environment)
+            if case let .rejected(rejection) = merged.outcomes.first?.outcome {
+                throw HubError.invalidResolution("\(rejection.reason); \(rejection.remedy)")
+            }
+            state = merged.row
+        }
+        if let state { try save(state, db: db) }
+        return state
+    }
+
+    /// A change stamped with the hub's own replica id, next counter and clock.
+    func hubChange(
+        _ entity: String, id: String, now: Int64, context: VersionVector, operation: Change.Operation, db: Database
+    ) throws -> Change {
+        try db.execute(sql: "UPDATE hub_meta SET counter = counter + 1")
+        let meta = try Row.fetchOne(db, sql: "SELECT replica_id, counter, hlc FROM hub_meta")!
+        var hubClock = HybridClock(last: HLCTimestamp(packed: meta["hlc"]))
+        let hlc = hubClock.tickRecovering(wallMilliseconds: now)
+        try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hlc.packed])
+        return Change(
+            dot: Dot(replica: ReplicaID(meta["replica_id"]), counter: UInt64(meta["counter"] as Int64)), hlc: hlc,
+            wallTime: now, entity: entity, rowID: id, context: context, operation: operation)
+    }
+
+    // MARK: - Import
+
+    /// A record to import: an entity, an id and its values.
+    public struct ImportRecord: Hashable, Sendable {
+        public var entity: String
+        public var id: String
+        public var values: [String: FieldValue]
+        /// Where it came from ("line 12"), for error messages.
+        public var origin: String
+
+        public init(entity: String, id: String, values: [String: FieldValue], origin: String) {
+            self.entity = entity
+            self.id = id
+            self.values = values
+            self.origin = origin
+        }
+    }
+
+    /// Imports records as the company's own data (privileged inserts by the hub), all or nothing.
+    ///
+    /// - Throws: ``HubError/invalidUser(_:)`` naming the first record that cannot be imported
+    ///   (unknown entity, invalid value, an id that exists, a reference to nothing); nothing is
+    ///   written then.
+    public func importRecords(_ records: [ImportRecord], by user: String = "import") throws -> Int {
+        let now = clock()
+        return try writer.write { db in
+            let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
+            for record in records {
+                guard let entity = schema.entity(record.entity) else {
+                    throw HubError.invalidUser("\(record.origin): there is no record type '\(record.entity)'")
+                }
+                let change = try hubChange(
+                    entity.name, id: record.id, now: now, context: VersionVector(), operation: .insert(record.values), db: db)
+                let existing = try Hub.row(entity.name, id: record.id, db: db)
+                let merged = merger.merge([change], into: existing, environment: environment)
+                switch merged.outcomes.first?.outcome {
+                case let .rejected(rejection)?:
+                    throw HubError.invalidUser("\(record.origin): \(rejection.reason)")
+                case let .queued(conflict)? where conflict.kind == .duplicateCandidate:
+                    throw HubError.invalidUser(
+                        "\(record.origin): \(entity.title(of: record.values, id: record.id)) has the same "
+                            + "\(conflict.rule.replacingOccurrences(of: "natural-key:", with: "")) as \(conflict.relatedRowIDs.joined(separator: ", "))")
+                default:
+                    break
+                }
+                for field in entity.fields {
+                    guard case let .reference(target) = field.type, let id = record.values[field.name]?.textValue else { continue }
+                    guard let parent = try Hub.row(target, id: id, db: db), !parent.isDeleted else {
+                        throw HubError.invalidUser("\(record.origin): \(field.name) names \(target) \(id), which does not exist")
+                    }
+                }
+                if let row = merged.row { try save(row, db: db) }
+            }
+            return records.count
+        }
+    }
+
+    // MARK: - Transfer
+
+    /// Gives an account to another user: the owner changes, and the territory follows the new
+    /// owner's first territory when the account's is not one of theirs. The rows under the
+    /// account move with it (visibility follows the account).
+    @discardableResult
+    public func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState? {
+        let now = clock()
+        return try writer.write { db in
+            guard let target = try Hub.user(user, db: db) else { throw HubError.unknownUser(user) }
+            guard let account = try Hub.row("account", id: id, db: db), !account.isDeleted else {
+                throw HubError.invalidUser("there is no account \(id)")
+            }
+            var values: [String: FieldValue] = ["owner": .text(user)]
+            let territory = account.values["territory"]?.textValue
+            if let first = target.territories.first, territory.map({ !target.territories.contains($0) }) ?? true {
+                values["territory"] = .text(first)
+            }
+            return try writeAsHub("account", id: id, values, by: admin, now: now, db: db)
+        }
+    }
+}

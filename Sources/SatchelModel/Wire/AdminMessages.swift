@@ -1,0 +1,93 @@
+import SyncCore
+
+/// `POST /v1/admin/users`: registers a user.
+public struct AddUserRequest: Hashable, Sendable, Codable {
+    public var name: String
+    public var role: Role
+    public var territories: [String]
+    public var manager: String?
+
+    public init(name: String, role: Role, territories: [String] = [], manager: String? = nil) {
+        self.name = name
+        self.role = role
+        self.territories = territories
+        self.manager = manager
+    }
+}
+
+/// The answer to `POST /v1/admin/users`: the user and their one-time enrollment token.
+public struct AddUserResponse: Hashable, Sendable, Codable {
+    public var user: UserInfo
+    /// Shown once; the server keeps only its hash.
+    public var enrollmentToken: String
+
+    public init(user: UserInfo, enrollmentToken: String) {
+        self.user = user
+        self.enrollmentToken = enrollmentToken
+    }
+}
+
+/// `GET /v1/admin/users`.
+public struct UserListResponse: Hashable, Sendable, Codable {
+    public var users: [UserInfo]
+
+    public init(users: [UserInfo]) {
+        self.users = users
+    }
+}
+
+/// One item of the conflict queue as the admin API shows it.
+public struct ConflictRecord: Hashable, Sendable, Codable {
+    public var conflict: Conflict
+    public var status: String
+    public var createdAt: Int64
+    /// How it was resolved: "keep-current", "keep-incoming" or "value".
+    public var resolution: String?
+    /// The value entered, for a "value" resolution.
+    public var resolutionValue: FieldValue?
+    public var resolvedBy: String?
+    public var resolvedAt: Int64?
+
+    public init(
+        conflict: Conflict, status: String, createdAt: Int64, resolution: String? = nil,
+        resolutionValue: FieldValue? = nil, resolvedBy: String? = nil, resolvedAt: Int64? = nil
+    ) {
+        self.conflict = conflict
+        self.status = status
+        self.createdAt = createdAt
+        self.resolution = resolution
+        self.resolutionValue = resolutionValue
+        self.resolvedBy = resolvedBy
+        self.resolvedAt = resolvedAt
+    }
+}
+
+/// `GET /v1/admin/conflicts`.
+public struct ConflictListResponse: Hashable, Sendable, Codable {
+    public var conflicts: [ConflictRecord]
+
+    public init(conflicts: [ConflictRecord]) {
+        self.conflicts = conflicts
+    }
+}
+
+/// `POST /v1/admin/conflicts/{id}/resolve`: keep one side, or enter a value.
+public struct ResolveRequest: Hashable, Sendable, Codable {
+    /// "current" or "incoming"; absent when `value` is given.
+    public var keep: String?
+    public var value: FieldValue?
+
+    public init(keep: String? = nil, value: FieldValue? = nil) {
+        self.keep = keep
+        self.value = value
+    }
+}
+
+/// `POST /v1/admin/accounts/{id}/transfer`: gives an account (and what hangs under it) to another user.
+public struct TransferRequest: Hashable, Sendable, Codable {
+    public var to: String
+
+    public init(to: String) {
+        self.to = to
+    }
+}

@@ -1,0 +1,52 @@
+/// `POST /v1/enroll`: a laptop trades a one-time enrollment token for a device credential.
+public struct EnrollRequest: Hashable, Sendable, Codable {
+    public var token: String
+    /// A human name for the device ("alice-thinkpad").
+    public var device: String
+
+    public init(token: String, device: String) {
+        self.token = token
+        self.device = device
+    }
+}
+
+/// The answer to an enrollment: who the device belongs to, its replica id and its credential.
+public struct EnrollResponse: Hashable, Sendable, Codable {
+    public var replica: ReplicaID
+    /// The bearer credential for every later request; the server keeps only its hash.
+    public var credential: String
+    public var user: String
+    public var role: String
+    public var device: String
+    /// The schema version the server speaks.
+    public var schema: Int
+
+    public init(replica: ReplicaID, credential: String, user: String, role: String, device: String, schema: Int) {
+        self.replica = replica
+        self.credential = credential
+        self.user = user
+        self.role = role
+        self.device = device
+        self.schema = schema
+    }
+}
+
+/// One page of a bootstrap: live rows visible to the device as of a fixed snapshot.
+///
+/// The first page fixes `snapshot` (the feed's sequence number at that moment); later pages ask
+/// with `snapshot` and `after`. Once `hasMore` is false the replica pulls from `snapshot` on,
+/// which brings whatever changed while it bootstrapped.
+public struct BootstrapResponse: Hashable, Sendable, Codable {
+    public var rows: [RowSnapshot]
+    public var snapshot: Int64
+    /// The sequence number of the last row of this page.
+    public var after: Int64
+    public var hasMore: Bool
+
+    public init(rows: [RowSnapshot], snapshot: Int64, after: Int64, hasMore: Bool) {
+        self.rows = rows
+        self.snapshot = snapshot
+        self.after = after
+        self.hasMore = hasMore
+    }
+}

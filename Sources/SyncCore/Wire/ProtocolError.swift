@@ -1,0 +1,52 @@
+/// The error every refused request carries: a stable code and a sentence that says what to do.
+///
+/// The code is an open set: an old client decodes a code a newer server invents, and shows its
+/// message. The codes are listed in `Protocol/README.md`.
+public struct ProtocolError: Error, Hashable, Sendable, Codable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let malformed = Code("malformed")
+        public static let unsupportedVersion = Code("unsupported-version")
+        public static let unsupportedEncoding = Code("unsupported-encoding")
+        public static let unauthenticated = Code("unauthenticated")
+        public static let badCredential = Code("bad-credential")
+        public static let badToken = Code("bad-token")
+        public static let forbidden = Code("forbidden")
+        public static let forgedReplica = Code("forged-replica")
+        public static let outOfScope = Code("out-of-scope")
+        public static let gap = Code("gap")
+        public static let tooLarge = Code("too-large")
+        public static let tooManyChanges = Code("too-many-changes")
+        public static let fieldTooLong = Code("field-too-long")
+        public static let unknownEntity = Code("unknown-entity")
+        public static let unknownField = Code("unknown-field")
+        public static let invalidValue = Code("invalid-value")
+        public static let notFound = Code("not-found")
+        public static let conflict = Code("conflict")
+        public static let invalidRequest = Code("invalid-request")
+        public static let internalError = Code("internal")
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// The JSON body of an error response: `{"error": {"code": …, "message": …}}`.
+public struct ErrorResponse: Hashable, Sendable, Codable {
+    public var error: ProtocolError
+
+    public init(error: ProtocolError) {
+        self.error = error
+    }
+}
