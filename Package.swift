@@ -9,8 +9,17 @@ let swiftSettings: [SwiftSetting] = [
 let package = Package(
     name: "Satchel",
     platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "satchel-server", targets: ["satchel-server"])
+    ],
     dependencies: [
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0")
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // zlib through a system-library module: Foundation has no compression on Linux.
@@ -29,13 +38,42 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The sync server as a library: HTTP API, auth, limits, storage behind ServerStore.
+        .target(
+            name: "SyncServer",
+            dependencies: [
+                "ReplicaStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The HTTP client for push / pull / bootstrap against a replica.
+        .target(name: "SyncClient", dependencies: ["ReplicaStore"], swiftSettings: swiftSettings),
+
+        // The server executable: parses arguments, builds the application, runs it.
+        .executableTarget(
+            name: "satchel-server",
+            dependencies: ["SyncServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
         // Test-only helpers (never a product).
-        .target(name: "SatchelTestSupport", dependencies: ["ReplicaStore"], swiftSettings: swiftSettings),
+        .target(
+            name: "SatchelTestSupport", dependencies: ["ReplicaStore", "SyncServer", "SyncClient"],
+            swiftSettings: swiftSettings),
 
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SatchelModelTests", dependencies: ["SatchelModel", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "SatchelTestSupport"],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -23,6 +23,9 @@ extension Replica {
                         applying INTEGER NOT NULL DEFAULT 0,
                         schema_version INTEGER NOT NULL,
                         pull_cursor INTEGER NOT NULL DEFAULT 0,
+                        bootstrap_snapshot INTEGER,
+                        bootstrap_after INTEGER NOT NULL DEFAULT 0,
+                        bootstrapped INTEGER NOT NULL DEFAULT 0,
                         last_sync_at INTEGER
                     );
                     CREATE TABLE _outbox (

@@ -149,6 +149,37 @@ extension Replica {
         }
     }
 
+    /// Applies one bootstrap page atomically, remembering how far the bootstrap got; the last
+    /// page marks the replica bootstrapped and starts the pull cursor at the snapshot.
+    public func apply(bootstrap page: BootstrapResponse) throws {
+        let now = clock()
+        try writer.write { db in
+            try db.execute(sql: "UPDATE _replica SET applying = 1")
+            for snapshot in page.rows {
+                guard let entity = schema.entity(snapshot.entity) else { continue }
+                try apply(snapshot, entity: entity, db: db)
+            }
+            if page.hasMore {
+                try db.execute(
+                    sql: "UPDATE _replica SET applying = 0, bootstrap_snapshot = ?, bootstrap_after = ?",
+                    arguments: [page.snapshot, page.after])
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE _replica SET applying = 0, bootstrap_snapshot = NULL, bootstrap_after = 0, bootstrapped = 1,
+                            pull_cursor = MAX(pull_cursor, ?), last_sync_at = ?
+                        """,
+                    arguments: [page.snapshot, now])
+            }
+        }
+    }
+
+    /// Records a successful sync (for `satchel status`).
+    public func markSynced() throws {
+        let now = clock()
+        try writer.write { db in try db.execute(sql: "UPDATE _replica SET last_sync_at = ?", arguments: [now]) }
+    }
+
     private func apply(_ snapshot: RowSnapshot, entity: EntitySchema, db: Database) throws {
         let table = SQLMapping.quote(entity.name)
         let pending = try Row.fetchAll(

@@ -103,6 +103,20 @@ public struct Replica: Sendable {
         public var hlc: HLCTimestamp
         public var pullCursor: Int64
         public var lastSyncAt: Int64?
+        /// Whether the first full download has finished.
+        public var isBootstrapped: Bool
+        /// An unfinished bootstrap: its snapshot and the last sequence number applied.
+        public var bootstrapProgress: (snapshot: Int64, after: Int64)?
+
+        public static func == (lhs: Identity, rhs: Identity) -> Bool {
+            lhs.replicaID == rhs.replicaID && lhs.user == rhs.user && lhs.device == rhs.device
+                && lhs.counter == rhs.counter && lhs.pullCursor == rhs.pullCursor
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(replicaID)
+            hasher.combine(counter)
+        }
     }
 
     public func identity() throws -> Identity {
@@ -116,7 +130,8 @@ public struct Replica: Sendable {
         return Identity(
             replicaID: ReplicaID(row["id"]), user: row["user"], device: row["device"],
             isPrivileged: row["privileged"], counter: UInt64(row["counter"] as Int64), hlc: HLCTimestamp(packed: row["hlc"]),
-            pullCursor: row["pull_cursor"], lastSyncAt: row["last_sync_at"])
+            pullCursor: row["pull_cursor"], lastSyncAt: row["last_sync_at"], isBootstrapped: row["bootstrapped"],
+            bootstrapProgress: (row["bootstrap_snapshot"] as Int64?).map { ($0, row["bootstrap_after"]) })
     }
 
     /// Sets the user and device this replica writes as (after enrollment).

@@ -1,0 +1,43 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ReplicaStore
+import SatchelModel
+import SyncCore
+
+/// The authenticated caller of a request: a device of a user, with what they may see now.
+struct Principal: Sendable {
+    var device: DeviceInfo
+    var scope: ReadScope
+
+    var user: UserInfo { device.user }
+
+    var writer: Writer {
+        Writer(user: device.user.name, device: device.device, isPrivileged: device.user.role.isPrivileged)
+    }
+
+    /// Authenticates the bearer credential of a request with the store's current permissions.
+    static func authenticate(_ request: Request, store: any ServerStore) throws -> Principal {
+        guard let header = request.headers[.authorization] else {
+            throw ProtocolError(.unauthenticated, "this request needs a device credential; log in with 'satchel login'")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty, parts[1].count <= 256 else {
+            throw ProtocolError(.unauthenticated, "send the device credential as 'Authorization: Bearer <credential>'")
+        }
+        guard let device = try store.device(credentialHash: Tokens.hash(String(parts[1]))) else {
+            throw ProtocolError(
+                .badCredential, "the device credential is not valid (revoked or never issued); log in again with 'satchel login'")
+        }
+        return Principal(device: device, scope: try store.scope(of: device.user))
+    }
+
+    /// Requires one of `roles`.
+    func require(_ roles: Set<Role>, to action: String) throws {
+        guard roles.contains(user.role) else {
+            throw ProtocolError(
+                .forbidden,
+                "\(user.name) is a \(user.role.rawValue); \(action) needs \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Crypto
+import Foundation
+
+/// Enrollment tokens and device credentials: 32 random bytes, base64url; stored as SHA-256.
+public enum Tokens {
+    /// A new random secret with a readable prefix ("sat_enroll_…", "sat_device_…").
+    public static func generate(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let encoded = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return "sat_\(prefix)_\(encoded)"
+    }
+
+    /// The hex SHA-256 of a secret: what the store keeps.
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import ReplicaStore
+import SatchelModel
+import SyncCore
+
+/// Users, the conflict queue and account transfers.
+struct AdminController: Sendable {
+    let store: any ServerStore
+    let limits: ServerLimits
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/v1/admin/users") { request, _ in try users(request) }
+        router.post("/v1/admin/users") { request, _ in try await addUser(request) }
+        router.get("/v1/admin/conflicts") { request, _ in try conflicts(request) }
+        router.get("/v1/admin/conflicts/:id") { request, context in try conflict(request, id: context.parameters.get("id")) }
+        router.post("/v1/admin/conflicts/:id/resolve") { request, context in
+            try await resolve(request, id: context.parameters.get("id"))
+        }
+        router.post("/v1/admin/accounts/:id/transfer") { request, context in
+            try await transfer(request, id: context.parameters.get("id"))
+        }
+    }
+
+    func users(_ request: Request) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin, .manager], to: "listing users")
+        return try WireBody.respond(UserListResponse(users: try store.users()), to: request)
+    }
+
+    func addUser(_ request: Request) async throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "adding a user")
+        let body = try WireBody.decode(AddUserRequest.self, from: try await WireBody.read(request, limits: limits))
+        let token = Tokens.generate(prefix: "enroll")
+        let user = UserInfo(name: body.name, role: body.role, territories: body.territories, manager: body.manager)
+        do {
+            try store.addUser(user, enrollmentHash: Tokens.hash(token))
+        } catch {
+            throw SyncController.protocolError(error)
+        }
+        return try WireBody.respond(AddUserResponse(user: user, enrollmentToken: token), to: request, status: .created)
+    }
+
+    func conflicts(_ request: Request) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "reading the conflict queue")
+        let status = request.uri.queryParameters.get("status") ?? "open"
+        guard ["open", "all"].contains(status) else {
+            throw ProtocolError(.invalidRequest, "status is open or all")
+        }
+        let items = try store.conflicts(includeResolved: status == "all").map(Self.record)
+        return try WireBody.respond(ConflictListResponse(conflicts: items), to: request)
+    }
+
+    func conflict(_ request: Request, id: String?) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "reading the conflict queue")
+        do {
+            return try WireBody.respond(Self.record(try store.conflict(id ?? "")), to: request)
+        } catch {
+            throw SyncController.protocolError(error)
+        }
+    }
+
+    func resolve(_ request: Request, id: String?) async throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "resolving conflicts")
+        let body = try WireBody.decode(ResolveRequest.self, from: try await WireBody.read(request, limits: limits))
+        let choice: ConflictChoice
+        switch (body.keep, body.value) {
+        case ("current", nil): choice = .keepCurrent
+        case ("incoming", nil): choice = .keepIncoming
+        case (nil, let value?): choice = .value(value)
+        default:
+            throw ProtocolError(.invalidRequest, "send {\"keep\": \"current\"}, {\"keep\": \"incoming\"} or {\"value\": …}")
+        }
+        do {
+            try store.resolve(id ?? "", choice: choice, by: principal.user.name)
+            return try WireBody.respond(Self.record(try store.conflict(id ?? "")), to: request)
+        } catch {
+            throw SyncController.protocolError(error)
+        }
+    }
+
+    func transfer(_ request: Request, id: String?) async throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin, .manager], to: "transferring an account")
+        let body = try WireBody.decode(TransferRequest.self, from: try await WireBody.read(request, limits: limits))
+        let id = id ?? ""
+        do {
+            guard let account = try store.row("account", id: id), !account.isDeleted,
+                principal.scope.contains(
+                    territory: account.values["territory"]?.textValue, owner: account.values["owner"]?.textValue)
+            else {
+                throw ProtocolError(.notFound, "there is no account \(id) in your scope")
+            }
+            if principal.user.role == .manager {
+                guard let target = try store.user(body.to), target.manager == principal.user.name || target.name == principal.user.name
+                else {
+                    throw ProtocolError(.forbidden, "a manager transfers accounts within their team; \(body.to) is not in it")
+                }
+            }
+            guard let row = try store.transferAccount(id, to: body.to, by: principal.user.name) else {
+                throw ProtocolError(.notFound, "there is no account \(id)")
+            }
+            return try WireBody.respond(
+                RowSnapshot(entity: row.entity, id: row.id, seq: 0, values: row.values, version: row.version, deleted: false),
+                to: request)
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw SyncController.protocolError(error)
+        }
+    }
+
+    static func record(_ item: QueuedConflict) -> ConflictRecord {
+        var resolution: String?
+        var value: FieldValue?
+        switch item.resolution {
+        case .keepCurrent?: resolution = "keep-current"
+        case .keepIncoming?: resolution = "keep-incoming"
+        case let .value(entered)?:
+            resolution = "value"
+            value = entered
+        case nil: break
+        }
+        return ConflictRecord(
+            conflict: item.conflict, status: item.isOpen ? "open" : "resolved", createdAt: item.createdAt,
+            resolution: resolution, resolutionValue: value, resolvedBy: item.resolvedBy, resolvedAt: item.resolvedAt)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Hummingbird
+import Prometheus
+import ReplicaStore
+import SatchelModel
+import SyncCore
+
+/// Enrollment, push, pull and bootstrap.
+struct SyncController: Sendable {
+    let store: any ServerStore
+    let limits: ServerLimits
+    let metrics: ServerMetrics
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/v1/enroll") { request, _ in try await enroll(request) }
+        router.post("/v1/sync/push") { request, _ in try await push(request) }
+        router.get("/v1/sync/pull") { request, _ in try pull(request) }
+        router.get("/v1/sync/bootstrap") { request, _ in try bootstrap(request) }
+    }
+
+    // MARK: - Enroll
+
+    func enroll(_ request: Request) async throws -> Response {
+        let body = try WireBody.decode(EnrollRequest.self, from: try await WireBody.read(request, limits: limits))
+        let device = body.device.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !device.isEmpty, device.count <= 64, !body.token.isEmpty, body.token.count <= 256 else {
+            throw ProtocolError(.invalidRequest, "give a device name of 1 to 64 characters and the enrollment token")
+        }
+        let credential = Tokens.generate(prefix: "device")
+        guard let enrolled = try store.enroll(
+            enrollmentHash: Tokens.hash(body.token), device: device, credentialHash: Tokens.hash(credential))
+        else {
+            throw ProtocolError(
+                .badToken, "the enrollment token is not valid (already used or never issued); ask an admin for a new one")
+        }
+        return try WireBody.respond(
+            EnrollResponse(
+                replica: enrolled.replicaID, credential: credential, user: enrolled.user.name,
+                role: enrolled.user.role.rawValue, device: device, schema: store.schema.version),
+            to: request)
+    }
+
+    // MARK: - Push
+
+    func push(_ request: Request) async throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        let data = try await WireBody.read(request, limits: limits)
+        let changeset: Changeset
+        do {
+            changeset = try Changeset(jsonData: data)
+        } catch {
+            throw Self.protocolError(error)
+        }
+        guard changeset.replica == principal.device.replicaID else {
+            throw ProtocolError(
+                .forgedReplica,
+                "this device is replica \(principal.device.replicaID), not \(changeset.replica); a device pushes only its own changes")
+        }
+        guard changeset.changes.count <= limits.maxChangesPerPush else {
+            throw ProtocolError(
+                .tooManyChanges, "a push holds at most \(limits.maxChangesPerPush) changes; send the rest in another push")
+        }
+        do {
+            try store.schema.validate(changeset)
+        } catch {
+            throw Self.protocolError(error)
+        }
+        let response: PushResponse
+        do {
+            response = try store.push(
+                changeset, as: principal.writer, scope: principal.scope, homeTerritory: principal.user.territories.first)
+        } catch let error as HubError {
+            throw Self.protocolError(error)
+        } catch let error as ChangesetError {
+            throw Self.protocolError(error)
+        }
+        metrics.recordPush(response)
+        return try WireBody.respond(response, to: request)
+    }
+
+    // MARK: - Pull and bootstrap
+
+    func pull(_ request: Request) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        let since = try Self.integer(request, "since", default: 0)
+        let limit = try pageSize(request)
+        let page = try store.pull(since: since, limit: limit, scope: principal.scope)
+        metrics.pulledRows.increment(by: Int64(page.rows.count))
+        return try WireBody.respond(page, to: request)
+    }
+
+    func bootstrap(_ request: Request) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        let snapshot = try request.uri.queryParameters.get("snapshot").map { _ in try Self.integer(request, "snapshot", default: 0) }
+        let after = try Self.integer(request, "after", default: 0)
+        let page = try store.bootstrap(snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope)
+        metrics.pulledRows.increment(by: Int64(page.rows.count))
+        return try WireBody.respond(page, to: request)
+    }
+
+    private func pageSize(_ request: Request) throws -> Int {
+        let limit = try Self.integer(request, "limit", default: 500)
+        guard (1...Int64(limits.maxPageSize)).contains(limit) else {
+            throw ProtocolError(.invalidRequest, "limit must be between 1 and \(limits.maxPageSize)")
+        }
+        return Int(limit)
+    }
+
+    static func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard let number = Int64(text), number >= 0 else {
+            throw ProtocolError(.invalidRequest, "\(name) must be a non-negative integer, not '\(text.prefix(40))'")
+        }
+        return number
+    }
+
+    // MARK: - Errors
+
+    static func protocolError(_ error: any Error) -> any Error {
+        switch error {
+        case let error as ChangesetError:
+            switch error {
+            case .unsupportedFormat: return ProtocolError(.unsupportedVersion, error.description)
+            case .foreignDot: return ProtocolError(.forgedReplica, error.description)
+            case .tooLarge: return ProtocolError(.tooLarge, error.description)
+            case .malformed, .countersNotConsecutive, .compression: return ProtocolError(.malformed, error.description)
+            }
+        case let error as SchemaError:
+            switch error {
+            case .unknownEntity: return ProtocolError(.unknownEntity, error.description)
+            case .unknownField: return ProtocolError(.unknownField, error.description)
+            case let .invalidValue(_, reason) where reason.contains("longer than"):
+                return ProtocolError(.fieldTooLong, error.description)
+            case .invalidValue, .missingRequired: return ProtocolError(.invalidValue, error.description)
+            }
+        case let error as HubError:
+            switch error {
+            case .gap: return ProtocolError(.gap, error.description)
+            case .outOfScope: return ProtocolError(.outOfScope, error.description)
+            case .schemaTooNew: return ProtocolError(.unsupportedVersion, error.description)
+            case .unknownConflict, .unknownUser: return ProtocolError(.notFound, error.description)
+            case .alreadyResolved, .userExists: return ProtocolError(.conflict, error.description)
+            case .invalidResolution, .invalidUser: return ProtocolError(.invalidRequest, error.description)
+            case .storage: return ProtocolError(.internalError, error.description)
+            }
+        default:
+            return error
+        }
+    }
+}

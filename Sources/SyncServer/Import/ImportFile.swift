@@ -1,0 +1,164 @@
+import CSV
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SyncCore
+
+/// Reads a company's existing accounts and contacts for `satchel-server import`.
+///
+/// Two formats, chosen by the file's extension (Docs/operations.md shows both):
+/// - `.jsonl`: one JSON object per line, `{"type": "account", "id": "…", "name": "…", …}` with
+///   field values in their wire form (Protocol/README.md);
+/// - `.csv`: a header row `type,id,<field>,<field>…`, then one record per row, values as text:
+///   money `1250.00 EUR`, sets `a;b;c`, booleans `true`/`false`, timestamps in milliseconds or
+///   ISO 8601, locations `lat,lon`; an empty cell is no value.
+///
+/// `type` is `account` or `contact`; `id` may be empty, and a fresh id is made. Every problem
+/// is reported with its line; a file with one is imported not at all.
+public enum ImportFile {
+    public static let importableEntities: Set<String> = ["account", "contact"]
+
+    public static func read(path: String, schema: Schema = CRMSchema.schema) throws -> [Hub.ImportRecord] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImportError("cannot read \(path); check the path and its permissions")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ImportError("\(path) is not UTF-8 text; save it as UTF-8 and try again")
+        }
+        if path.lowercased().hasSuffix(".jsonl") || path.lowercased().hasSuffix(".ndjson") {
+            return try readJSONLines(text, schema: schema)
+        }
+        if path.lowercased().hasSuffix(".csv") {
+            return try readCSV(text, schema: schema)
+        }
+        throw ImportError("\(path) is neither .csv nor .jsonl; name it by its format")
+    }
+
+    public static func readJSONLines(_ text: String, schema: Schema) throws -> [Hub.ImportRecord] {
+        var records: [Hub.ImportRecord] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let origin = "line \(index + 1)"
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            let object: [String: FieldValue]
+            do {
+                object = try WireJSON.decoder.decode([String: FieldValue].self, from: Data(line.utf8))
+            } catch {
+                throw ImportError("\(origin): not a JSON object of field values (\(WireJSON.describe(error)))")
+            }
+            var values = object
+            let type = values.removeValue(forKey: "type")?.textValue ?? ""
+            let id = values.removeValue(forKey: "id")?.textValue ?? ""
+            records.append(try record(type: type, id: id, values: values, origin: origin, schema: schema))
+        }
+        return records
+    }
+
+    public static func readCSV(_ text: String, schema: Schema) throws -> [Hub.ImportRecord] {
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(string: text, hasHeaderRow: true)
+        } catch {
+            throw ImportError("the CSV could not be read: \(error)")
+        }
+        guard let header = reader.headerRow, header.first?.lowercased() == "type", header.count >= 2,
+            header[1].lowercased() == "id"
+        else {
+            throw ImportError("line 1: the header must start with type,id and then name fields")
+        }
+        var records: [Hub.ImportRecord] = []
+        var line = 1
+        while let row = reader.next() {
+            line += 1
+            let origin = "line \(line)"
+            guard row.count == header.count else {
+                throw ImportError("\(origin): \(row.count) cells, but the header has \(header.count)")
+            }
+            let type = row[0]
+            guard let entity = schema.entity(type), importableEntities.contains(type) else {
+                throw ImportError("\(origin): type must be account or contact, not '\(type)'")
+            }
+            var values: [String: FieldValue] = [:]
+            for (name, cell) in zip(header.dropFirst(2), row.dropFirst(2)) where !cell.isEmpty {
+                guard let field = entity.field(name) else {
+                    throw ImportError("\(origin): \(type) has no field '\(name)'")
+                }
+                values[name] = try parse(cell, as: field, origin: origin)
+            }
+            records.append(try record(type: type, id: row[1], values: values, origin: origin, schema: schema))
+        }
+        return records
+    }
+
+    static func record(type: String, id: String, values: [String: FieldValue], origin: String, schema: Schema) throws
+        -> Hub.ImportRecord
+    {
+        guard let entity = schema.entity(type), importableEntities.contains(type) else {
+            throw ImportError("\(origin): type must be account or contact, not '\(type)'")
+        }
+        guard id.count <= 64 else { throw ImportError("\(origin): an id is at most 64 characters") }
+        do {
+            let checked = try entity.validateInsert(values)
+            return Hub.ImportRecord(
+                entity: type, id: id.isEmpty ? UUID().uuidString.lowercased() : id, values: checked, origin: origin)
+        } catch {
+            throw ImportError("\(origin): \(error)")
+        }
+    }
+
+    /// Parses one CSV cell as a field's type.
+    static func parse(_ cell: String, as field: FieldSchema, origin: String) throws -> FieldValue {
+        func fail(_ expected: String) -> ImportError {
+            ImportError("\(origin): \(field.name) '\(cell.prefix(40))' is not \(expected)")
+        }
+        switch field.type {
+        case .text, .enumeration, .reference, .date:
+            return .text(cell)
+        case .integer:
+            guard let number = Int64(cell) else { throw fail("a whole number") }
+            return .integer(number)
+        case .timestamp:
+            if let number = Int64(cell) { return .integer(number) }
+            guard let date = ISO8601DateFormatter().date(from: cell) else {
+                throw fail("a time (milliseconds or ISO 8601 such as 2026-11-22T09:30:00Z)")
+            }
+            return .integer(Int64(date.timeIntervalSince1970 * 1000))
+        case .bool:
+            switch cell.lowercased() {
+            case "true", "yes", "1": return .bool(true)
+            case "false", "no", "0": return .bool(false)
+            default: throw fail("true or false")
+            }
+        case .money:
+            let parts = cell.split(separator: " ")
+            guard parts.count == 2, let minor = minorUnits(String(parts[0])) else {
+                throw fail("an amount with its currency, such as 1250.00 EUR")
+            }
+            return .money(Money(minor: minor, currency: String(parts[1])))
+        case .stringSet:
+            return .stringSet(cell.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
+        case .location:
+            let parts = cell.split(separator: ",")
+            guard parts.count == 2, let lat = Double(parts[0].trimmingCharacters(in: .whitespaces)),
+                let lon = Double(parts[1].trimmingCharacters(in: .whitespaces))
+            else { throw fail("a latitude,longitude pair") }
+            return .location(Location(lat: lat, lon: lon))
+        }
+    }
+
+    /// "1250.5" → 125050; at most two decimals.
+    static func minorUnits(_ text: String) -> Int64? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let units = Int64(parts[0]) else { return nil }
+        guard parts.count == 2 else { return units.multipliedReportingOverflow(by: 100).overflow ? nil : units * 100 }
+        let fraction = String(parts[1])
+        guard (1...2).contains(fraction.count), fraction.allSatisfy(\.isNumber), let cents = Int64(fraction) else { return nil }
+        let scaled = fraction.count == 1 ? cents * 10 : cents
+        return units * 100 + (text.hasPrefix("-") ? -scaled : scaled)
+    }
+}
+
+/// A problem in an import file, with its line.
+public struct ImportError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
