@@ -64,7 +64,8 @@ let package = Package(
 
         // Test-only helpers (never a product).
         .target(
-            name: "SatchelTestSupport", dependencies: ["ReplicaStore", "SyncServer", "SyncClient"],
+            name: "SatchelTestSupport",
+            dependencies: ["ReplicaStore", "SyncServer", "SyncClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SatchelTestSupport"], swiftSettings: swiftSettings),

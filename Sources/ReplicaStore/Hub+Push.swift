@@ -109,6 +109,10 @@ extension Hub {
                 }
             }
             let newHighWater = max(highWater, changeset.changes.last?.dot.counter ?? 0)
+            guard !fresh.isEmpty else {
+                // A replay: the same answers, and not one byte of the store changes.
+                return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
+            }
             try db.execute(
                 sql: """
                     INSERT INTO hub_replica (replica_id, high_water, user, device, last_push_at) VALUES (?, ?, ?, ?, ?)

@@ -327,3 +327,22 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension Hub {
+    /// Every table of the store as text, in a fixed order: two dumps are equal exactly when the
+    /// stores hold the same data. Tests use it to prove a refused request changed nothing.
+    public func dump() throws -> String {
+        try writer.read { db in
+            var lines: [String] = []
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'hub_%' ORDER BY name")
+            for table in tables {
+                lines.append("# \(table)")
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(SQLMapping.quote(table)) ORDER BY 1, 2") {
+                    lines.append(row.description)
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}

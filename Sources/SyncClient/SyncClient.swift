@@ -1,1 +1,232 @@
 import Foundation
+import ReplicaStore
+import SyncCore
+
+/// Pushes a replica's changes to the server and pulls what it may see, over HTTP.
+///
+/// Every step is safe to interrupt: a push whose answer is lost is sent again and the server
+/// answers with the same outcomes; a pull or bootstrap applies page by page, each page with
+/// its cursor in one transaction, and resumes from the last page applied. Network errors and
+/// server errors (5xx) are retried with exponential backoff; refusals (4xx) are not.
+///
+/// ```swift
+/// let client = SyncClient(replica: replica, configuration: .init(server: url, credential: credential))
+/// let summary = try await client.sync { progress in print(progress) }
+/// print(summary.queued, "changes wait for review")
+/// ```
+public struct SyncClient: Sendable {
+    public struct Configuration: Sendable {
+        public var server: URL
+        public var credential: String
+        /// Rows per pull or bootstrap page.
+        public var pageSize: Int
+        /// Changes per push request.
+        public var pushBatch: Int
+        /// Attempts per request before giving up (1 = no retry).
+        public var maxAttempts: Int
+        /// The first retry's delay; each later one doubles, with jitter.
+        public var initialBackoff: Duration
+
+        public init(
+            server: URL, credential: String, pageSize: Int = 500, pushBatch: Int = 1000, maxAttempts: Int = 4,
+            initialBackoff: Duration = .milliseconds(200)
+        ) {
+            self.server = server
+            self.credential = credential
+            self.pageSize = pageSize
+            self.pushBatch = pushBatch
+            self.maxAttempts = maxAttempts
+            self.initialBackoff = initialBackoff
+        }
+    }
+
+    /// What a sync is doing, for a progress display.
+    public enum Progress: Sendable, Equatable {
+        case pushing(sent: Int, total: Int)
+        case bootstrapping(rows: Int)
+        case pulling(rows: Int)
+    }
+
+    /// What a sync did: outcome counts of the pushed changes and rows pulled.
+    public struct Summary: Sendable, Equatable, Codable {
+        public var pushed = 0
+        public var applied = 0
+        public var merged = 0
+        public var queued = 0
+        public var rejected = 0
+        public var pulled = 0
+
+        public init() {}
+    }
+
+    public let replica: Replica
+    public let configuration: Configuration
+    let transport: any SyncTransport
+
+    public init(replica: Replica, configuration: Configuration, transport: (any SyncTransport)? = nil) {
+        self.replica = replica
+        self.configuration = configuration
+        self.transport = transport ?? URLSessionTransport(baseURL: configuration.server)
+    }
+
+    // MARK: - Enrollment
+
+    /// Trades a one-time enrollment token for this device's replica id and credential.
+    public static func enroll(
+        server: URL, token: String, device: String, transport: (any SyncTransport)? = nil
+    ) async throws -> EnrollResponse {
+        let transport = transport ?? URLSessionTransport(baseURL: server)
+        let body = try WireJSON.encoder.encode(EnrollRequest(token: token, device: device))
+        let response = try await transport.send(
+            TransportRequest(method: "POST", path: "/v1/enroll", headers: ["Content-Type": "application/json"], body: body))
+        return try decode(EnrollResponse.self, from: response)
+    }
+
+    // MARK: - Sync
+
+    /// Bootstraps if the replica never has, then pushes, then pulls.
+    public func sync(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+        var summary = Summary()
+        if try !replica.identity().isBootstrapped {
+            summary.pulled += try await bootstrap(progress: progress)
+        }
+        let pushed = try await push(progress: progress)
+        summary.pushed = pushed.pushed
+        summary.applied = pushed.applied
+        summary.merged = pushed.merged
+        summary.queued = pushed.queued
+        summary.rejected = pushed.rejected
+        summary.pulled += try await pull(progress: progress)
+        try replica.markSynced()
+        return summary
+    }
+
+    /// Pushes the outbox in batches until it is empty, recording every outcome on the replica.
+    public func push(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+        var summary = Summary()
+        let total = try replica.pendingCount()
+        while let changeset = try replica.pendingChangeset(limit: configuration.pushBatch) {
+            var body = try changeset.jsonData()
+            var headers = ["Content-Type": "application/json", "Accept-Encoding": "gzip"]
+            if body.count > 1024 {
+                body = try Compression.deflate(body, format: .gzip)
+                headers["Content-Encoding"] = "gzip"
+            }
+            let request = TransportRequest(method: "POST", path: "/v1/sync/push", headers: headers, body: body)
+            let response = try Self.decode(PushResponse.self, from: try await send(request))
+            try replica.acknowledge(response)
+            for item in response.outcomes {
+                summary.pushed += 1
+                switch item.outcome {
+                case .applied: summary.applied += 1
+                case .merged: summary.merged += 1
+                case .queued: summary.queued += 1
+                case .rejected: summary.rejected += 1
+                }
+            }
+            progress(.pushing(sent: summary.pushed, total: total))
+            if response.outcomes.isEmpty { break }
+        }
+        return summary
+    }
+
+    /// Pulls every page since the replica's cursor; returns the rows applied.
+    public func pull(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
+        var rows = 0
+        while true {
+            let cursor = try replica.identity().pullCursor
+            let request = TransportRequest(
+                method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=\(configuration.pageSize)",
+                headers: ["Accept-Encoding": "gzip"])
+            let page = try Self.decode(PullResponse.self, from: try await send(request))
+            try replica.apply(page)
+            rows += page.rows.count
+            progress(.pulling(rows: rows))
+            if !page.hasMore { return rows }
+        }
+    }
+
+    /// Downloads the live rows this device may see, resuming an interrupted bootstrap; returns the rows applied.
+    public func bootstrap(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
+        var rows = 0
+        var position = try replica.identity().bootstrapProgress
+        while true {
+            var path = "/v1/sync/bootstrap?limit=\(configuration.pageSize)"
+            if let position { path += "&snapshot=\(position.snapshot)&after=\(position.after)" }
+            let page = try Self.decode(
+                BootstrapResponse.self,
+                from: try await send(TransportRequest(method: "GET", path: path, headers: ["Accept-Encoding": "gzip"])))
+            try replica.apply(bootstrap: page)
+            rows += page.rows.count
+            progress(.bootstrapping(rows: rows))
+            if !page.hasMore { return rows }
+            position = (page.snapshot, page.after)
+        }
+    }
+
+    // MARK: - Admin
+
+    /// Sends an authenticated JSON request and decodes the answer (used by the admin commands).
+    public func request<Response: Decodable>(
+        _ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, as type: Response.Type
+    ) async throws -> Response {
+        var request = TransportRequest(method: method, path: path, headers: ["Accept-Encoding": "gzip"])
+        if let body {
+            request.body = try WireJSON.encoder.encode(body)
+            request.headers["Content-Type"] = "application/json"
+        }
+        return try Self.decode(type, from: try await send(request))
+    }
+
+    // MARK: - Transport
+
+    /// Sends with the credential, retrying what may succeed later.
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        var request = request
+        request.headers["Authorization"] = "Bearer \(configuration.credential)"
+        var delay = configuration.initialBackoff
+        var attempt = 1
+        while true {
+            do {
+                let response = try await transport.send(request)
+                if response.status >= 500 || response.status == 429 {
+                    throw Self.refusal(response)
+                }
+                return response
+            } catch let error as SyncClientError where error.isRetryable && attempt < configuration.maxAttempts {
+                attempt += 1
+                let jitter = Double.random(in: 0.8...1.2)
+                try await Task.sleep(for: delay * jitter)
+                delay *= 2
+            }
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from response: TransportResponse) throws -> T {
+        guard (200..<300).contains(response.status) else { throw refusal(response) }
+        do {
+            return try WireJSON.decoder.decode(type, from: try body(of: response))
+        } catch let error as SyncClientError {
+            throw error
+        } catch {
+            throw SyncClientError.unreadable(status: response.status, detail: WireJSON.describe(error))
+        }
+    }
+
+    static func refusal(_ response: TransportResponse) -> SyncClientError {
+        if let body = try? body(of: response), let error = try? WireJSON.decoder.decode(ErrorResponse.self, from: body) {
+            return .refused(error.error, status: response.status)
+        }
+        return .unreadable(status: response.status, detail: String(decoding: response.body.prefix(200), as: UTF8.self))
+    }
+
+    /// The body, inflated when it is still gzip (URLSession may or may not have done it).
+    static func body(of response: TransportResponse) throws -> Data {
+        guard response.body.starts(with: [0x1F, 0x8B]) else { return response.body }
+        do {
+            return try Compression.inflate(response.body, limit: 512 << 20)
+        } catch {
+            throw SyncClientError.unreadable(status: response.status, detail: "bad gzip: \(error)")
+        }
+    }
+}

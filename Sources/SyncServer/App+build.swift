@@ -53,13 +53,18 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Builds the application and runs it until the process is asked to stop (SIGINT or SIGTERM).
+/// Builds the application and runs it until the process is asked to stop (SIGINT or SIGTERM,
+/// when `handlesSignals`) or the task running it is cancelled.
 public func runServer(
-    store: any ServerStore, configuration: ServerConfiguration, logger: Logger,
+    store: any ServerStore, configuration: ServerConfiguration, logger: Logger, handlesSignals: Bool = true,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
     let app = buildApplication(store: store, configuration: configuration, logger: logger, onServerRunning: onServerRunning)
-    try await app.runService()
+    if handlesSignals {
+        try await app.runService()
+    } else {
+        try await app.runService(gracefulShutdownSignals: [])
+    }
 }
 
 /// The routes: `/health`, `/metrics`, `/v1/enroll`, `/v1/sync/…` and `/v1/admin/…`.

@@ -1,0 +1,281 @@
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SatchelTestSupport
+import SyncClient
+import SyncCore
+import SyncServer
+import Testing
+
+/// A company on a live server on loopback: an admin, two reps of the north territory and one of
+/// the south, each with a laptop replica syncing over HTTP.
+struct EndToEndTests {
+    struct Company {
+        let server: LiveServer
+        let admin: SyncClient
+        let alice: SyncClient
+        let bob: SyncClient
+        let carol: SyncClient
+        let acme: String
+        let globex: String
+
+        static func start() async throws -> Company {
+            let server = try await LiveServer.start()
+            let admin = try await server.laptop("root", role: .admin)
+            let alice = try await server.laptop("alice", role: .rep, territories: ["north"])
+            let bob = try await server.laptop("bob", role: .rep, territories: ["north"])
+            let carol = try await server.laptop("carol", role: .rep, territories: ["south"])
+            let acme = try admin.replica.insert(
+                "account",
+                values: [
+                    "name": .text("Acme Ltd"), "city": .text("Lille"), "territory": .text("north"), "owner": .text("alice"),
+                    "credit_rating": .text("A"),
+                ])
+            let globex = try admin.replica.insert(
+                "account", values: ["name": .text("Globex"), "city": .text("Nice"), "territory": .text("south")])
+            _ = try await admin.sync()
+            return Company(server: server, admin: admin, alice: alice, bob: bob, carol: carol, acme: acme, globex: globex)
+        }
+
+        /// Sends a raw request with a credential (or none).
+        func raw(_ method: String, _ path: String, credential: String?, headers: [String: String] = [:], body: Data?) async throws
+            -> TransportResponse
+        {
+            var all = headers
+            if let credential { all["Authorization"] = "Bearer \(credential)" }
+            return try await URLSessionTransport(baseURL: server.url).send(
+                TransportRequest(method: method, path: path, headers: all, body: body))
+        }
+    }
+
+    // MARK: - The day
+
+    @Test func offlineEditsConflictAndAResolutionReachEveryReplica() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        for laptop in [company.alice, company.bob, company.carol] { _ = try await laptop.sync() }
+        #expect(try company.alice.replica.row("account", id: company.acme)?["name"] == .text("Acme Ltd"))
+        #expect(try company.carol.replica.row("account", id: company.acme) == nil, "the south rep does not see north")
+        #expect(try company.carol.replica.row("account", id: company.globex) != nil)
+
+        // Offline: both north reps edit Acme; Alice also logs a visit, Bob fixes the phone.
+        try company.alice.replica.update("account", id: company.acme, set: ["credit_rating": .text("AA")])
+        try company.alice.replica.insert(
+            "visit",
+            values: [
+                "account_id": .text(company.acme), "rep": .text("alice"), "started_at": .integer(1_790_000_000_000),
+                "channel": .text("face_to_face"), "purpose": .text("renewal"),
+            ])
+        try company.bob.replica.update("account", id: company.acme, set: ["credit_rating": .text("B"), "phone": .text("+33 3 20 00 00 00")])
+
+        let first = try await company.alice.sync()
+        #expect(first.pushed == 2 && first.applied == 2)
+        let second = try await company.bob.sync()
+        #expect(second.pushed == 2 && second.applied == 1 && second.queued == 1)
+
+        // The admin sees the explained conflict over HTTP and keeps Bob's value.
+        let queue = try await company.admin.request("GET", "/v1/admin/conflicts", as: ConflictListResponse.self)
+        let item = try #require(queue.conflicts.first)
+        #expect(queue.conflicts.count == 1)
+        #expect(item.conflict.field == "credit_rating")
+        #expect(item.conflict.base == .text("A"))
+        #expect(item.conflict.explanation.contains("alice") && item.conflict.explanation.contains("bob"))
+        let resolved = try await company.admin.request(
+            "POST", "/v1/admin/conflicts/\(item.conflict.id)/resolve", body: ResolveRequest(keep: "incoming"),
+            as: ConflictRecord.self)
+        #expect(resolved.status == "resolved")
+
+        // Everyone syncs; the three replicas that see Acme hold the same Acme.
+        for laptop in [company.admin, company.alice, company.bob, company.carol] { _ = try await laptop.sync() }
+        let states = try [company.admin, company.alice, company.bob].map { try $0.replica.row("account", id: company.acme) }
+        #expect(states.allSatisfy { $0 == states[0] })
+        #expect(states[0]?["credit_rating"] == .text("B"))
+        #expect(states[0]?["phone"] == .text("+33 3 20 00 00 00"))
+        for laptop in [company.alice, company.bob] {
+            #expect(try laptop.replica.visits(ofAccount: company.acme).count == 1)
+            #expect(try laptop.replica.pendingCount() == 0)
+        }
+        #expect(try company.carol.replica.visits().isEmpty)
+    }
+
+    @Test func aRepsNewAccountLandsInTheirTerritoryForTheirColleagues() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        let id = try company.alice.replica.insert("account", values: ["name": .text("Initech"), "city": .text("Arras")])
+        _ = try await company.alice.sync()
+        _ = try await company.bob.sync()
+        _ = try await company.carol.sync()
+        #expect(try company.alice.replica.row("account", id: id)?["territory"] == .text("north"))
+        #expect(try company.alice.replica.row("account", id: id)?["owner"] == .text("alice"))
+        #expect(try company.bob.replica.row("account", id: id)?["name"] == .text("Initech"))
+        #expect(try company.carol.replica.row("account", id: id) == nil)
+    }
+
+    // MARK: - Exactly once
+
+    @Test func aReplayedPushIsANoOpWithTheSameAnswer() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        _ = try await company.alice.sync()
+        try company.alice.replica.update("account", id: company.acme, set: ["phone": .text("1")])
+        let changeset = try #require(try company.alice.replica.pendingChangeset())
+        let body = try changeset.jsonData()
+        let first = try await company.raw("POST", "/v1/sync/push", credential: company.alice.configuration.credential, body: body)
+        let dump = try company.server.hub.dump()
+        let again = try await company.raw("POST", "/v1/sync/push", credential: company.alice.configuration.credential, body: body)
+        #expect(first.status == 200 && again.status == 200)
+        #expect(first.body == again.body)
+        #expect(try company.server.hub.dump() == dump)
+    }
+
+    @Test func aLostAnswerIsRetriedAndAnsweredTheSame() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let flaky = FlakyTransport(base: URLSessionTransport(baseURL: server.url), dropAnswers: 1)
+        let alice = try await server.laptop("alice", role: .rep, territories: ["north"], transport: flaky)
+        _ = try await alice.sync()
+        try alice.replica.insert("account", values: ["name": .text("Umbrella")])
+        flaky.arm()
+        let summary = try await alice.sync()
+        #expect(summary.applied == 1)
+        #expect(flaky.dropped == 1, "the first answer was lost after the server committed")
+        #expect(try alice.replica.pendingCount() == 0)
+        #expect(try server.hub.liveRows("account").count == 1)
+    }
+
+    @Test func anInterruptedPullResumesFromTheLastAppliedPage() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let admin = try await server.laptop("root", role: .admin)
+        for n in 0..<25 { try admin.replica.insert("account", values: ["name": .text("Customer \(n)"), "territory": .text("north")]) }
+        _ = try await admin.sync()
+        let cut = FlakyTransport(base: URLSessionTransport(baseURL: server.url), failAfter: 3)
+        let alice = try await server.laptop("alice", role: .rep, territories: ["north"], transport: cut, pageSize: 4)
+        // Bootstrap is interrupted after three requests; the replica keeps the pages it applied.
+        await #expect(throws: SyncClientError.self) { _ = try await alice.sync() }
+        let partial = try alice.replica.rows("account").count
+        #expect(partial == 12)
+        cut.heal()
+        _ = try await alice.sync()
+        #expect(try alice.replica.rows("account").count == 25)
+        #expect(try alice.replica.identity().isBootstrapped)
+    }
+
+    // MARK: - Refusals change nothing
+
+    @Test func hostileRequestsGetTheirErrorAndChangeNothing() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        _ = try await company.carol.sync()
+        _ = try await company.alice.sync()
+        try company.alice.replica.update("account", id: company.acme, set: ["phone": .text("2")])
+        let changeset = try #require(try company.alice.replica.pendingChangeset())
+        let aliceCredential = company.alice.configuration.credential
+        let dump = try company.server.hub.dump()
+
+        func expectRefusal(
+            _ response: TransportResponse, _ status: Int, _ code: ProtocolError.Code,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) throws {
+            #expect(response.status == status, sourceLocation: sourceLocation)
+            let error = try WireJSON.decoder.decode(ErrorResponse.self, from: response.body).error
+            #expect(error.code == code, sourceLocation: sourceLocation)
+            #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
+            #expect(try company.server.hub.dump() == dump, "a refused request changed the store", sourceLocation: sourceLocation)
+        }
+
+        // No credential, and a made-up one.
+        try expectRefusal(try await company.raw("POST", "/v1/sync/push", credential: nil, body: try changeset.jsonData()), 401, .unauthenticated)
+        try expectRefusal(
+            try await company.raw("POST", "/v1/sync/push", credential: "sat_device_forged", body: try changeset.jsonData()), 401,
+            .badCredential)
+        // Carol pushes Alice's changes under Alice's replica id.
+        try expectRefusal(
+            try await company.raw("POST", "/v1/sync/push", credential: company.carol.configuration.credential, body: try changeset.jsonData()),
+            403, .forgedReplica)
+        // Carol (south) writes to Acme (north) under her own replica id.
+        var intrusion = changeset
+        intrusion.replica = try company.carol.replica.identity().replicaID
+        intrusion.changes = intrusion.changes.map { var change = $0; change.dot.replica = intrusion.replica; change.dot.counter = 1; return change }
+        try expectRefusal(
+            try await company.raw("POST", "/v1/sync/push", credential: company.carol.configuration.credential, body: try intrusion.jsonData()),
+            403, .outOfScope)
+        // Malformed JSON, an unknown field, a wrong-typed value.
+        try expectRefusal(try await company.raw("POST", "/v1/sync/push", credential: aliceCredential, body: Data("{\"format\":1,".utf8)), 400, .malformed)
+        var unknownField = changeset
+        unknownField.changes[0].operation = .update(field: "password", value: .text("x"), base: .null)
+        try expectRefusal(try await company.raw("POST", "/v1/sync/push", credential: aliceCredential, body: try unknownField.jsonData()), 400, .unknownField)
+        var wrongType = changeset
+        wrongType.changes[0].operation = .update(field: "visit_interval_days", value: .text("soon"), base: .null)
+        try expectRefusal(try await company.raw("POST", "/v1/sync/push", credential: aliceCredential, body: try wrongType.jsonData()), 400, .invalidValue)
+        // A gzip bomb: 40 MiB of zeros in a few KiB.
+        let bomb = try Compression.deflate(Data(count: 40 << 20), format: .gzip)
+        try expectRefusal(
+            try await company.raw("POST", "/v1/sync/push", credential: aliceCredential, headers: ["Content-Encoding": "gzip"], body: bomb),
+            413, .tooLarge)
+        // A bad page size, an unknown route, an admin route for a rep.
+        try expectRefusal(try await company.raw("GET", "/v1/sync/pull?limit=0", credential: aliceCredential, body: nil), 400, .invalidRequest)
+        try expectRefusal(try await company.raw("GET", "/v1/nothing", credential: aliceCredential, body: nil), 404, .notFound)
+        try expectRefusal(try await company.raw("GET", "/v1/admin/conflicts", credential: aliceCredential, body: nil), 403, .forbidden)
+        // A spent enrollment token.
+        try expectRefusal(
+            try await company.raw(
+                "POST", "/v1/enroll", credential: nil, body: try WireJSON.encoder.encode(EnrollRequest(token: "sat_enroll_nope", device: "x"))),
+            401, .badToken)
+
+        // The honest push still goes through afterwards.
+        let summary = try await company.alice.sync()
+        #expect(summary.applied == 1)
+    }
+
+    @Test func healthAndMetricsAnswer() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        let health = try await company.raw("GET", "/health", credential: nil, body: nil)
+        #expect(health.status == 200)
+        #expect(try WireJSON.decoder.decode(HealthResponse.self, from: health.body).status == "ok")
+        let metrics = try await company.raw("GET", "/metrics", credential: nil, body: nil)
+        let text = String(decoding: metrics.body, as: UTF8.self)
+        #expect(text.contains("satchel_push_changes_total{outcome=\"applied\"} 2"))
+        #expect(text.contains("satchel_open_conflicts 0"))
+    }
+}
+
+/// A transport that loses answers or fails after a number of requests, as networks do.
+final class FlakyTransport: SyncTransport, @unchecked Sendable {
+    private let base: URLSessionTransport
+    private let lock = NSLock()
+    private var armed = false
+    private var toDrop: Int
+    private var remaining: Int?
+    private(set) var dropped = 0
+
+    init(base: URLSessionTransport, dropAnswers: Int = 0, failAfter: Int? = nil) {
+        self.base = base
+        self.toDrop = dropAnswers
+        self.remaining = failAfter
+        self.armed = failAfter != nil
+    }
+
+    func arm() { lock.withLock { armed = true } }
+    func heal() { lock.withLock { remaining = nil; armed = false } }
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let failNow: Bool = lock.withLock {
+            guard armed, let left = remaining else { return false }
+            if left <= 0 { return true }
+            remaining = left - 1
+            return false
+        }
+        if failNow { throw SyncClientError.transport("the network went away") }
+        let response = try await base.send(request)
+        let drop: Bool = lock.withLock {
+            guard armed, toDrop > 0, request.method == "POST" else { return false }
+            toDrop -= 1
+            dropped += 1
+            return true
+        }
+        if drop { throw SyncClientError.transport("the answer was lost") }
+        return response
+    }
+}
