@@ -85,9 +85,15 @@ extension Replica {
                 + columns.joined(separator: ", ") + ")")
     }
 
-    /// Indexes every reference field (an account's contacts, visits, deals…) and the title field
-    /// (searches and sorted lists by name).
+    /// Indexes every reference field (an account's contacts, visits, deals…), the title field
+    /// (searches and sorted lists by name) and the lookups the entity declares.
     private static func createIndexes(_ entity: EntitySchema, db: Database) throws {
+        for fields in entity.indexes {
+            let columns = fields.flatMap { name in entity.field(name).map { SQLMapping.columns($0).map(\.name) } ?? [] }
+            try db.execute(
+                sql: "CREATE INDEX \(SQLMapping.quote("\(entity.name)_by_\(fields.joined(separator: "_"))")) "
+                    + "ON \(SQLMapping.quote(entity.name))(\(columns.map(SQLMapping.quote).joined(separator: ", ")))")
+        }
         for field in entity.fields {
             let isReference: Bool
             if case .reference = field.type { isReference = true } else { isReference = false }

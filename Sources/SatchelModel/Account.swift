@@ -22,7 +22,7 @@ extension CRMSchema {
                 reason: "Descriptive classification (consumer, business, intermediary, public); latest wins."),
             FieldSchema(
                 "phone", .text(maxLength: 40), .lastWriterWins,
-                reason: "Contact details change in the field; the most recent correction wins, the loser stays in history."),
+                reason: "Contact details change in the field; the most recent correction wins; the losing writer is told, with the winning value."),
             FieldSchema(
                 "email", .text(maxLength: 254), .lastWriterWins,
                 reason: "Contact details change in the field; the most recent correction wins."),
@@ -80,5 +80,5 @@ extension CRMSchema {
             NaturalKey(name: "name and city", fields: [("name", .words), ("city", .words)]),
         ],
         stateMachines: [lifecycle],
-        titleField: "name")
+        titleField: "name", indexes: [["city"], ["value_tier"]])
 }

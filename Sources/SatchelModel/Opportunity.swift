@@ -31,7 +31,7 @@ extension CRMSchema {
                 reason: "Required to close as lost (丢单原因 analysis)."),
             FieldSchema(
                 "competitor", .text(maxLength: 200), .lastWriterWins,
-                reason: "Latest competitive intelligence wins; history keeps the rest."),
+                reason: "Latest competitive intelligence wins; the other writer is told which value won."),
             FieldSchema(
                 "owner", .text(maxLength: 64), .serverOwned,
                 reason: "Managers assign opportunities by ability (domain rule 18)."),
@@ -52,5 +52,5 @@ extension CRMSchema {
             }
         ],
         stateMachines: [opportunityStages],
-        titleField: "name", parentField: "account_id")
+        titleField: "name", parentField: "account_id", indexes: [["stage"]])
 }

@@ -13,7 +13,7 @@ extension CRMSchema {
             FieldSchema("due", .date, .lastWriterWins, reason: "Rescheduling; latest wins."),
             FieldSchema(
                 "status", .enumeration(taskStatuses.states), .lastWriterWins, required: true,
-                reason: "Open, done or cancelled; the most recent decision wins and history keeps the other."),
+                reason: "Open, done or cancelled; the most recent decision wins and the other writer is told."),
             FieldSchema(
                 "assignee", .text(maxLength: 64), .review,
                 reason: "Who must do it; concurrent reassignments need a person."),

@@ -45,5 +45,5 @@ extension CRMSchema {
                 return Violation(reason: "the visit ends before it starts", remedy: "check the time and the duration")
             }
         ],
-        titleField: "purpose", parentField: "account_id")
+        titleField: "purpose", parentField: "account_id", indexes: [["account_id", "started_at"], ["started_at"]])
 }

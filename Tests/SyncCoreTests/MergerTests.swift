@@ -81,3 +81,21 @@ extension MergerTests {
         #expect(result.row?.values["phase"] == .text("new"))
     }
 }
+
+extension MergerTests {
+    @Test func aStateOnceSetCannotBeCleared() {
+        let insert = change(1, .insert(["title": .text("W"), "phase": .text("new")]), context: VersionVector())
+        let clear = change(2, .update(field: "phase", value: .null, base: .text("new")), context: VersionVector([replica: 1]))
+        let result = merger.merge([insert, clear], into: nil, environment: rep)
+        #expect(result.outcomes.map(\.outcome.kind) == ["applied", "rejected"])
+        #expect(result.row?.values["phase"] == .text("new"))
+    }
+
+    @Test func aRecordWithoutAStateEntersTheMachineAtTheStart() {
+        let insert = change(1, .insert(["title": .text("W")]), context: VersionVector())
+        let jump = change(2, .update(field: "phase", value: .text("active"), base: .null), context: VersionVector([replica: 1]))
+        let start = change(3, .update(field: "phase", value: .text("new"), base: .null), context: VersionVector([replica: 1]))
+        #expect(merger.merge([insert, jump], into: nil, environment: rep).outcomes.map(\.outcome.kind) == ["applied", "rejected"])
+        #expect(merger.merge([insert, start], into: nil, environment: rep).outcomes.map(\.outcome.kind) == ["applied", "applied"])
+    }
+}

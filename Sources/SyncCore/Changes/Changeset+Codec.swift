@@ -117,7 +117,7 @@ extension Changeset {
     /// Decodes and structurally checks a changeset from JSON.
     ///
     /// - Throws: ``ChangesetError`` for an unsupported format, malformed JSON, a change that
-    ///   belongs to another replica, or counters that do not increase.
+    ///   belongs to another replica, or counters that are not consecutive.
     public init(jsonData data: Data) throws(ChangesetError) {
         let wire: ChangesetWire
         do {

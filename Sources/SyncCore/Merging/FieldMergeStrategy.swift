@@ -2,7 +2,8 @@
 public struct FieldWrite: Sendable {
     public var field: FieldSchema
     public var current: FieldValue
-    /// Nil when the field has never held a value (an insert stamps every non-null field it sets).
+    /// Nil when no write has ever set the field (an insert stamps every non-null field it sets;
+    /// a field set and later cleared keeps the stamp of the clearing write).
     public var currentStamp: FieldStamp?
     /// Members of an add-wins set and the dots that added them.
     public var currentMembers: [String: Dot]

@@ -72,9 +72,11 @@ public struct Merger: Sendable {
         var excluded: [Dot: Rejection] = [:]
         while true {
             var result = mergeOnce(changes, into: row, environment: environment, excluded: excluded)
-            let before = row.flatMap { $0.isDeleted ? nil : $0.values }
+            // A tombstone still holds the record's last values: an edit that brings it back is
+            // judged against them, not as a new record.
+            let before = row?.values
             guard let entity = schema.entity(changes.first?.entity ?? ""), let after = result.row,
-                !after.isDeleted || before != nil
+                !(after.isDeleted && (row?.isDeleted ?? true))
             else { return result }
             var newlyExcluded = false
             for invariant in entity.invariants where invariant.scope == .batch {
@@ -168,8 +170,8 @@ public struct Merger: Sendable {
         _ entity: EntitySchema, change: Change, before: RowState?, after: RowState?, environment: MergeEnvironment
     ) -> Rejection? {
         guard let after else { return nil }
-        let beforeValues = before.flatMap { $0.isDeleted ? nil : $0.values }
-        if after.isDeleted && beforeValues == nil { return nil }
+        let beforeValues = before?.values
+        if after.isDeleted && (before?.isDeleted ?? true) { return nil }
         let input = InvariantInput(
             before: beforeValues, after: after.values, deleting: after.isDeleted, writer: environment.writer,
             lookup: { entity, id in
@@ -346,8 +348,10 @@ public struct Merger: Sendable {
         guard entity.deleteRule != .never else {
             return .rejected(
                 Rejection(
-                    rule: entity.insertRule == .appendOnly ? InsertRule.appendOnly.rawValue : "no-delete", reason: "a \(entity.label) cannot be deleted once recorded",
-                    remedy: "record a new \(entity.label) that corrects it"))
+                    rule: entity.insertRule == .appendOnly ? InsertRule.appendOnly.rawValue : "no-delete",
+                    reason: "a \(entity.label) cannot be deleted once recorded",
+                    remedy: entity.insertRule == .appendOnly
+                        ? "record a new \(entity.label) that corrects it" : "ask an admin to archive it instead"))
         }
         guard var state = row else {
             return .rejected(

@@ -14,13 +14,16 @@ public struct EntitySchema: Sendable {
     public var titleField: String?
     /// The reference field that ties a row to its owning row (for visibility and re-parenting).
     public var parentField: String?
+    /// Extra lookups worth an index in a store (each a list of fields), beyond references and the title.
+    public var indexes: [[String]]
 
     private let fieldIndex: [String: Int]
 
     public init(
         name: String, label: String? = nil, fields: [FieldSchema], insertRule: InsertRule = .mutable,
         deleteRule: DeleteRule = .editWinsAndQueue, naturalKeys: [NaturalKey] = [], invariants: [Invariant] = [],
-        stateMachines: [StateMachine] = [], titleField: String? = nil, parentField: String? = nil
+        stateMachines: [StateMachine] = [], titleField: String? = nil, parentField: String? = nil,
+        indexes: [[String]] = []
     ) {
         self.name = name
         self.label = label ?? name
@@ -32,6 +35,7 @@ public struct EntitySchema: Sendable {
         self.stateMachines = stateMachines
         self.titleField = titleField
         self.parentField = parentField
+        self.indexes = indexes
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
     }
 

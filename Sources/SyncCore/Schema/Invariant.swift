@@ -20,12 +20,13 @@ public struct Writer: Hashable, Sendable, Codable {
 public struct Invariant: Sendable {
     /// When an invariant is judged.
     public enum Scope: String, Hashable, Sendable {
-        /// After every single change, against the row just before it: allowed state moves,
-        /// archived records, locked orders. A rep's offline sequence of valid steps passes.
+        /// After every single change, against the row just before it: the allowed moves of a
+        /// state machine. A rep's offline sequence of valid steps passes.
         case eachChange
         /// Once a batch of changes to one row is merged, against the row before the batch: rules
         /// that several fields satisfy together (a closed deal and its close reason), which a
-        /// rep writes in one transaction but which arrive as separate field changes.
+        /// rep writes in one transaction but which arrive as separate field changes, and rules
+        /// about the record as it stood (archived deals, locked orders).
         case batch
     }
 

@@ -3,8 +3,8 @@ import Foundation
 /// A guarded state machine over one enumeration field.
 ///
 /// It lists the allowed moves, the states only a privileged writer (the server or an admin)
-/// may enter, and the fields a state requires. ``invariant(entity:)`` turns it into an
-/// ``Invariant`` that the merger and the replica both enforce.
+/// may enter, and the fields a state requires. ``invariants(entity:)`` turns it into the
+/// ``Invariant``s that the merger and the replica both enforce.
 public struct StateMachine: Hashable, Sendable {
     public var field: String
     public var states: [String]
@@ -40,8 +40,13 @@ public struct StateMachine: Hashable, Sendable {
     public func invariants(entity: String) -> [Invariant] {
         let machine = self
         let transitions = Invariant(name: "\(entity).\(field)-transitions", fields: [field], scope: .eachChange) { input in
-            guard let state = input.after[machine.field]?.textValue else { return nil }
             let before = input.before?[machine.field]?.textValue
+            guard let state = input.after[machine.field]?.textValue else {
+                // A state, once set, cannot be cleared: that would reopen every move.
+                return before.map {
+                    Violation(reason: "\(machine.field) cannot be cleared (it is \($0))", remedy: "move it to another state instead")
+                }
+            }
             if let before {
                 if !machine.allows(from: before, to: state) {
                     let allowed = machine.transitions[before, default: []].sorted()
@@ -51,9 +56,10 @@ public struct StateMachine: Hashable, Sendable {
                             ? "\(before) is final; create a new record instead"
                             : "from \(before) it may move to \(allowed.joined(separator: ", "))")
                 }
-            } else if input.before == nil, !machine.initial.contains(state) {
+            } else if !machine.initial.contains(state) {
+                // A new record, or one whose state was never set, enters the machine at the start.
                 return Violation(
-                    reason: "a new record cannot start in \(machine.field) \(state)",
+                    reason: "\(input.before == nil ? "a new record" : "a record without \(machine.field)") cannot start in \(machine.field) \(state)",
                     remedy: "start in \(machine.initial.sorted().joined(separator: " or "))")
             }
             if machine.privilegedTargets.contains(state), before != state, !input.writer.isPrivileged {
