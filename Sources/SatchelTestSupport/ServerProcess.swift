@@ -1,0 +1,72 @@
+import Foundation
+
+/// The built `satchel-server` binary run as a process, the way an operator runs it.
+public final class ServerProcess: @unchecked Sendable {
+    public let process: Process
+    public let port: Int
+    public let dataDirectory: String
+
+    /// The binary next to the test bundle (SwiftPM builds both into the same folder).
+    public static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("satchel-server")
+    }
+
+    /// Runs `satchel-server` with arguments and returns its exit status, standard output and error.
+    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// Starts `satchel-server serve --port 0` on a data directory and waits for its "listening" line.
+    public init(dataDirectory: String, extraArguments: [String] = []) throws {
+        self.dataDirectory = dataDirectory
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--data", dataDirectory, "--port", "0"] + extraArguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        var buffer = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !buffer.contains("\n"), Date() < deadline, process.isRunning {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+            buffer += String(decoding: data, as: UTF8.self)
+        }
+        guard let range = buffer.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            let port = Int(buffer[range].split(separator: ":").last ?? "")
+        else {
+            process.terminate()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "satchel-server did not start: \(buffer)"])
+        }
+        self.port = port
+    }
+
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// Asks the server to stop (SIGTERM) and waits; returns its exit status.
+    @discardableResult
+    public func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
