@@ -117,7 +117,27 @@ extension Hub {
             if let first = target.territories.first, territory.map({ !target.territories.contains($0) }) ?? true {
                 values["territory"] = .text(first)
             }
-            return try writeAsHub("account", id: id, values, by: admin, now: now, db: db)
+            let state = try writeAsHub("account", id: id, values, by: admin, now: now, db: db)
+            // Everything under the account moves with it: back into the feed, so the new owner's
+            // replica pulls it all on its next sync.
+            let children = try Row.fetchAll(
+                db, sql: "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = 'account' AND row_id = ?)",
+                arguments: [id, id])
+            for child in children {
+                try db.execute(
+                    sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?",
+                    arguments: [try Hub.nextSeq(db), child["entity"] as String, child["row_id"] as String])
+            }
+            return state
+        }
+    }
+
+    /// The stored row as replicas receive it, with its sequence number in the feed.
+    public func snapshot(_ entity: String, id: String) throws -> RowSnapshot? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT seq, state FROM hub_row WHERE entity = ? AND row_id = ?", arguments: [entity, id]
+            ).map(Hub.snapshot)
         }
     }
 }

@@ -242,8 +242,14 @@ public struct Hub: Sendable {
 
     // MARK: - Storage helpers
 
+    /// The next sequence number of the feed.
+    ///
+    /// It is never below the wall clock in microseconds: a store restored from a backup would
+    /// otherwise hand out numbers again that replicas have already pulled past, and those replicas
+    /// would never see the rows that carry them.
     static func nextSeq(_ db: Database) throws -> Int64 {
-        try db.execute(sql: "UPDATE hub_meta SET seq = seq + 1")
+        let floor = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        try db.execute(sql: "UPDATE hub_meta SET seq = MAX(seq + 1, ?)", arguments: [floor])
         return try Int64.fetchOne(db, sql: "SELECT seq FROM hub_meta") ?? 0
     }
 

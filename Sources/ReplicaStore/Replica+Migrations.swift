@@ -149,7 +149,7 @@ extension Replica {
 
         if entity.insertRule == .appendOnly {
             let message = SQLMapping.literal(
-                "a \(entity.label) cannot be changed once recorded; record a new \(entity.label) that corrects it")
+                "\(entity.labelWithArticle) cannot be changed once recorded; record a new \(entity.label) that corrects it")
             try db.execute(
                 sql: """
                     CREATE TRIGGER \(SQLMapping.quote("_\(entity.name)_append_only_update")) BEFORE UPDATE ON \(table)

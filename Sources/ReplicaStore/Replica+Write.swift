@@ -27,7 +27,7 @@ extension Replica {
                     remedy: "leave \(owned.label) empty")
             }
             guard try Replica.row(schema, id: id, db: db) == nil else {
-                throw ReplicaError.notAllowed(reason: "a \(schema.label) with id \(id) exists", remedy: "use another id")
+                throw ReplicaError.notAllowed(reason: "\(schema.labelWithArticle) with id \(id) exists", remedy: "use another id")
             }
             try checkReferences(row, entity: schema, db: db)
             try checkInvariants(schema, before: nil, after: row, deleting: false, identity: me, db: db)
@@ -50,7 +50,7 @@ extension Replica {
         let schema = try self.schema.requireEntityOrThrow(entity)
         guard schema.insertRule != .appendOnly else {
             throw ReplicaError.notAllowed(
-                reason: "a \(schema.label) cannot be changed once recorded",
+                reason: "\(schema.labelWithArticle) cannot be changed once recorded",
                 remedy: "record a new \(schema.label) that corrects it")
         }
         var checked: [String: FieldValue] = [:]
@@ -97,7 +97,7 @@ extension Replica {
         let schema = try self.schema.requireEntityOrThrow(entity)
         guard schema.deleteRule != .never else {
             throw ReplicaError.notAllowed(
-                reason: "a \(schema.label) cannot be deleted once recorded",
+                reason: "\(schema.labelWithArticle) cannot be deleted once recorded",
                 remedy: "record a new \(schema.label) that corrects it")
         }
         try writer.write { db in

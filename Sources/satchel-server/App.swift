@@ -40,6 +40,7 @@ extension SatchelServer {
 
         func run() async throws {
             let store = try data.open()
+            try SQLiteServerStore.lockForServing(directory: data.data)
             var logger = Logger(label: "satchel-server")
             logger.logLevel = .info
             let configuration = ServerConfiguration(dataDirectory: data.data, host: host, port: port)

@@ -111,6 +111,31 @@ struct EndToEndTests {
         #expect(try company.carol.replica.row("account", id: id) == nil)
     }
 
+    @Test func aTransferredAccountReachesItsNewOwnerWithEverythingUnderIt() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        let contact = try company.admin.replica.insert("contact", values: ["account_id": .text(company.acme), "name": .text("Jeanne")])
+        _ = try await company.admin.sync()
+        _ = try await company.carol.sync()
+        #expect(try company.carol.replica.row("contact", id: contact) == nil)
+
+        let moved = try await company.admin.request(
+            "POST", "/v1/admin/accounts/\(company.acme)/transfer", body: TransferRequest(to: "carol"), as: RowSnapshot.self)
+        #expect(moved.values["owner"] == .text("carol"))
+        #expect(moved.values["territory"] == .text("south"))
+        #expect(moved.seq > 0)
+
+        _ = try await company.carol.sync()
+        #expect(try company.carol.replica.row("account", id: company.acme)?["owner"] == .text("carol"))
+        #expect(try company.carol.replica.row("contact", id: contact)?["name"] == .text("Jeanne"))
+
+        // A rep may not transfer; a manager only within their team.
+        await #expect(throws: SyncClientError.self) {
+            _ = try await company.bob.request(
+                "POST", "/v1/admin/accounts/\(company.acme)/transfer", body: TransferRequest(to: "bob"), as: RowSnapshot.self)
+        }
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameAnswer() async throws {

@@ -8,13 +8,14 @@ import Testing
 struct ImportFileTests {
     @Test func readsCSVWithEveryKindOfCell() throws {
         let csv = """
-            type,id,name,city,phone,tags,mass_mail_opt_out,visit_interval_days,account_id,decision_maker
-            account,acc-1,"Acme, Ltd",Lille,+33 3 20 00 00 00,key;north,true,30,,
-            contact,con-1,Jeanne Martin,,,,,,acc-1,yes
+            record,id,name,type,city,phone,tags,mass_mail_opt_out,visit_interval_days,account_id,decision_maker
+            account,acc-1,"Acme, Ltd",business,Lille,+33 3 20 00 00 00,key;north,true,30,,
+            contact,con-1,Jeanne Martin,,,,,,,acc-1,yes
             """
         let records = try ImportFile.readCSV(csv, schema: CRMSchema.schema)
         #expect(records.map(\.entity) == ["account", "contact"])
         #expect(records[0].values["name"] == .text("Acme, Ltd"))
+        #expect(records[0].values["type"] == .text("business"))
         #expect(records[0].values["tags"] == .stringSet(["key", "north"]))
         #expect(records[0].values["mass_mail_opt_out"] == .bool(true))
         #expect(records[0].values["visit_interval_days"] == .integer(30))
@@ -23,13 +24,13 @@ struct ImportFileTests {
     }
 
     @Test(arguments: [
-        ("type,id,name\nspaceship,s1,Enterprise", "line 2: type must be account or contact"),
-        ("type,id,name,colour\naccount,a1,Acme,red", "line 2: account has no field 'colour'"),
-        ("type,id,name,visit_interval_days\naccount,a1,Acme,often", "line 2: visit_interval_days 'often' is not a whole number"),
-        ("type,id,name,value_tier\naccount,a1,Acme,key\naccount,a2,Bolt,gold", "line 3: account.value_tier must be one of"),
-        ("type,id,city\naccount,a1,Lyon", "line 2: account.name is required"),
-        ("name,city\nAcme,Lyon", "line 1: the header must start with type,id"),
-        ("type,id,name\naccount,a1", "line 2: 2 cells, but the header has 3"),
+        ("record,id,name\nspaceship,s1,Enterprise", "line 2: record must be account or contact"),
+        ("record,id,name,colour\naccount,a1,Acme,red", "line 2: account has no field 'colour'"),
+        ("record,id,name,visit_interval_days\naccount,a1,Acme,often", "line 2: visit_interval_days 'often' is not a whole number"),
+        ("record,id,name,value_tier\naccount,a1,Acme,key\naccount,a2,Bolt,gold", "line 3: account.value_tier must be one of"),
+        ("record,id,city\naccount,a1,Lyon", "line 2: account.name is required"),
+        ("name,city\nAcme,Lyon", "line 1: the header must start with record,id"),
+        ("record,id,name\naccount,a1", "line 2: 2 cells, but the header has 3"),
     ])
     func reportsTheLineAndTheProblem(_ csv: String, _ expected: String) {
         #expect {
@@ -41,9 +42,9 @@ struct ImportFileTests {
 
     @Test func readsJSONLines() throws {
         let jsonl = """
-            {"type":"account","id":"acc-1","name":"Acme Ltd","city":"Lille","tags":["key"]}
+            {"record":"account","id":"acc-1","name":"Acme Ltd","city":"Lille","tags":["key"]}
 
-            {"type":"contact","id":"con-1","account_id":"acc-1","name":"Jeanne Martin","decision_maker":true}
+            {"record":"contact","id":"con-1","account_id":"acc-1","name":"Jeanne Martin","decision_maker":true}
             """
         let records = try ImportFile.readJSONLines(jsonl, schema: CRMSchema.schema)
         #expect(records.count == 2)

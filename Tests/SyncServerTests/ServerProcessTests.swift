@@ -31,6 +31,11 @@ struct ServerProcessTests {
         let listed = try ServerProcess.run(["user", "list", "--data", data])
         #expect(listed.output.contains("alice") && listed.output.contains("north"))
 
+        // A second server on the same data directory refuses to start.
+        let second = try ServerProcess.run(["serve", "--data", data, "--port", "0"])
+        #expect(second.status != 0)
+        #expect(second.error.contains("another satchel-server is already serving"))
+
         #expect(server.stop() == 0, "SIGTERM shuts the server down cleanly")
     }
 

@@ -81,6 +81,21 @@ public struct ResolveRequest: Hashable, Sendable, Codable {
         self.keep = keep
         self.value = value
     }
+
+    private enum CodingKeys: String, CodingKey { case keep, value }
+
+    // `{"value": null}` empties the field; an absent `value` is no value at all.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        keep = try c.decodeIfPresent(String.self, forKey: .keep)
+        value = c.contains(.value) ? try c.decode(FieldValue.self, forKey: .value) : nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(keep, forKey: .keep)
+        if let value { try c.encode(value, forKey: .value) }
+    }
 }
 
 /// `POST /v1/admin/accounts/{id}/transfer`: gives an account (and what hangs under it) to another user.

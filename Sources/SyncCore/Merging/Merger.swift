@@ -199,7 +199,7 @@ public struct Merger: Sendable {
         guard row == nil else {
             return .rejected(
                 Rejection(
-                    rule: "identity", reason: "a \(entity.label) with id \(change.rowID) already exists",
+                    rule: "identity", reason: "\(entity.labelWithArticle) with id \(change.rowID) already exists",
                     remedy: "create it again; satchel gives every new record a fresh id"))
         }
         let checked: [String: FieldValue]
@@ -255,7 +255,7 @@ public struct Merger: Sendable {
         guard entity.insertRule != .appendOnly else {
             return .rejected(
                 Rejection(
-                    rule: InsertRule.appendOnly.rawValue, reason: "a \(entity.label) cannot be changed once recorded",
+                    rule: InsertRule.appendOnly.rawValue, reason: "\(entity.labelWithArticle) cannot be changed once recorded",
                     remedy: "record a new \(entity.label) that corrects it"))
         }
         guard var state = row else {
@@ -349,7 +349,7 @@ public struct Merger: Sendable {
             return .rejected(
                 Rejection(
                     rule: entity.insertRule == .appendOnly ? InsertRule.appendOnly.rawValue : "no-delete",
-                    reason: "a \(entity.label) cannot be deleted once recorded",
+                    reason: "\(entity.labelWithArticle) cannot be deleted once recorded",
                     remedy: entity.insertRule == .appendOnly
                         ? "record a new \(entity.label) that corrects it" : "ask an admin to archive it instead"))
         }

@@ -39,6 +39,12 @@ public struct EntitySchema: Sendable {
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
     }
 
+    /// The label with its indefinite article: "an account", "a visit".
+    public var labelWithArticle: String {
+        let startsWithVowel = label.first.map { "aeiou".contains($0.lowercased()) } ?? false
+        return (startsWithVowel ? "an " : "a ") + label
+    }
+
     /// Returns the field named `name`.
     public func field(_ name: String) -> FieldSchema? {
         fieldIndex[name].map { fields[$0] }

@@ -38,6 +38,22 @@ public enum FieldType: Hashable, Sendable {
         }
     }
 
+    /// What a value of this type is, for messages: "a whole number", "an amount of money".
+    public var phrase: String {
+        switch self {
+        case .text: return "text"
+        case .integer: return "a whole number"
+        case .money: return "an amount of money with its currency"
+        case .bool: return "true or false"
+        case .timestamp: return "a timestamp (Unix milliseconds)"
+        case .date: return "a date (YYYY-MM-DD)"
+        case .enumeration: return "one of its listed values"
+        case let .reference(entity): return "the id of a \(entity)"
+        case .stringSet: return "a set of strings"
+        case .location: return "a location (latitude, longitude)"
+        }
+    }
+
     /// Checks a value against this type and returns its canonical form (sets sorted and deduplicated).
     ///
     /// Null is accepted by every type; whether a field may be null is the field's concern.
@@ -96,7 +112,7 @@ public enum FieldType: Hashable, Sendable {
             }
             return value
         default:
-            throw fail("must be a \(name)")
+            throw fail("must be \(phrase)")
         }
     }
 }

@@ -25,7 +25,11 @@ struct AdminController: Sendable {
     func users(_ request: Request) throws -> Response {
         let principal = try Principal.authenticate(request, store: store)
         try principal.require([.admin, .manager], to: "listing users")
-        return try WireBody.respond(UserListResponse(users: try store.users()), to: request)
+        var users = try store.users()
+        if principal.user.role == .manager {
+            users = users.filter { $0.name == principal.user.name || $0.manager == principal.user.name }
+        }
+        return try WireBody.respond(UserListResponse(users: users), to: request)
     }
 
     func addUser(_ request: Request) async throws -> Response {
@@ -101,12 +105,11 @@ struct AdminController: Sendable {
                     throw ProtocolError(.forbidden, "a manager transfers accounts within their team; \(body.to) is not in it")
                 }
             }
-            guard let row = try store.transferAccount(id, to: body.to, by: principal.user.name) else {
+            try store.transferAccount(id, to: body.to, by: principal.user.name)
+            guard let snapshot = try store.snapshot("account", id: id) else {
                 throw ProtocolError(.notFound, "there is no account \(id)")
             }
-            return try WireBody.respond(
-                RowSnapshot(entity: row.entity, id: row.id, seq: 0, values: row.values, version: row.version, deleted: false),
-                to: request)
+            return try WireBody.respond(snapshot, to: request)
         } catch let error as ProtocolError {
             throw error
         } catch {

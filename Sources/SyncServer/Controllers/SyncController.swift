@@ -56,6 +56,12 @@ struct SyncController: Sendable {
                 .forgedReplica,
                 "this device is replica \(principal.device.replicaID), not \(changeset.replica); a device pushes only its own changes")
         }
+        guard changeset.schemaVersion <= store.schema.version else {
+            throw ProtocolError(
+                .unsupportedVersion,
+                "the changes were written with schema \(changeset.schemaVersion), but this server knows schema "
+                    + "\(store.schema.version); upgrade the server before these laptops sync")
+        }
         guard changeset.changes.count <= limits.maxChangesPerPush else {
             throw ProtocolError(
                 .tooManyChanges, "a push holds at most \(limits.maxChangesPerPush) changes; send the rest in another push")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import SyncCore
 
 /// Reading and writing JSON bodies with gzip in both directions and the limits enforced.
@@ -10,6 +11,8 @@ enum WireBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw ProtocolError(.tooLarge, "the request body is larger than \(limits.maxBodyBytes) bytes; send fewer changes at a time")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw ProtocolError(.tooLarge, "the request body is larger than \(limits.maxBodyBytes) bytes; send fewer changes at a time")
         }

@@ -7,13 +7,14 @@ import SyncCore
 /// Reads a company's existing accounts and contacts for `satchel-server import`.
 ///
 /// Two formats, chosen by the file's extension (Docs/operations.md shows both):
-/// - `.jsonl`: one JSON object per line, `{"type": "account", "id": "…", "name": "…", …}` with
+/// - `.jsonl`: one JSON object per line, `{"record": "account", "id": "…", "name": "…", …}` with
 ///   field values in their wire form (Protocol/README.md);
-/// - `.csv`: a header row `type,id,<field>,<field>…`, then one record per row, values as text:
+/// - `.csv`: a header row `record,id,<field>,<field>…`, then one record per row, values as text:
 ///   money `1250.00 EUR`, sets `a;b;c`, booleans `true`/`false`, timestamps in milliseconds or
 ///   ISO 8601, locations `lat,lon`; an empty cell is no value.
 ///
-/// `type` is `account` or `contact`; `id` may be empty, and a fresh id is made. Every problem
+/// `record` is `account` or `contact` (an account's own `type` field, its customer type, is an
+/// ordinary column); `id` may be empty, and a fresh id is made. Every problem
 /// is reported with its line; a file with one is imported not at all.
 public enum ImportFile {
     public static let importableEntities: Set<String> = ["account", "contact"]
@@ -46,7 +47,7 @@ public enum ImportFile {
                 throw ImportError("\(origin): not a JSON object of field values (\(WireJSON.describe(error)))")
             }
             var values = object
-            let type = values.removeValue(forKey: "type")?.textValue ?? ""
+            let type = values.removeValue(forKey: "record")?.textValue ?? ""
             let id = values.removeValue(forKey: "id")?.textValue ?? ""
             records.append(try record(type: type, id: id, values: values, origin: origin, schema: schema))
         }
@@ -60,10 +61,10 @@ public enum ImportFile {
         } catch {
             throw ImportError("the CSV could not be read: \(error)")
         }
-        guard let header = reader.headerRow, header.first?.lowercased() == "type", header.count >= 2,
+        guard let header = reader.headerRow, header.first?.lowercased() == "record", header.count >= 2,
             header[1].lowercased() == "id"
         else {
-            throw ImportError("line 1: the header must start with type,id and then name fields")
+            throw ImportError("line 1: the header must start with record,id and then name fields")
         }
         var records: [Hub.ImportRecord] = []
         var line = 1
@@ -75,7 +76,7 @@ public enum ImportFile {
             }
             let type = row[0]
             guard let entity = schema.entity(type), importableEntities.contains(type) else {
-                throw ImportError("\(origin): type must be account or contact, not '\(type)'")
+                throw ImportError("\(origin): record must be account or contact, not '\(type)'")
             }
             var values: [String: FieldValue] = [:]
             for (name, cell) in zip(header.dropFirst(2), row.dropFirst(2)) where !cell.isEmpty {
@@ -93,7 +94,7 @@ public enum ImportFile {
         -> Hub.ImportRecord
     {
         guard let entity = schema.entity(type), importableEntities.contains(type) else {
-            throw ImportError("\(origin): type must be account or contact, not '\(type)'")
+            throw ImportError("\(origin): record must be account or contact, not '\(type)'")
         }
         guard id.count <= 64 else { throw ImportError("\(origin): an id is at most 64 characters") }
         do {

@@ -27,6 +27,7 @@ public protocol ServerStore: Sendable {
     @discardableResult func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState?
     func importRecords(_ records: [Hub.ImportRecord], by user: String) throws -> Int
     func row(_ entity: String, id: String) throws -> RowState?
+    func snapshot(_ entity: String, id: String) throws -> RowSnapshot?
 }
 
 extension Hub: ServerStore {}
