@@ -1,9 +1,12 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Warnings are errors in every build of our own targets (CI's and a developer's alike), so
+// `swift build` and `swift test` share one set of flags and one build.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(

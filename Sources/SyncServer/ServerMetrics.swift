@@ -11,14 +11,21 @@ public final class ServerMetrics: Sendable {
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        pushes = registry.makeCounter(name: "satchel_push_requests_total", help: "Pushes merged.")
-        pulledRows = registry.makeCounter(name: "satchel_pulled_rows_total", help: "Rows sent by pull and bootstrap.")
+        pushes = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "satchel", metricName: "push_requests", unitName: "total", helpText: "Pushes merged."))
+        pulledRows = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "satchel", metricName: "pulled_rows", unitName: "total", helpText: "Rows sent by pull and bootstrap."))
         outcomes = Dictionary(
             uniqueKeysWithValues: ["applied", "merged", "queued", "rejected"].map { kind in
                 (
                     kind,
                     registry.makeCounter(
-                        name: "satchel_push_changes_total", labels: [("outcome", kind)], help: "Pushed changes by outcome.")
+                        descriptor: MetricNameDescriptor(
+                            namespace: "satchel", metricName: "push_changes", unitName: "total",
+                            helpText: "Pushed changes by outcome."),
+                        labels: [("outcome", kind)])
                 )
             })
     }
