@@ -13,7 +13,8 @@ let package = Package(
     name: "Satchel",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "satchel-server", targets: ["satchel-server"])
+        .executable(name: "satchel-server", targets: ["satchel-server"]),
+        .executable(name: "satchel", targets: ["satchel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -62,6 +63,15 @@ let package = Package(
         .executableTarget(
             name: "satchel-server",
             dependencies: ["SyncServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The rep's command line: parses, calls the replica and the sync client, prints.
+        .executableTarget(
+            name: "satchel",
+            dependencies: [
+                "ReplicaStore", "SyncClient", "SatchelModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -45,11 +45,23 @@ extension Hub {
                 maxForwardDrift: maxClockDrift)
             let environment = environment(writer: writer, db: db)
             let fresh = changeset.changes.filter { $0.dot.counter > highWater }
+            // A row this push creates belongs to the account its insert names, possibly one the
+            // same push creates; remember them so later changes in the push can be placed.
+            var created: [String: String?] = [:]
             for change in fresh {
-                let account = try Hub.accountID(of: change, schema: schema, db: db)
-                let creatingAccount: Bool
-                if change.entity == "account", case .insert = change.operation { creatingAccount = true } else { creatingAccount = false }
-                if !creatingAccount, try !Hub.scope(scope, covers: account, db: db) {
+                let key = change.entity + "/" + change.rowID
+                var account: String?
+                if let known = created[key] {
+                    account = known
+                } else if case let .insert(values) = change.operation, try Hub.row(change.entity, id: change.rowID, db: db) == nil {
+                    account = try Hub.accountID(
+                        of: RowState(entity: change.entity, id: change.rowID, values: values), schema: schema, db: db,
+                        pending: created)
+                    created[key] = account
+                } else {
+                    account = try Hub.accountID(of: change, schema: schema, db: db)
+                }
+                if try !Hub.scope(scope, covers: account, db: db) {
                     throw HubError.outOfScope(entity: change.entity, id: change.rowID)
                 }
             }

@@ -26,13 +26,16 @@ public struct ReadScope: Hashable, Sendable {
 
 extension Hub {
     /// The account a row belongs to: itself for an account, else its parent chain's account.
-    static func accountID(of state: RowState, schema: Schema, db: Database) throws -> String? {
+    static func accountID(
+        of state: RowState, schema: Schema, db: Database, pending: [String: String?] = [:]
+    ) throws -> String? {
         if state.entity == "account" { return state.id }
         guard let entity = schema.entity(state.entity), let parentField = entity.parentField,
             let field = entity.field(parentField), case let .reference(parentEntity) = field.type,
             let parentID = state.values[parentField]?.textValue
         else { return nil }
         if parentEntity == "account" { return parentID }
+        if let known = pending[parentEntity + "/" + parentID] { return known }
         return try String.fetchOne(
             db, sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?", arguments: [parentEntity, parentID])
     }

@@ -233,7 +233,7 @@ public struct Hub: Sendable {
         let state = try SQLMapping.decode(RowState.self, from: row["state"])
         return RowSnapshot(
             entity: state.entity, id: state.id, seq: row["seq"], values: state.values, version: state.version,
-            deleted: state.isDeleted)
+            deleted: state.isDeleted, stamps: state.stamps)
     }
 
     static func currentSeq(_ db: Database) throws -> Int64 {

@@ -63,6 +63,7 @@ extension Replica {
                         entity TEXT NOT NULL,
                         row_id TEXT NOT NULL,
                         version TEXT NOT NULL,
+                        stamps TEXT,
                         PRIMARY KEY (entity, row_id)
                     ) WITHOUT ROWID;
                     """)

@@ -48,6 +48,18 @@ extension Replica {
         }
     }
 
+    /// The ids of `entity` that start with `prefix` (for short ids typed by people).
+    public func ids(_ entity: String, prefix: String) throws -> [String] {
+        let schema = try self.schema.requireEntityOrThrow(entity)
+        let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return try writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM \(SQLMapping.quote(schema.name)) WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 10",
+                arguments: [escaped + "%"])
+        }
+    }
+
     /// Accounts whose name, city or phone contains `text` (case-insensitive; phone by digits), by name.
     public func searchAccounts(_ text: String, limit: Int? = nil) throws -> [(id: String, values: [String: FieldValue])] {
         let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")

@@ -221,8 +221,8 @@ extension Replica {
             var version = try Replica.version(entity.name, id: snapshot.id, db: db)
             version.merge(snapshot.version)
             try db.execute(
-                sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version) VALUES (?, ?, ?)",
-                arguments: [entity.name, snapshot.id, try SQLMapping.json(version)])
+                sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)",
+                arguments: [entity.name, snapshot.id, try SQLMapping.json(version), try snapshot.stamps.map(SQLMapping.json)])
         }
     }
 }

@@ -176,6 +176,16 @@ public struct Replica: Sendable {
         try writer.read { db in try Replica.version(entity, id: id, db: db) }
     }
 
+    /// Who wrote each field's current value, as the hub last told this replica.
+    public func stamps(_ entity: String, id: String) throws -> [String: FieldStamp] {
+        try writer.read { db in
+            guard let text = try String.fetchOne(
+                db, sql: "SELECT stamps FROM _row_meta WHERE entity = ? AND row_id = ?", arguments: [entity, id])
+            else { return [:] }
+            return try SQLMapping.decode([String: FieldStamp].self, from: text)
+        }
+    }
+
     static func version(_ entity: String, id: String, db: Database) throws -> VersionVector {
         guard let text = try String.fetchOne(
             db, sql: "SELECT version FROM _row_meta WHERE entity = ? AND row_id = ?", arguments: [entity, id])

@@ -7,14 +7,20 @@ public struct RowSnapshot: Hashable, Sendable, Codable {
     public var values: [String: FieldValue]
     public var version: VersionVector
     public var deleted: Bool
+    /// Who wrote each field's current value, when and from which device (for history).
+    public var stamps: [String: FieldStamp]?
 
-    public init(entity: String, id: String, seq: Int64, values: [String: FieldValue], version: VersionVector, deleted: Bool) {
+    public init(
+        entity: String, id: String, seq: Int64, values: [String: FieldValue], version: VersionVector, deleted: Bool,
+        stamps: [String: FieldStamp]? = nil
+    ) {
         self.entity = entity
         self.id = id
         self.seq = seq
         self.values = values
         self.version = version
         self.deleted = deleted
+        self.stamps = stamps
     }
 }
 

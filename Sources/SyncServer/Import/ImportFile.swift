@@ -108,53 +108,10 @@ public enum ImportFile {
 
     /// Parses one CSV cell as a field's type.
     static func parse(_ cell: String, as field: FieldSchema, origin: String) throws -> FieldValue {
-        func fail(_ expected: String) -> ImportError {
-            ImportError("\(origin): \(field.name) '\(cell.prefix(40))' is not \(expected)")
+        guard let value = field.type.parse(cell) else {
+            throw ImportError("\(origin): \(field.name) '\(cell.prefix(40))' is not \(field.type.phrase)")
         }
-        switch field.type {
-        case .text, .enumeration, .reference, .date:
-            return .text(cell)
-        case .integer:
-            guard let number = Int64(cell) else { throw fail("a whole number") }
-            return .integer(number)
-        case .timestamp:
-            if let number = Int64(cell) { return .integer(number) }
-            guard let date = ISO8601DateFormatter().date(from: cell) else {
-                throw fail("a time (milliseconds or ISO 8601 such as 2026-11-22T09:30:00Z)")
-            }
-            return .integer(Int64(date.timeIntervalSince1970 * 1000))
-        case .bool:
-            switch cell.lowercased() {
-            case "true", "yes", "1": return .bool(true)
-            case "false", "no", "0": return .bool(false)
-            default: throw fail("true or false")
-            }
-        case .money:
-            let parts = cell.split(separator: " ")
-            guard parts.count == 2, let minor = minorUnits(String(parts[0])) else {
-                throw fail("an amount with its currency, such as 1250.00 EUR")
-            }
-            return .money(Money(minor: minor, currency: String(parts[1])))
-        case .stringSet:
-            return .stringSet(cell.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
-        case .location:
-            let parts = cell.split(separator: ",")
-            guard parts.count == 2, let lat = Double(parts[0].trimmingCharacters(in: .whitespaces)),
-                let lon = Double(parts[1].trimmingCharacters(in: .whitespaces))
-            else { throw fail("a latitude,longitude pair") }
-            return .location(Location(lat: lat, lon: lon))
-        }
-    }
-
-    /// "1250.5" → 125050; at most two decimals.
-    static func minorUnits(_ text: String) -> Int64? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let units = Int64(parts[0]) else { return nil }
-        guard parts.count == 2 else { return units.multipliedReportingOverflow(by: 100).overflow ? nil : units * 100 }
-        let fraction = String(parts[1])
-        guard (1...2).contains(fraction.count), fraction.allSatisfy(\.isNumber), let cents = Int64(fraction) else { return nil }
-        let scaled = fraction.count == 1 ? cents * 10 : cents
-        return units * 100 + (text.hasPrefix("-") ? -scaled : scaled)
+        return value
     }
 }
 

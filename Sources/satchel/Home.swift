@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SyncClient
+import SyncCore
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The folder of this laptop's replica (default: $SATCHEL_HOME or ~/.satchel).")
+    var home: String?
+
+    @Flag(name: .long, help: "Print exactly one JSON document on standard output.")
+    var json = false
+
+    /// The replica folder: --home, then SATCHEL_HOME, then ~/.satchel.
+    var directory: String {
+        if let home, !home.isEmpty { return (home as NSString).expandingTildeInPath }
+        if let env = ProcessInfo.processInfo.environment["SATCHEL_HOME"], !env.isEmpty {
+            return (env as NSString).expandingTildeInPath
+        }
+        return (NSHomeDirectory() as NSString).appendingPathComponent(".satchel")
+    }
+
+    var replicaPath: String { (directory as NSString).appendingPathComponent("replica.sqlite") }
+    var credentialsPath: String { (directory as NSString).appendingPathComponent("credentials.json") }
+
+    /// Opens this laptop's replica, or explains how to get one.
+    func openReplica() throws -> Replica {
+        guard FileManager.default.fileExists(atPath: replicaPath) else {
+            throw CLIError("no replica in \(directory); run 'satchel login --server URL --token TOKEN' first")
+        }
+        return try Replica.open(at: replicaPath, schema: CRMSchema.schema)
+    }
+
+    func credentials() throws -> Credentials {
+        guard let data = FileManager.default.contents(atPath: credentialsPath) else {
+            throw CLIError("this laptop is not enrolled (no \(credentialsPath)); run 'satchel login --server URL --token TOKEN'")
+        }
+        do {
+            return try JSONDecoder().decode(Credentials.self, from: data)
+        } catch {
+            throw CLIError("\(credentialsPath) is damaged; run 'satchel login' again")
+        }
+    }
+
+    /// A sync client for this laptop's replica and server.
+    func client() throws -> SyncClient {
+        let credentials = try credentials()
+        guard let url = URL(string: credentials.server) else { throw CLIError("the saved server address is not a URL") }
+        return SyncClient(replica: try openReplica(), configuration: .init(server: url, credential: credentials.credential))
+    }
+}
+
+/// What `satchel login` keeps (mode 0600): the server, the device credential and who we are.
+struct Credentials: Codable {
+    var server: String
+    var credential: String
+    var replica: String
+    var user: String
+    var role: String
+    var device: String
+
+    func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw CLIError("cannot write \(path); check the folder's permissions")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+}
+
+/// A failure the user can fix, said in one sentence.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SyncCore
+
+/// The shared shape of record commands: add, edit, show and list against the replica.
+enum Records {
+    static func schema(_ entity: String) -> EntitySchema { CRMSchema.schema.entity(entity)! }
+
+    /// Creates a record and prints it (with `--json`, an object with "id").
+    static func add(_ entity: String, values: [String: FieldValue], options: GlobalOptions, id: String? = nil) throws {
+        let replica = try options.openReplica()
+        let id = try replica.insert(entity, id: id, values: values)
+        try show(entity, id: id, replica: replica, options: options)
+    }
+
+    /// Sets fields of a record and prints it.
+    static func edit(_ entity: String, id: String, values: [String: FieldValue], options: GlobalOptions) throws {
+        guard !values.isEmpty else { throw CLIError("nothing to change; give --set FIELD=VALUE") }
+        let replica = try options.openReplica()
+        try replica.update(entity, id: try resolve(entity, id, replica: replica), set: values)
+        try show(entity, id: try resolve(entity, id, replica: replica), replica: replica, options: options)
+    }
+
+    static func show(_ entity: String, id: String, replica: Replica, options: GlobalOptions) throws {
+        let id = try resolve(entity, id, replica: replica)
+        guard let values = try replica.row(entity, id: id) else {
+            throw ReplicaError.unknownRecord(entity: entity, id: id)
+        }
+        let output = Output(options)
+        if output.json {
+            try output.printJSON(Output.jsonRecord(id: id, values: values))
+        } else {
+            output.record(schema(entity), id: id, values: values)
+        }
+    }
+
+    /// Prints rows as a table of `columns` (or, with `--json`, an array of records).
+    static func list(
+        _ entity: String, rows: [(id: String, values: [String: FieldValue])], columns: [String], limit: Int?,
+        options: GlobalOptions
+    ) throws {
+        let rows = limit.map { Array(rows.prefix($0)) } ?? rows
+        let output = Output(options)
+        if output.json {
+            try output.printJSON(rows.map { Output.jsonRecord(id: $0.id, values: $0.values) })
+            return
+        }
+        let schema = schema(entity)
+        output.table(
+            ["ID"] + columns.map { $0.uppercased().replacingOccurrences(of: "_", with: " ") },
+            rows.map { row in
+                [String(row.id.prefix(8))]
+                    + columns.map { name in
+                        let value = row.values[name] ?? .null
+                        return value.isNull ? "" : Output.display(value, schema.field(name)?.type ?? .text(maxLength: 0))
+                    }
+            })
+    }
+
+    /// Accepts a full id or a unique prefix of at least 4 characters (tables show 8).
+    static func resolve(_ entity: String, _ id: String, replica: Replica) throws -> String {
+        if try replica.row(entity, id: id) != nil { return id }
+        guard id.count >= 4 else { throw ReplicaError.unknownRecord(entity: entity, id: id) }
+        let matches = try replica.ids(entity, prefix: id)
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw ReplicaError.unknownRecord(entity: entity, id: id)
+        default: throw CLIError("'\(id)' matches \(matches.count) \(entity) records; give more of the id")
+        }
+    }
+
+    /// Adds non-nil typed options to a values dictionary, parsed by field type.
+    static func merge(_ pairs: [(String, String?)], into values: inout [String: FieldValue], entity: String) throws {
+        for (field, text) in pairs {
+            guard let text else { continue }
+            values[field] = try Assignments.value(text, field: field, entity: schema(entity))
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SyncCore
+
+extension Satchel {
+    struct Accounts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "account", abstract: "Customers: add, edit, show, list, history.",
+            subcommands: [Add.self, Edit.self, Show.self, List.self, History.self])
+    }
+}
+
+extension Satchel.Accounts {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an account (works offline).")
+
+        @Option(help: "The customer's name.") var name: String
+        @Option(help: "Phone number.") var phone: String?
+        @Option(help: "Email address.") var email: String?
+        @Option(help: "Street address.") var address: String?
+        @Option(help: "City.") var city: String?
+        @Option(help: "Industry.") var industry: String?
+        @Option(help: "Value tier: key, development, maintenance or opportunity.") var tier: String?
+        @Option(help: "Customer type: consumer, business, intermediary or public.") var type: String?
+        @Option(name: .customLong("tax-id"), help: "Tax id.") var taxID: String?
+        @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let account = Records.schema("account")
+            var values = try Assignments.parse(assignments, entity: account)
+            try Records.merge(
+                [("name", name), ("phone", phone), ("email", email), ("address", address), ("city", city), ("industry", industry),
+                 ("value_tier", tier), ("type", type), ("tax_id", taxID)],
+                into: &values, entity: "account")
+            try Records.add("account", values: values, options: options)
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change fields of an account (works offline).")
+
+        @Argument(help: "The account id (or a unique prefix).") var id: String
+        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; empty VALUE clears).")
+        var assignments: [String] = []
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            try Records.edit("account", id: id, values: try Assignments.parse(assignments, entity: Records.schema("account")), options: options)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an account.")
+
+        @Argument(help: "The account id (or a unique prefix).") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            try Records.show("account", id: id, replica: try options.openReplica(), options: options)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts, or search them by name, city or phone.")
+
+        @Option(help: "Only accounts whose name, city or phone contains this.") var search: String?
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+        }
+
+        func run() throws {
+            let rows = try options.openReplica().searchAccounts(search ?? "")
+            try Records.list(
+                "account", rows: rows, columns: ["name", "city", "phone", "value_tier", "territory", "owner"], limit: limit,
+                options: options)
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who last changed each field, from which device and when; your own changes and their outcomes.")
+
+        @Argument(help: "The account id (or a unique prefix).") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            try RecordHistory.show("account", id: id, options: options)
+        }
+    }
+}
+
+/// `… history ID`: the record's story as this laptop knows it.
+enum RecordHistory {
+    struct Report: Encodable {
+        var id: String
+        var fields: [FieldLine]
+        var yourChanges: [ChangeLine]
+        var conflicts: [String]
+    }
+
+    struct FieldLine: Encodable {
+        var field: String
+        var value: FieldValue
+        var user: String
+        var device: String
+        var at: Int64
+    }
+
+    struct ChangeLine: Encodable {
+        var counter: UInt64
+        var op: String
+        var field: String?
+        var value: String?
+        var outcome: String
+        var detail: String?
+        var at: Int64?
+    }
+
+    static func show(_ entity: String, id: String, options: GlobalOptions) throws {
+        let replica = try options.openReplica()
+        let id = try Records.resolve(entity, id, replica: replica)
+        guard let values = try replica.row(entity, id: id) else { throw ReplicaError.unknownRecord(entity: entity, id: id) }
+        let schema = Records.schema(entity)
+        let stamps = try replica.stamps(entity, id: id)
+        let fields = schema.fields.compactMap { field -> FieldLine? in
+            guard let stamp = stamps[field.name] else { return nil }
+            return FieldLine(field: field.name, value: values[field.name] ?? .null, user: stamp.user, device: stamp.device, at: stamp.wall)
+        }.sorted { $0.at > $1.at }
+        var changes: [ChangeLine] = []
+        var conflicts: [String] = []
+        for pending in try replica.pendingChangeset()?.changes ?? [] where pending.entity == entity && pending.rowID == id {
+            var value: String?
+            if case let .update(name, newValue, _) = pending.operation {
+                value = Output.display(newValue, schema.field(name)?.type ?? .text(maxLength: 0))
+            }
+            changes.append(
+                ChangeLine(counter: pending.dot.counter, op: pending.operation.name, field: pending.fields.count == 1 ? pending.fields.first : nil,
+                    value: value, outcome: "pending", detail: "not yet synced", at: pending.wallTime))
+        }
+        for recorded in try replica.outcomes() where recorded.entity == entity && recorded.rowID == id {
+            var detail: String?
+            switch recorded.outcome {
+            case .applied: break
+            case let .merged(winner, rule): detail = "\(rule) kept \(winner)"
+            case let .queued(conflict):
+                detail = conflict.explanation
+                conflicts.append(conflict.id)
+            case let .rejected(rejection): detail = "\(rejection.reason); \(rejection.remedy)"
+            }
+            let value = recorded.value.flatMap { try? WireJSON.decoder.decode(FieldValue.self, from: Data($0.utf8)) }
+            let type = recorded.field.flatMap { schema.field($0)?.type } ?? .text(maxLength: 0)
+            changes.append(
+                ChangeLine(counter: recorded.counter, op: recorded.op, field: recorded.field,
+                    value: recorded.op == "update" ? value.map { Output.display($0, type) } : nil,
+                    outcome: recorded.outcome.kind, detail: detail, at: recorded.receivedAt))
+        }
+        let report = Report(id: id, fields: fields, yourChanges: changes.sorted { $0.counter > $1.counter }, conflicts: conflicts)
+        let output = Output(options)
+        if output.json {
+            try output.printJSON(report)
+            return
+        }
+        print(output.bold("\(schema.label.capitalized) \(schema.title(of: values, id: id))"))
+        print("Fields, last change first:")
+        output.table(
+            ["FIELD", "VALUE", "BY", "DEVICE", "WHEN"],
+            fields.map {
+                [$0.field, Output.display($0.value, schema.field($0.field)?.type ?? .text(maxLength: 0)), $0.user, $0.device, Output.time($0.at)]
+            })
+        print("Your changes:")
+        output.table(
+            ["#", "CHANGE", "VALUE", "OUTCOME", "DETAIL"],
+            report.yourChanges.map {
+                [String($0.counter), $0.field.map { "set \($0)" } ?? $0.op, $0.value ?? "", output.outcome($0.outcome), $0.detail ?? ""]
+            })
+    }
+}

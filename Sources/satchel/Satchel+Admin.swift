@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SyncClient
+import SyncCore
+
+extension Satchel {
+    struct Admin: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "For admins, online: the conflict queue and users.", subcommands: [Conflicts.self, Users.self])
+    }
+}
+
+extension Satchel.Admin {
+    struct Conflicts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What no rule could settle, explained.", subcommands: [List.self, Show.self, Resolve.self])
+    }
+
+    struct Users: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "user", abstract: "Register users.", subcommands: [Add.self, List.self])
+    }
+}
+
+extension Satchel.Admin.Conflicts {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List open conflicts (--all for resolved ones too).")
+        @Flag(help: "Include resolved conflicts.") var all = false
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            var items = try await options.client().request(
+                "GET", "/v1/admin/conflicts?status=\(all ? "all" : "open")", as: ConflictListResponse.self
+            ).conflicts
+            if let limit { items = Array(items.prefix(limit)) }
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(items)
+                return
+            }
+            output.table(
+                ["ID", "STATUS", "RECORD", "FIELD", "RULE", "SINCE"],
+                items.map {
+                    [$0.conflict.id, $0.status, "\($0.conflict.entity) \($0.conflict.rowTitle)", $0.conflict.field ?? "",
+                     $0.conflict.rule, Output.time($0.createdAt)]
+                })
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a conflict: the base, every contender, the rule, why.")
+        @Argument(help: "The conflict id.") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let item = try await options.client().request(
+                "GET", "/v1/admin/conflicts/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)",
+                as: ConflictRecord.self)
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(item)
+                return
+            }
+            Satchel.Admin.Conflicts.describe(item, output: output)
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Settle a conflict: keep the current value, the incoming one, or enter a value.")
+        @Argument(help: "The conflict id.") var id: String
+        @Option(help: "current or incoming.") var keep: String?
+        @Option(help: "A value to enter instead (as you would type it in --set).") var value: String?
+        @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            guard (keep == nil) != (value == nil) else { throw ValidationError("give either --keep current|incoming or --value VALUE") }
+            if let keep, !["current", "incoming"].contains(keep) { throw ValidationError("--keep is current or incoming") }
+        }
+
+        func run() async throws {
+            let client = try options.client()
+            let path = "/v1/admin/conflicts/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
+            var request = ResolveRequest(keep: keep)
+            if let value {
+                let item = try await client.request("GET", path, as: ConflictRecord.self)
+                guard let field = item.conflict.field else { throw CLIError("this conflict has no field to enter a value for; use --keep") }
+                request = ResolveRequest(value: try Assignments.value(value, field: field, entity: Records.schema(item.conflict.entity)))
+            }
+            let item = try await client.request("POST", path + "/resolve", body: request, as: ConflictRecord.self)
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(item)
+            } else {
+                print("Resolved \(item.conflict.id) (\(item.resolution ?? "")). Every replica gets the result on its next sync.")
+            }
+        }
+    }
+}
+
+extension Satchel.Admin.Conflicts {
+    static func describe(_ item: ConflictRecord, output: Output) {
+        let conflict = item.conflict
+        let type = conflict.field.flatMap { CRMSchema.schema.entity(conflict.entity)?.field($0)?.type } ?? .text(maxLength: 0)
+        print(output.bold(conflict.explanation))
+        print("record:   \(conflict.entity) \(conflict.rowTitle) (\(conflict.rowID))")
+        if let field = conflict.field { print("field:    \(field)") }
+        print("rule:     \(conflict.rule)")
+        print("base:     \(Output.display(conflict.base, type))")
+        print("status:   \(item.status)\(item.resolvedBy.map { " by \($0)" } ?? "")")
+        output.table(
+            ["SIDE", "DID", "VALUE", "USER", "DEVICE", "WHEN", "HLC"],
+            conflict.contenders.map {
+                [$0.isCurrent ? "current" : "incoming", $0.action.rawValue, $0.action == .write ? Output.display($0.value, type) : "",
+                 $0.stamp.user, $0.stamp.device, Output.time($0.stamp.wall), $0.stamp.hlc.description]
+            })
+        if !conflict.relatedRowIDs.isEmpty { print("same as:  \(conflict.relatedRowIDs.joined(separator: ", "))") }
+    }
+}
+
+extension Satchel.Admin.Users {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a user and print their one-time enrollment token.")
+        @Argument(help: "The user name.") var name: String
+        @Option(help: "rep, manager or admin.") var role: Role
+        @Option(name: .customLong("territory"), help: "A territory (repeat for more).") var territories: [String] = []
+        @Option(help: "Their manager.") var manager: String?
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let response = try await options.client().request(
+                "POST", "/v1/admin/users", body: AddUserRequest(name: name, role: role, territories: territories, manager: manager),
+                as: AddUserResponse.self)
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(response)
+            } else {
+                print("Added \(role.rawValue) \(name). Enrollment token (shown once):")
+                print(response.enrollmentToken)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let users = try await options.client().request("GET", "/v1/admin/users", as: UserListResponse.self).users
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(users)
+                return
+            }
+            output.table(["NAME", "ROLE", "TERRITORIES", "MANAGER"], users.map { [$0.name, $0.role.rawValue, $0.territories.joined(separator: ","), $0.manager ?? ""] })
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}

@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SyncClient
+import SyncCore
+
+extension Satchel {
+    struct Login: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enroll this laptop with a one-time token and download your book of business.")
+
+        @Option(help: "The sync server, e.g. http://crm.example.com:8417.") var server: String
+        @Option(help: "The enrollment token an admin gave you.") var token: String
+        @Option(help: "A name for this laptop (default: the host name).") var device: String?
+        @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+            else { throw ValidationError("--server must be an http:// or https:// address, not '\(server)'") }
+        }
+
+        func run() async throws {
+            let manager = FileManager.default
+            if manager.fileExists(atPath: options.replicaPath) {
+                let existing = try? options.credentials()
+                throw CLIError(
+                    "this folder already holds \(existing.map { "\($0.user)'s replica" } ?? "a replica") (\(options.directory)); "
+                        + "use --home for another one")
+            }
+            let name = device ?? ProcessInfo.processInfo.hostName
+            let enrolled = try await SyncClient.enroll(server: URL(string: server)!, token: token, device: name)
+            try manager.createDirectory(atPath: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let replica = try Replica.open(at: options.replicaPath, schema: CRMSchema.schema, replicaID: enrolled.replica)
+            try replica.setWriter(
+                user: enrolled.user, device: enrolled.device, isPrivileged: Role(rawValue: enrolled.role)?.isPrivileged ?? false)
+            try Credentials(
+                server: server, credential: enrolled.credential, replica: enrolled.replica.rawValue, user: enrolled.user,
+                role: enrolled.role, device: enrolled.device
+            ).save(to: options.credentialsPath)
+            let client = SyncClient(replica: replica, configuration: .init(server: URL(string: server)!, credential: enrolled.credential))
+            let summary = try await client.sync(progress: ProgressBar.callback())
+            ProgressBar.finish()
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(LoginResult(user: enrolled.user, role: enrolled.role, replica: enrolled.replica.rawValue, pulled: summary.pulled))
+            } else {
+                print("Logged in as \(enrolled.user) (\(enrolled.role)) on \(enrolled.device); \(summary.pulled) records downloaded.")
+            }
+        }
+
+        struct LoginResult: Encodable {
+            var user: String
+            var role: String
+            var replica: String
+            var pulled: Int
+        }
+    }
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Push your changes, then pull everyone else's; prints what became of yours.")
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let client = try options.client()
+            let summary = try await client.sync(progress: ProgressBar.callback())
+            ProgressBar.finish()
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(summary)
+                return
+            }
+            print(
+                "Pushed \(summary.pushed): \(summary.applied) \(output.outcome("applied")), \(summary.merged) \(output.outcome("merged")), "
+                    + "\(summary.queued) \(output.outcome("queued")), \(summary.rejected) \(output.outcome("rejected")). "
+                    + "Pulled \(summary.pulled).")
+            if summary.merged + summary.queued + summary.rejected > 0 {
+                print("Run 'satchel status' to see what happened to your changes.")
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pending changes, the last sync, and what happened to your changes since you last looked.")
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let replica = try options.openReplica()
+            let identity = try replica.identity()
+            let report = try StatusReport.make(replica: replica)
+            try replica.markOutcomesSeen()
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(report)
+                return
+            }
+            print("\(identity.user) on \(identity.device): \(report.pending) change\(report.pending == 1 ? "" : "s") waiting to sync.")
+            print("Last sync: \(report.lastSyncAt.map(Output.time) ?? "never").")
+            if report.changes.isEmpty {
+                print("Nothing new about your changes.")
+                return
+            }
+            output.table(
+                ["OUTCOME", "RECORD", "FIELD", "YOURS", "NOW", "WHY"],
+                report.changes.map {
+                    [output.outcome($0.outcome), "\($0.entity) \($0.id.prefix(8))", $0.field ?? $0.op, $0.yours ?? "", $0.now ?? "", $0.why]
+                })
+        }
+    }
+}
+
+/// What `satchel status` reports.
+struct StatusReport: Encodable {
+    var pending: Int
+    var lastSyncAt: Int64?
+    var changes: [Item]
+
+    struct Item: Encodable {
+        var counter: UInt64
+        var outcome: String
+        var entity: String
+        var id: String
+        var op: String
+        var field: String?
+        var yours: String?
+        var now: String?
+        var why: String
+        var conflict: String?
+    }
+
+    /// Unseen outcomes that are not plain "applied", plus applied changes someone has since overridden.
+    static func make(replica: Replica) throws -> StatusReport {
+        let identity = try replica.identity()
+        var items: [Item] = []
+        for recorded in try replica.outcomes(unseenOnly: true) {
+            let entity = CRMSchema.schema.entity(recorded.entity)
+            let field = recorded.field.flatMap { entity?.field($0) }
+            let current = try recorded.field.flatMap { name in try replica.row(recorded.entity, id: recorded.rowID)?[name] }
+            let mine = recorded.value.flatMap { try? WireJSON.decoder.decode(FieldValue.self, from: Data($0.utf8)) }
+            func shown(_ value: FieldValue?) -> String? { value.map { Output.display($0, field?.type ?? .text(maxLength: 0)) } }
+            switch recorded.outcome {
+            case .applied:
+                // Applied then overwritten by someone else (a later edit or a resolution).
+                guard let field, let mine, let current, mine != current, try replica.pendingChangeset().map({
+                    !$0.changes.contains { $0.entity == recorded.entity && $0.rowID == recorded.rowID && $0.fields.contains(field.name) }
+                }) ?? true else { continue }
+                items.append(
+                    Item(
+                        counter: recorded.counter, outcome: "overridden", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
+                        field: field.name, yours: shown(mine), now: shown(current), why: "changed since by someone else"))
+            case let .merged(winner, rule):
+                guard winner != mine else { continue }
+                items.append(
+                    Item(
+                        counter: recorded.counter, outcome: "merged", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
+                        field: recorded.field, yours: shown(mine), now: shown(winner), why: "\(rule): another value won"))
+            case let .queued(conflict):
+                items.append(
+                    Item(
+                        counter: recorded.counter, outcome: "queued", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
+                        field: recorded.field, yours: shown(mine), now: shown(current), why: conflict.explanation, conflict: conflict.id))
+            case let .rejected(rejection):
+                items.append(
+                    Item(
+                        counter: recorded.counter, outcome: "rejected", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
+                        field: recorded.field, yours: shown(mine), now: shown(current), why: "\(rejection.reason); \(rejection.remedy)"))
+            }
+        }
+        return StatusReport(pending: try replica.pendingCount(), lastSyncAt: identity.lastSyncAt, changes: items)
+    }
+}
+
+/// A progress line on a terminal's standard error for large transfers; silent elsewhere.
+enum ProgressBar {
+    static let enabled = isatty(STDERR_FILENO) == 1
+    nonisolated(unsafe) static var shown = false
+
+    static func callback() -> @Sendable (SyncClient.Progress) -> Void {
+        { progress in
+            guard enabled else { return }
+            let text: String
+            switch progress {
+            case let .pushing(sent, total):
+                guard total >= 200 else { return }
+                let width = 30
+                let filled = total == 0 ? width : min(width, width * sent / max(total, 1))
+                text = "pushing [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(sent)/\(total)"
+            case let .pulling(rows), let .bootstrapping(rows):
+                guard rows >= 500 else { return }
+                text = "downloading… \(rows) records"
+            }
+            FileHandle.standardError.write(Data("\r\(text)".utf8))
+            shown = true
+        }
+    }
+
+    static func finish() {
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

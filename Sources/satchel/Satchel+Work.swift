@@ -1,0 +1,248 @@
+import ArgumentParser
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SyncCore
+
+// MARK: - Contacts
+
+extension Satchel {
+    struct Contacts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "contact", abstract: "People at your accounts.", subcommands: [Add.self, Edit.self, Show.self, List.self])
+    }
+}
+
+extension Satchel.Contacts {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a contact to an account (works offline).")
+
+        @Option(help: "The account id (or a unique prefix).") var account: String
+        @Option(help: "The person's name.") var name: String
+        @Option(help: "Job title.") var title: String?
+        @Option(help: "Phone number.") var phone: String?
+        @Option(help: "Email address.") var email: String?
+        @Flag(name: .customLong("decision-maker"), help: "This person decides (the A of M+A+N).") var decisionMaker = false
+        @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let replica = try options.openReplica()
+            var values = try Assignments.parse(assignments, entity: Records.schema("contact"))
+            values["account_id"] = .text(try Records.resolve("account", account, replica: replica))
+            try Records.merge([("name", name), ("title", title), ("phone", phone), ("email", email)], into: &values, entity: "contact")
+            if decisionMaker { values["decision_maker"] = .bool(true) }
+            try Records.add("contact", values: values, options: options)
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change fields of a contact (works offline).")
+        @Argument(help: "The contact id (or a unique prefix).") var id: String
+        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat).") var assignments: [String] = []
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            try Records.edit("contact", id: id, values: try Assignments.parse(assignments, entity: Records.schema("contact")), options: options)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a contact.")
+        @Argument(help: "The contact id (or a unique prefix).") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws { try Records.show("contact", id: id, replica: try options.openReplica(), options: options) }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the contacts of an account.")
+        @Option(help: "The account id (or a unique prefix).") var account: String
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let replica = try options.openReplica()
+            let rows = try replica.contacts(ofAccount: try Records.resolve("account", account, replica: replica))
+            try Records.list("contact", rows: rows, columns: ["name", "title", "phone", "email", "decision_maker"], limit: limit, options: options)
+        }
+    }
+}
+
+// MARK: - Visits
+
+extension Satchel {
+    struct Visits: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "visit", abstract: "Visits and other customer interactions.", subcommands: [Log.self, List.self])
+    }
+}
+
+extension Satchel.Visits {
+    struct Log: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Log a visit (works offline; visits are never edited).")
+
+        @Option(help: "The account id (or a unique prefix).") var account: String
+        @Option(help: "Why you went.") var purpose: String
+        @Option(help: "What came of it.") var outcome: String
+        @Option(help: "A contact you met (repeat for more).") var contact: [String] = []
+        @Option(help: "Notes.") var notes: String?
+        @Option(help: "When it started (ISO 8601, local time if no zone; default now).") var at: String?
+        @Option(help: "How long it lasted, in minutes.") var duration: Int?
+        @Option(help: "Where, as LAT,LON.") var location: String?
+        @Option(help: "face_to_face, phone, video, email, event or other.") var channel: String = "face_to_face"
+        @Option(name: .customLong("next-step"), help: "The agreed next step.") var nextStep: String?
+        @Option(name: .customLong("next-visit"), help: "When to visit next (YYYY-MM-DD).") var nextVisit: String?
+        @Flag(name: .customLong("met-decision-maker"), help: "You met the person who decides.") var metDecisionMaker = false
+        @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            if let duration, !(1...1440).contains(duration) { throw ValidationError("--duration is 1 to 1440 minutes") }
+        }
+
+        func run() throws {
+            let replica = try options.openReplica()
+            let me = try replica.identity()
+            let accountID = try Records.resolve("account", account, replica: replica)
+            var started = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            if let at {
+                guard let parsed = FieldType.parseTimestamp(at, timeZone: .current) else {
+                    throw CLIError("--at '\(at)' is not a time; write it like 2026-11-22T09:30 or 2026-11-22T09:30:00Z")
+                }
+                started = parsed
+            }
+            var values: [String: FieldValue] = [
+                "account_id": .text(accountID), "rep": .text(me.user), "started_at": .integer(started),
+                "purpose": .text(purpose), "outcome": .text(outcome),
+            ]
+            try Records.merge(
+                [("channel", channel), ("notes", notes), ("next_step", nextStep), ("next_visit_due", nextVisit), ("location", location)],
+                into: &values, entity: "visit")
+            if let duration { values["ended_at"] = .integer(started + Int64(duration) * 60_000) }
+            if !contact.isEmpty {
+                values["contact_ids"] = .stringSet(try contact.map { try Records.resolve("contact", $0, replica: replica) })
+            }
+            if metDecisionMaker { values["met_decision_maker"] = .bool(true) }
+            let id = try replica.insert("visit", values: values)
+            // The account's contact times move with the visit (max and min rules keep them right).
+            let account = try replica.row("account", id: accountID) ?? [:]
+            var touched: [String: FieldValue] = [:]
+            if (account["last_contacted_at"]?.integerValue ?? .min) < started { touched["last_contacted_at"] = .integer(started) }
+            if (account["first_contacted_at"]?.integerValue ?? .max) > started { touched["first_contacted_at"] = .integer(started) }
+            if !touched.isEmpty { try replica.update("account", id: accountID, set: touched) }
+            try Records.show("visit", id: id, replica: replica, options: options)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List visits, newest first.")
+        @Option(help: "Only this account's (id or unique prefix).") var account: String?
+        @Option(help: "Only since this date (YYYY-MM-DD, local).") var since: String?
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let replica = try options.openReplica()
+            var from: Int64?
+            if let since {
+                guard CalendarDate(since) != nil, let parsed = FieldType.parseTimestamp(since, timeZone: .current) else {
+                    throw CLIError("--since '\(since)' is not a date; write it like 2026-11-01")
+                }
+                from = parsed
+            }
+            let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
+            let rows = try replica.visits(ofAccount: accountID, since: from)
+            try Records.list("visit", rows: rows, columns: ["started_at", "account_id", "rep", "channel", "purpose", "outcome"], limit: limit, options: options)
+        }
+    }
+}
+
+// MARK: - Opportunities
+
+extension Satchel {
+    struct Opportunities: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "opp", abstract: "Sales opportunities and their stages.",
+            subcommands: [Add.self, Edit.self, Stage.self, Show.self, List.self])
+    }
+}
+
+extension Satchel.Opportunities {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open an opportunity (works offline).")
+        @Option(help: "The account id (or a unique prefix).") var account: String
+        @Option(help: "What the deal is.") var name: String
+        @Option(help: "Expected amount, e.g. 12500 or 12500.50.") var amount: String
+        @Option(help: "Currency code.") var currency: String = "EUR"
+        @Option(help: "Stage: prospecting, follow_up, negotiation, quote or contract.") var stage: String = "prospecting"
+        @Option(help: "Probability in percent.") var probability: Int?
+        @Option(name: .customLong("close"), help: "Expected close date (YYYY-MM-DD).") var expectedClose: String?
+        @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let replica = try options.openReplica()
+            var values = try Assignments.parse(assignments, entity: Records.schema("opportunity"))
+            values["account_id"] = .text(try Records.resolve("account", account, replica: replica))
+            try Records.merge(
+                [("name", name), ("amount", "\(amount) \(currency)"), ("stage", stage), ("probability", probability.map(String.init)),
+                 ("expected_close", expectedClose)],
+                into: &values, entity: "opportunity")
+            try Records.add("opportunity", values: values, options: options)
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change fields of an opportunity (works offline).")
+        @Argument(help: "The opportunity id (or a unique prefix).") var id: String
+        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat).") var assignments: [String] = []
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            try Records.edit("opportunity", id: id, values: try Assignments.parse(assignments, entity: Records.schema("opportunity")), options: options)
+        }
+    }
+
+    struct Stage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move an opportunity to a stage; closing needs --reason (and a lost reason when lost).")
+        @Argument(help: "The opportunity id (or a unique prefix).") var id: String
+        @Argument(help: "prospecting, follow_up, negotiation, quote, contract, closed_won or closed_lost.") var stage: String
+        @Option(help: "Why it closed (required to close).") var reason: String?
+        @Option(name: .customLong("lost-reason"), help: "Why it was lost (defaults to --reason).") var lostReason: String?
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            var values: [String: FieldValue] = ["stage": .text(stage)]
+            if let reason { values["close_reason"] = .text(reason) }
+            if stage == "closed_lost", let lost = lostReason ?? reason { values["lost_reason"] = .text(lost) }
+            try Records.edit("opportunity", id: id, values: values, options: options)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an opportunity.")
+        @Argument(help: "The opportunity id (or a unique prefix).") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws { try Records.show("opportunity", id: id, replica: try options.openReplica(), options: options) }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List opportunities.")
+        @Option(help: "Only this account's (id or unique prefix).") var account: String?
+        @Option(help: "Only this stage.") var stage: String?
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let replica = try options.openReplica()
+            let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
+            let rows = try replica.rows("opportunity").filter { row in
+                (accountID == nil || row.values["account_id"]?.textValue == accountID)
+                    && (stage == nil || row.values["stage"]?.textValue == stage)
+            }
+            try Records.list("opportunity", rows: rows, columns: ["name", "stage", "amount", "probability", "expected_close"], limit: limit, options: options)
+        }
+    }
+}
