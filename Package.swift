@@ -86,6 +86,7 @@ let package = Package(
             name: "SatchelModelTests", dependencies: ["SatchelModel", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "SatchelTestSupport"],
             swiftSettings: swiftSettings),

@@ -115,6 +115,7 @@ extension Replica {
             ).map { row in
                 RecordedOutcome(
                     counter: UInt64(row["counter"] as Int64), entity: row["entity"], rowID: row["row_id"], op: row["op"],
+                    isOverridden: (row["kind"] as String) == "overridden",
                     field: row["field"], value: row["value"],
                     outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]), receivedAt: row["received_at"])
             }
@@ -174,6 +175,28 @@ extension Replica {
         }
     }
 
+    /// Marks this replica's applied changes that someone else has since overwritten as
+    /// "overridden" and unseen, so `satchel status` tells the rep once.
+    private func noteOverrides(_ snapshot: RowSnapshot, stamps: [String: FieldStamp], db: Database) throws {
+        let me = try Replica.identity(db).replicaID
+        let latest = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT o.counter, o.field, o.value FROM _outcome o
+                WHERE o.entity = ? AND o.row_id = ? AND o.op = 'update' AND o.kind = 'applied'
+                    AND o.counter = (SELECT MAX(counter) FROM _outcome WHERE entity = o.entity AND row_id = o.row_id AND field = o.field)
+                """,
+            arguments: [snapshot.entity, snapshot.id])
+        for row in latest {
+            let field: String = row["field"]
+            guard let stamp = stamps[field], stamp.dot.replica != me else { continue }
+            let mine = (row["value"] as String?).flatMap { try? SQLMapping.decode(FieldValue.self, from: $0) }
+            guard mine != (snapshot.values[field] ?? .null) else { continue }
+            try db.execute(
+                sql: "UPDATE _outcome SET kind = 'overridden', seen = 0 WHERE counter = ?", arguments: [row["counter"] as Int64])
+        }
+    }
+
     /// Records a successful sync (for `satchel status`).
     public func markSynced() throws {
         let now = clock()
@@ -210,6 +233,9 @@ extension Replica {
                     """,
                 arguments: StatementArguments(arguments))
         }
+        if !snapshot.deleted, let stamps = snapshot.stamps {
+            try noteOverrides(snapshot, stamps: stamps, db: db)
+        }
         if !pending.isEmpty {
             // Keep the hub's state of this row until the pending changes are acknowledged.
             try db.execute(
@@ -233,6 +259,8 @@ public struct RecordedOutcome: Hashable, Sendable {
     public var entity: String
     public var rowID: String
     public var op: String
+    /// An applied change someone else has since overwritten.
+    public var isOverridden: Bool
     public var field: String?
     /// What the rep wrote, as JSON (the field's value, or an insert's values); nil for a delete.
     public var value: String?

@@ -57,7 +57,7 @@ extension Satchel.Admin.Conflicts {
 
         func run() async throws {
             let item = try await options.client().request(
-                "GET", "/v1/admin/conflicts/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)",
+                "GET", "/v1/admin/conflicts/\(Satchel.Admin.pathComponent(id))",
                 as: ConflictRecord.self)
             let output = Output(options)
             if output.json {
@@ -83,7 +83,7 @@ extension Satchel.Admin.Conflicts {
 
         func run() async throws {
             let client = try options.client()
-            let path = "/v1/admin/conflicts/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
+            let path = "/v1/admin/conflicts/\(Satchel.Admin.pathComponent(id))"
             var request = ResolveRequest(keep: keep)
             if let value {
                 let item = try await client.request("GET", path, as: ConflictRecord.self)
@@ -161,3 +161,12 @@ extension Satchel.Admin.Users {
 }
 
 extension Role: ExpressibleByArgument {}
+
+extension Satchel.Admin {
+    /// A path segment: everything but unreserved characters and the colon percent-encoded.
+    static func pathComponent(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~:")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}

@@ -144,14 +144,13 @@ struct StatusReport: Encodable {
             func shown(_ value: FieldValue?) -> String? { value.map { Output.display($0, field?.type ?? .text(maxLength: 0)) } }
             switch recorded.outcome {
             case .applied:
-                // Applied then overwritten by someone else (a later edit or a resolution).
-                guard let field, let mine, let current, mine != current, try replica.pendingChangeset().map({
-                    !$0.changes.contains { $0.entity == recorded.entity && $0.rowID == recorded.rowID && $0.fields.contains(field.name) }
-                }) ?? true else { continue }
+                // Applied, then overwritten by someone else (a later edit or a resolution).
+                guard recorded.isOverridden, let field else { continue }
                 items.append(
                     Item(
                         counter: recorded.counter, outcome: "overridden", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
-                        field: field.name, yours: shown(mine), now: shown(current), why: "changed since by someone else"))
+                        field: field.name, yours: shown(mine), now: shown(current),
+                        why: "changed since by \(try replica.stamps(recorded.entity, id: recorded.rowID)[field.name].map { "\($0.user) (\($0.device))" } ?? "someone else")"))
             case let .merged(winner, rule):
                 guard winner != mine else { continue }
                 items.append(

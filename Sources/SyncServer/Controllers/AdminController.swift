@@ -13,12 +13,12 @@ struct AdminController: Sendable {
         router.get("/v1/admin/users") { request, _ in try users(request) }
         router.post("/v1/admin/users") { request, _ in try await addUser(request) }
         router.get("/v1/admin/conflicts") { request, _ in try conflicts(request) }
-        router.get("/v1/admin/conflicts/:id") { request, context in try conflict(request, id: context.parameters.get("id")) }
+        router.get("/v1/admin/conflicts/:id") { request, context in try conflict(request, id: Self.parameter(context, "id")) }
         router.post("/v1/admin/conflicts/:id/resolve") { request, context in
-            try await resolve(request, id: context.parameters.get("id"))
+            try await resolve(request, id: Self.parameter(context, "id"))
         }
         router.post("/v1/admin/accounts/:id/transfer") { request, context in
-            try await transfer(request, id: context.parameters.get("id"))
+            try await transfer(request, id: Self.parameter(context, "id"))
         }
     }
 
@@ -115,6 +115,11 @@ struct AdminController: Sendable {
         } catch {
             throw SyncController.protocolError(error)
         }
+    }
+
+    /// A path parameter, percent-decoded (a conflict id holds a colon).
+    static func parameter(_ context: BasicRequestContext, _ name: String) -> String? {
+        context.parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
     }
 
     static func record(_ item: QueuedConflict) -> ConflictRecord {
