@@ -74,13 +74,20 @@ extension Hub {
     /// Trades a one-time enrollment token (by hash) for a device: a new replica id bound to the
     /// user, and a credential (by hash). The token is spent.
     public func enroll(enrollmentHash: String, device: String, credentialHash: String) throws -> DeviceInfo? {
+        try enroll(enrollmentHash: enrollmentHash, device: device, credentialHash: credentialHash, replicaID: .random())
+    }
+
+    /// Enrolls with a given replica id (simulations that must replay exactly).
+    public func enroll(
+        enrollmentHash: String, device: String, credentialHash: String, replicaID: ReplicaID
+    ) throws -> DeviceInfo? {
         let now = clock()
         return try writer.write { db in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT * FROM hub_user WHERE enrollment_hash = ?", arguments: [enrollmentHash])
             else { return nil }
             let user = try Hub.userInfo(row)
-            let replica = ReplicaID.random()
+            let replica = replicaID
             try db.execute(sql: "UPDATE hub_user SET enrollment_hash = NULL WHERE name = ?", arguments: [user.name])
             try db.execute(
                 sql: "INSERT INTO hub_device (replica_id, user, device, credential_hash, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -60,6 +60,9 @@ extension Hub {
                     created[key] = account
                 } else {
                     account = try Hub.accountID(of: change, schema: schema, db: db)
+                    // A change to a record the hub does not hold (its insert was refused) is not
+                    // an intrusion: the merger answers it with "there is no …".
+                    if account == nil, try Hub.row(change.entity, id: change.rowID, db: db) == nil { continue }
                 }
                 if try !Hub.scope(scope, covers: account, db: db) {
                     throw HubError.outOfScope(entity: change.entity, id: change.rowID)

@@ -99,3 +99,26 @@ extension MergerTests {
         #expect(merger.merge([insert, start], into: nil, environment: rep).outcomes.map(\.outcome.kind) == ["applied", "applied"])
     }
 }
+
+extension MergerTests {
+    @Test func aWriterWhoWasNotShownAMergeCannotOverwriteIt() {
+        // Given: the body is merged from two concurrent edits, one of them by replica a.
+        let b = ReplicaID("b")
+        let insert = change(1, .insert(["title": .text("W"), "body": .text("one\ntwo\nthree")]), context: VersionVector())
+        let base = merger.merge([insert], into: nil, environment: rep).row
+        var byB = change(1, .update(field: "body", value: .text("one\ntwo\nthree\nfour"), base: .text("one\ntwo\nthree")), context: VersionVector([replica: 1]))
+        byB.dot = Dot(replica: b, counter: 1)
+        let afterB = merger.merge([byB], into: base, environment: rep).row
+        let byA = change(2, .update(field: "body", value: .text("ONE\ntwo\nthree"), base: .text("one\ntwo\nthree")), context: VersionVector([replica: 1]))
+        let merged = merger.merge([byA], into: afterB, environment: rep)
+        #expect(merged.row?.values["body"] == .text("ONE\ntwo\nthree\nfour"))
+
+        // When: a, who never saw B's line, edits again from its own text.
+        let again = change(3, .update(field: "body", value: .text("ONE\nTWO\nthree"), base: .text("ONE\ntwo\nthree")), context: VersionVector([replica: 2]))
+        let result = merger.merge([again], into: merged.row, environment: rep)
+
+        // Then: B's line survives; the write is merged, not applied over it.
+        #expect(result.outcomes.first?.outcome.kind == "merged")
+        #expect(result.row?.values["body"] == .text("ONE\nTWO\nthree\nfour"))
+    }
+}

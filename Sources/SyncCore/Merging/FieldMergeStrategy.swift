@@ -18,7 +18,7 @@ public struct FieldWrite: Sendable {
     /// True when the writer had not seen the current value: the two writes are concurrent.
     public var isConcurrent: Bool {
         guard let currentStamp else { return false }
-        return !context.covers(currentStamp.dot)
+        return !currentStamp.isCovered(by: context)
     }
 }
 

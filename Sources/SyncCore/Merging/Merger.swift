@@ -303,7 +303,12 @@ public struct Merger: Sendable {
         case let .combine(combined, members):
             if combined != write.current {
                 state.values[name] = combined
-                state.stamps[name] = stamp
+                var combinedStamp = stamp
+                if write.isConcurrent, combined != incoming, let current = write.currentStamp {
+                    // The writer has not seen this value: it holds the other side's writes too.
+                    combinedStamp.merged = Array(Set([current.dot] + current.merged).subtracting([stamp.dot])).sorted()
+                }
+                state.stamps[name] = combinedStamp
             }
             if let members { state.members[name] = members }
             outcome = combined == incoming && !write.isConcurrent ? .applied : .merged(winner: combined, rule: field.rule.rawValue)
@@ -361,7 +366,7 @@ public struct Merger: Sendable {
         }
         if state.isDeleted { return .applied }
         if entity.deleteRule == .editWinsAndQueue,
-            let unseen = state.stamps.filter({ !change.context.covers($0.value.dot) }).max(by: {
+            let unseen = state.stamps.filter({ !$0.value.isCovered(by: change.context) }).max(by: {
                 $0.value.hlc < $1.value.hlc
             })
         {
