@@ -60,16 +60,18 @@ extension Replica {
         }
     }
 
-    /// Accounts whose name, city or phone contains `text` (case-insensitive; phone by digits), by name.
+    /// Accounts whose name or city contains `text` (ignoring case and accents), or, when `text`
+    /// is a phone number (digits and phone punctuation only), whose phone digits contain it.
     public func searchAccounts(_ text: String, limit: Int? = nil) throws -> [(id: String, values: [String: FieldValue])] {
-        let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        let folded = Replica.fold(text)
+        let pattern = "%" + folded.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_") + "%"
-        let digits = String(text.filter(\.isNumber))
-        let phone = digits.isEmpty ? "" : "%" + digits + "%"
+        let isPhone = !text.isEmpty && text.allSatisfy { $0.isNumber || " +-().".contains($0) } && text.contains(where: \.isNumber)
+        let phone = isPhone ? "%" + String(text.filter(\.isNumber)) + "%" : ""
         return try rows(
             "account",
             where: """
-                t.name LIKE ?1 ESCAPE '\\' OR t.city LIKE ?1 ESCAPE '\\'
+                satchel_fold(t.name) LIKE ?1 ESCAPE '\\' OR satchel_fold(t.city) LIKE ?1 ESCAPE '\\'
                 OR (?2 != '' AND replace(replace(replace(replace(replace(t.phone, ' ', ''), '-', ''), '+', ''), '(', ''), ')', '') LIKE ?2)
                 """,
             arguments: [pattern, phone], orderBy: "t.name COLLATE NOCASE, t.id", limit: limit)

@@ -115,7 +115,7 @@ extension Replica {
             ).map { row in
                 RecordedOutcome(
                     counter: UInt64(row["counter"] as Int64), entity: row["entity"], rowID: row["row_id"], op: row["op"],
-                    isOverridden: (row["kind"] as String) == "overridden",
+                    status: row["kind"],
                     field: row["field"], value: row["value"],
                     outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]), receivedAt: row["received_at"])
             }
@@ -175,15 +175,17 @@ extension Replica {
         }
     }
 
-    /// Marks this replica's applied changes that someone else has since overwritten as
-    /// "overridden" and unseen, so `satchel status` tells the rep once.
+    /// Follows what became of this replica's latest change to each field of a pulled row, so
+    /// `satchel status` tells the rep once: an applied value someone has since overwritten
+    /// becomes "overridden"; a queued one becomes "accepted" or "overridden" when an admin's
+    /// resolution (a change written by the server) settles it.
     private func noteOverrides(_ snapshot: RowSnapshot, stamps: [String: FieldStamp], db: Database) throws {
         let me = try Replica.identity(db).replicaID
         let latest = try Row.fetchAll(
             db,
             sql: """
-                SELECT o.counter, o.field, o.value FROM _outcome o
-                WHERE o.entity = ? AND o.row_id = ? AND o.op = 'update' AND o.kind = 'applied'
+                SELECT o.counter, o.field, o.value, o.kind FROM _outcome o
+                WHERE o.entity = ? AND o.row_id = ? AND o.op = 'update' AND o.kind IN ('applied', 'queued')
                     AND o.counter = (SELECT MAX(counter) FROM _outcome WHERE entity = o.entity AND row_id = o.row_id AND field = o.field)
                 """,
             arguments: [snapshot.entity, snapshot.id])
@@ -191,9 +193,17 @@ extension Replica {
             let field: String = row["field"]
             guard let stamp = stamps[field], stamp.dot.replica != me else { continue }
             let mine = (row["value"] as String?).flatMap { try? SQLMapping.decode(FieldValue.self, from: $0) }
-            guard mine != (snapshot.values[field] ?? .null) else { continue }
+            let kept = mine == (snapshot.values[field] ?? .null)
+            let status: String
+            if (row["kind"] as String) == "queued" {
+                guard stamp.device == "server" else { continue }
+                status = kept ? "accepted" : "overridden"
+            } else {
+                guard !kept else { continue }
+                status = "overridden"
+            }
             try db.execute(
-                sql: "UPDATE _outcome SET kind = 'overridden', seen = 0 WHERE counter = ?", arguments: [row["counter"] as Int64])
+                sql: "UPDATE _outcome SET kind = ?, seen = 0 WHERE counter = ?", arguments: [status, row["counter"] as Int64])
         }
     }
 
@@ -259,8 +269,9 @@ public struct RecordedOutcome: Hashable, Sendable {
     public var entity: String
     public var rowID: String
     public var op: String
-    /// An applied change someone else has since overwritten.
-    public var isOverridden: Bool
+    /// The outcome kind, or what became of it since: "overridden" (someone overwrote it, or a
+    /// resolution went the other way) or "accepted" (a resolution kept it).
+    public var status: String
     public var field: String?
     /// What the rep wrote, as JSON (the field's value, or an insert's values); nil for a delete.
     public var value: String?

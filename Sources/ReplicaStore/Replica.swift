@@ -74,6 +74,11 @@ public struct Replica: Sendable {
         guard found <= schema.version else { throw ReplicaError.schemaTooNew(found: found, supported: schema.version) }
     }
 
+    /// Text as search compares it: case and accents folded ("Carrières" → "carrieres").
+    public static func fold(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+    }
+
     static func configuration(clock: @escaping WallClock) -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
@@ -81,6 +86,10 @@ public struct Replica: Sendable {
         configuration.prepareDatabase { db in
             db.add(
                 function: DatabaseFunction("satchel_wall", argumentCount: 0, pure: false) { _ in clock() })
+            db.add(
+                function: DatabaseFunction("satchel_fold", argumentCount: 1, pure: true) { arguments in
+                    String.fromDatabaseValue(arguments[0]).map(Replica.fold)
+                })
             db.add(
                 function: DatabaseFunction("satchel_hlc_next", argumentCount: 1, pure: false) { arguments in
                     var hlc = HybridClock(last: HLCTimestamp(packed: Int64.fromDatabaseValue(arguments[0]) ?? 0))

@@ -14,7 +14,7 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
         case let .refused(error, status):
             return "the server refused the request (\(status) \(error.code)): \(error.message)"
         case let .transport(detail):
-            return "\(detail); your changes are kept on this laptop, sync again when the network is back"
+            return "\(detail); check the network and the server address, then try again"
         case let .unreadable(status, detail):
             return "the server's answer (\(status)) could not be read: \(detail); check the server address"
         }

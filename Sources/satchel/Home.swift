@@ -40,7 +40,9 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try JSONDecoder().decode(Credentials.self, from: data)
         } catch {
-            throw CLIError("\(credentialsPath) is damaged; run 'satchel login' again")
+            throw CLIError(
+                "\(credentialsPath) is damaged; move \(directory) aside (it still holds your unsynced changes) "
+                    + "and run 'satchel login' again")
         }
     }
 
@@ -49,6 +51,15 @@ struct GlobalOptions: ParsableArguments {
         let credentials = try credentials()
         guard let url = URL(string: credentials.server) else { throw CLIError("the saved server address is not a URL") }
         return SyncClient(replica: try openReplica(), configuration: .init(server: url, credential: credentials.credential))
+    }
+}
+
+/// `--limit N` of every list command.
+struct LimitOption: ParsableArguments {
+    @Option(help: "At most this many (every match when left out).") var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
     }
 }
 

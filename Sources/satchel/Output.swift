@@ -6,7 +6,8 @@ import SyncCore
 /// Everything a command prints: tables and records for people, one JSON document with `--json`.
 struct Output {
     let json: Bool
-    let isTerminal = isatty(STDOUT_FILENO) == 1
+    /// Colour and bold only on a terminal, and never when NO_COLOR is set (no-color.org).
+    let isTerminal = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 
     init(_ options: GlobalOptions) {
         json = options.json
@@ -39,6 +40,7 @@ struct Output {
         case "merged": colour = "36"
         case "queued": colour = "33"
         case "rejected", "overridden": colour = "31"
+        case "accepted": colour = "32"
         default: return kind
         }
         return "\u{1B}[\(colour)m\(kind)\u{1B}[0m"

@@ -53,7 +53,9 @@ enum Records {
                 [String(row.id.prefix(8))]
                     + columns.map { name in
                         let value = row.values[name] ?? .null
-                        return value.isNull ? "" : Output.display(value, schema.field(name)?.type ?? .text(maxLength: 0))
+                        let type = schema.field(name)?.type ?? .text(maxLength: 0)
+                        if case .reference = type, let id = value.textValue { return String(id.prefix(8)) }
+                        return value.isNull ? "" : Output.display(value, type)
                     }
             })
     }

@@ -67,17 +67,13 @@ extension Satchel.Accounts {
         static let configuration = CommandConfiguration(abstract: "List accounts, or search them by name, city or phone.")
 
         @Option(help: "Only accounts whose name, city or phone contains this.") var search: String?
-        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
-
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
-        }
 
         func run() throws {
             let rows = try options.openReplica().searchAccounts(search ?? "")
             try Records.list(
-                "account", rows: rows, columns: ["name", "city", "phone", "value_tier", "territory", "owner"], limit: limit,
+                "account", rows: rows, columns: ["name", "city", "phone", "value_tier", "territory", "owner"], limit: limitOption.limit,
                 options: options)
         }
     }
@@ -116,7 +112,7 @@ enum RecordHistory {
         var counter: UInt64
         var op: String
         var field: String?
-        var value: String?
+        var value: FieldValue?
         var outcome: String
         var detail: String?
         var at: Int64?
@@ -135,10 +131,8 @@ enum RecordHistory {
         var changes: [ChangeLine] = []
         var conflicts: [String] = []
         for pending in try replica.pendingChangeset()?.changes ?? [] where pending.entity == entity && pending.rowID == id {
-            var value: String?
-            if case let .update(name, newValue, _) = pending.operation {
-                value = Output.display(newValue, schema.field(name)?.type ?? .text(maxLength: 0))
-            }
+            var value: FieldValue?
+            if case let .update(_, newValue, _) = pending.operation { value = newValue }
             changes.append(
                 ChangeLine(counter: pending.dot.counter, op: pending.operation.name, field: pending.fields.count == 1 ? pending.fields.first : nil,
                     value: value, outcome: "pending", detail: "not yet synced", at: pending.wallTime))
@@ -154,11 +148,9 @@ enum RecordHistory {
             case let .rejected(rejection): detail = "\(rejection.reason); \(rejection.remedy)"
             }
             let value = recorded.value.flatMap { try? WireJSON.decoder.decode(FieldValue.self, from: Data($0.utf8)) }
-            let type = recorded.field.flatMap { schema.field($0)?.type } ?? .text(maxLength: 0)
             changes.append(
                 ChangeLine(counter: recorded.counter, op: recorded.op, field: recorded.field,
-                    value: recorded.op == "update" ? value.map { Output.display($0, type) } : nil,
-                    outcome: recorded.outcome.kind, detail: detail, at: recorded.receivedAt))
+                    value: recorded.op == "update" ? value : nil, outcome: recorded.status, detail: detail, at: recorded.receivedAt))
         }
         let report = Report(id: id, fields: fields, yourChanges: changes.sorted { $0.counter > $1.counter }, conflicts: conflicts)
         let output = Output(options)
@@ -177,7 +169,9 @@ enum RecordHistory {
         output.table(
             ["#", "CHANGE", "VALUE", "OUTCOME", "DETAIL"],
             report.yourChanges.map {
-                [String($0.counter), $0.field.map { "set \($0)" } ?? $0.op, $0.value ?? "", output.outcome($0.outcome), $0.detail ?? ""]
+                let type = $0.field.flatMap { schema.field($0)?.type } ?? .text(maxLength: 0)
+                return [String($0.counter), $0.field.map { "set \($0)" } ?? $0.op, $0.value.map { Output.display($0, type) } ?? "",
+                    output.outcome($0.outcome), $0.detail ?? ""]
             })
     }
 }

@@ -28,14 +28,14 @@ extension Satchel.Admin.Conflicts {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List open conflicts (--all for resolved ones too).")
         @Flag(help: "Include resolved conflicts.") var all = false
-        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             var items = try await options.client().request(
                 "GET", "/v1/admin/conflicts?status=\(all ? "all" : "open")", as: ConflictListResponse.self
             ).conflicts
-            if let limit { items = Array(items.prefix(limit)) }
+            if let limit = limitOption.limit { items = Array(items.prefix(limit)) }
             let output = Output(options)
             if output.json {
                 try output.printJSON(items)
@@ -56,9 +56,9 @@ extension Satchel.Admin.Conflicts {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let item = try await options.client().request(
-                "GET", "/v1/admin/conflicts/\(Satchel.Admin.pathComponent(id))",
-                as: ConflictRecord.self)
+            let client = try options.client()
+            let id = try await Satchel.Admin.Conflicts.fullID(id, client: client)
+            let item = try await client.request("GET", "/v1/admin/conflicts/\(Satchel.Admin.pathComponent(id))", as: ConflictRecord.self)
             let output = Output(options)
             if output.json {
                 try output.printJSON(item)
@@ -83,7 +83,7 @@ extension Satchel.Admin.Conflicts {
 
         func run() async throws {
             let client = try options.client()
-            let path = "/v1/admin/conflicts/\(Satchel.Admin.pathComponent(id))"
+            let path = "/v1/admin/conflicts/\(Satchel.Admin.pathComponent(try await Satchel.Admin.Conflicts.fullID(id, client: client)))"
             var request = ResolveRequest(keep: keep)
             if let value {
                 let item = try await client.request("GET", path, as: ConflictRecord.self)
@@ -102,6 +102,18 @@ extension Satchel.Admin.Conflicts {
 }
 
 extension Satchel.Admin.Conflicts {
+    /// A full conflict id from a unique prefix of at least 4 characters (or the id itself).
+    static func fullID(_ id: String, client: SyncClient) async throws -> String {
+        if id.contains(":") || id.count < 4 { return id }
+        let all = try await client.request("GET", "/v1/admin/conflicts?status=all", as: ConflictListResponse.self).conflicts
+        let matches = all.map(\.conflict.id).filter { $0.hasPrefix(id) }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw CLIError("there is no conflict \(id); list them with 'satchel admin conflicts list --all'")
+        default: throw CLIError("'\(id)' matches \(matches.count) conflicts; give more of the id")
+        }
+    }
+
     static func describe(_ item: ConflictRecord, output: Output) {
         let conflict = item.conflict
         let type = conflict.field.flatMap { CRMSchema.schema.entity(conflict.entity)?.field($0)?.type } ?? .text(maxLength: 0)
@@ -110,12 +122,18 @@ extension Satchel.Admin.Conflicts {
         if let field = conflict.field { print("field:    \(field)") }
         print("rule:     \(conflict.rule)")
         print("base:     \(Output.display(conflict.base, type))")
-        print("status:   \(item.status)\(item.resolvedBy.map { " by \($0)" } ?? "")")
+        var status = item.status
+        if let resolution = item.resolution {
+            status += ": \(resolution)\(item.resolutionValue.map { " \(Output.display($0, type))" } ?? "")"
+        }
+        if let by = item.resolvedBy { status += " by \(by)" }
+        if let at = item.resolvedAt { status += " at \(Output.time(at))" }
+        print("status:   \(status)")
         output.table(
             ["SIDE", "DID", "VALUE", "USER", "DEVICE", "WHEN", "HLC"],
             conflict.contenders.map {
                 [$0.isCurrent ? "current" : "incoming", $0.action.rawValue, $0.action == .write ? Output.display($0.value, type) : "",
-                 $0.stamp.user, $0.stamp.device, Output.time($0.stamp.wall), $0.stamp.hlc.description]
+                 $0.stamp.user, $0.stamp.device, Output.time($0.stamp.wall), String($0.stamp.hlc.packed)]
             })
         if !conflict.relatedRowIDs.isEmpty { print("same as:  \(conflict.relatedRowIDs.joined(separator: ", "))") }
     }

@@ -12,7 +12,7 @@ protocol RecordKind {
 
 struct GenericShow<Kind: RecordKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "show", abstract: "Show a \(Kind.entity.replacingOccurrences(of: "_", with: " ")).")
+        CommandConfiguration(commandName: "show", abstract: "Show \(Records.schema(Kind.entity).labelWithArticle).")
     }
     @Argument(help: "The id (or a unique prefix).") var id: String
     @OptionGroup var options: GlobalOptions
@@ -25,7 +25,7 @@ struct GenericEdit<Kind: RecordKind>: ParsableCommand {
         CommandConfiguration(commandName: "edit", abstract: "Change fields (works offline).")
     }
     @Argument(help: "The id (or a unique prefix).") var id: String
-    @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat).") var assignments: [String] = []
+    @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
@@ -35,17 +35,18 @@ struct GenericEdit<Kind: RecordKind>: ParsableCommand {
 
 struct GenericList<Kind: RecordKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "list", abstract: "List them, optionally for one account.")
+        CommandConfiguration(
+            commandName: "list", abstract: "List every \(Records.schema(Kind.entity).label), or one account's.")
     }
     @Option(help: "Only this account's (id or unique prefix).") var account: String?
-    @Option(help: "At most this many.") var limit: Int?
+    @OptionGroup var limitOption: LimitOption
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
         let replica = try options.openReplica()
         let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
         let rows = try replica.rows(Kind.entity).filter { accountID == nil || $0.values["account_id"]?.textValue == accountID }
-        try Records.list(Kind.entity, rows: rows, columns: Kind.columns, limit: limit, options: options)
+        try Records.list(Kind.entity, rows: rows, columns: Kind.columns, limit: limitOption.limit, options: options)
     }
 }
 

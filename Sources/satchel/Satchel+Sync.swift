@@ -106,8 +106,12 @@ extension Satchel {
             }
             output.table(
                 ["OUTCOME", "RECORD", "FIELD", "YOURS", "NOW", "WHY"],
-                report.changes.map {
-                    [output.outcome($0.outcome), "\($0.entity) \($0.id.prefix(8))", $0.field ?? $0.op, $0.yours ?? "", $0.now ?? "", $0.why]
+                report.changes.map { change in
+                    let type = change.field.flatMap { CRMSchema.schema.entity(change.entity)?.field($0)?.type } ?? .text(maxLength: 0)
+                    return [
+                        output.outcome(change.outcome), "\(change.entity) \(change.id.prefix(8))", change.field ?? change.op,
+                        change.yours.map { Output.display($0, type) } ?? "", change.now.map { Output.display($0, type) } ?? "", change.why,
+                    ]
                 })
         }
     }
@@ -126,47 +130,44 @@ struct StatusReport: Encodable {
         var id: String
         var op: String
         var field: String?
-        var yours: String?
-        var now: String?
+        /// What you wrote and what the record holds now, in wire form.
+        var yours: FieldValue?
+        var now: FieldValue?
         var why: String
         var conflict: String?
     }
 
-    /// Unseen outcomes that are not plain "applied", plus applied changes someone has since overridden.
+    /// Unseen outcomes that are not plain "applied": merged, queued, rejected, and what became
+    /// of applied or queued changes since (overridden, accepted).
     static func make(replica: Replica) throws -> StatusReport {
         let identity = try replica.identity()
         var items: [Item] = []
         for recorded in try replica.outcomes(unseenOnly: true) {
-            let entity = CRMSchema.schema.entity(recorded.entity)
-            let field = recorded.field.flatMap { entity?.field($0) }
             let current = try recorded.field.flatMap { name in try replica.row(recorded.entity, id: recorded.rowID)?[name] }
             let mine = recorded.value.flatMap { try? WireJSON.decoder.decode(FieldValue.self, from: Data($0.utf8)) }
-            func shown(_ value: FieldValue?) -> String? { value.map { Output.display($0, field?.type ?? .text(maxLength: 0)) } }
-            switch recorded.outcome {
-            case .applied:
-                // Applied, then overwritten by someone else (a later edit or a resolution).
-                guard recorded.isOverridden, let field else { continue }
-                items.append(
-                    Item(
-                        counter: recorded.counter, outcome: "overridden", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
-                        field: field.name, yours: shown(mine), now: shown(current),
-                        why: "changed since by \(try replica.stamps(recorded.entity, id: recorded.rowID)[field.name].map { "\($0.user) (\($0.device))" } ?? "someone else")"))
-            case let .merged(winner, rule):
+            func item(_ outcome: String, _ why: String, now: FieldValue? = current, conflict: String? = nil) -> Item {
+                Item(
+                    counter: recorded.counter, outcome: outcome, entity: recorded.entity, id: recorded.rowID, op: recorded.op,
+                    field: recorded.field, yours: recorded.op == "update" ? mine : nil, now: now, why: why, conflict: conflict)
+            }
+            let writer = try recorded.field.flatMap { try replica.stamps(recorded.entity, id: recorded.rowID)[$0] }
+                .map { "\($0.user) (\($0.device))" } ?? "someone else"
+            switch (recorded.status, recorded.outcome) {
+            case ("overridden", .queued(let conflict)):
+                items.append(item("overridden", "the conflict was resolved by \(writer) for another value", conflict: conflict.id))
+            case ("overridden", _):
+                items.append(item("overridden", "changed since by \(writer)"))
+            case ("accepted", .queued(let conflict)):
+                items.append(item("accepted", "the conflict was resolved in favour of your value", conflict: conflict.id))
+            case (_, .applied):
+                continue
+            case let (_, .merged(winner, rule)):
                 guard winner != mine else { continue }
-                items.append(
-                    Item(
-                        counter: recorded.counter, outcome: "merged", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
-                        field: recorded.field, yours: shown(mine), now: shown(winner), why: "\(rule): another value won"))
-            case let .queued(conflict):
-                items.append(
-                    Item(
-                        counter: recorded.counter, outcome: "queued", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
-                        field: recorded.field, yours: shown(mine), now: shown(current), why: conflict.explanation, conflict: conflict.id))
-            case let .rejected(rejection):
-                items.append(
-                    Item(
-                        counter: recorded.counter, outcome: "rejected", entity: recorded.entity, id: recorded.rowID, op: recorded.op,
-                        field: recorded.field, yours: shown(mine), now: shown(current), why: "\(rejection.reason); \(rejection.remedy)"))
+                items.append(item("merged", "\(rule): another value won", now: winner))
+            case let (_, .queued(conflict)):
+                items.append(item("queued", conflict.explanation, conflict: conflict.id))
+            case let (_, .rejected(rejection)):
+                items.append(item("rejected", "\(rejection.reason); \(rejection.remedy)"))
             }
         }
         return StatusReport(pending: try replica.pendingCount(), lastSyncAt: identity.lastSyncAt, changes: items)

@@ -39,7 +39,7 @@ extension Satchel.Contacts {
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change fields of a contact (works offline).")
         @Argument(help: "The contact id (or a unique prefix).") var id: String
-        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat).") var assignments: [String] = []
+        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
@@ -58,13 +58,13 @@ extension Satchel.Contacts {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the contacts of an account.")
         @Option(help: "The account id (or a unique prefix).") var account: String
-        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
             let replica = try options.openReplica()
             let rows = try replica.contacts(ofAccount: try Records.resolve("account", account, replica: replica))
-            try Records.list("contact", rows: rows, columns: ["name", "title", "phone", "email", "decision_maker"], limit: limit, options: options)
+            try Records.list("contact", rows: rows, columns: ["name", "title", "phone", "email", "decision_maker"], limit: limitOption.limit, options: options)
         }
     }
 }
@@ -138,7 +138,7 @@ extension Satchel.Visits {
         static let configuration = CommandConfiguration(abstract: "List visits, newest first.")
         @Option(help: "Only this account's (id or unique prefix).") var account: String?
         @Option(help: "Only since this date (YYYY-MM-DD, local).") var since: String?
-        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
@@ -152,7 +152,7 @@ extension Satchel.Visits {
             }
             let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
             let rows = try replica.visits(ofAccount: accountID, since: from)
-            try Records.list("visit", rows: rows, columns: ["started_at", "account_id", "rep", "channel", "purpose", "outcome"], limit: limit, options: options)
+            try Records.list("visit", rows: rows, columns: ["started_at", "account_id", "rep", "channel", "purpose", "outcome"], limit: limitOption.limit, options: options)
         }
     }
 }
@@ -195,7 +195,7 @@ extension Satchel.Opportunities {
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change fields of an opportunity (works offline).")
         @Argument(help: "The opportunity id (or a unique prefix).") var id: String
-        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat).") var assignments: [String] = []
+        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
@@ -211,6 +211,12 @@ extension Satchel.Opportunities {
         @Option(help: "Why it closed (required to close).") var reason: String?
         @Option(name: .customLong("lost-reason"), help: "Why it was lost (defaults to --reason).") var lostReason: String?
         @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            if CRMSchema.closedStages.contains(stage), reason == nil {
+                throw ValidationError("closing an opportunity needs --reason TEXT (why it was \(stage == "closed_won" ? "won" : "lost"))")
+            }
+        }
 
         func run() throws {
             var values: [String: FieldValue] = ["stage": .text(stage)]
@@ -232,7 +238,13 @@ extension Satchel.Opportunities {
         static let configuration = CommandConfiguration(abstract: "List opportunities.")
         @Option(help: "Only this account's (id or unique prefix).") var account: String?
         @Option(help: "Only this stage.") var stage: String?
-        @Option(help: "At most this many.") var limit: Int?
+
+        func validate() throws {
+            if let stage, !CRMSchema.opportunityStages.states.contains(stage) {
+                throw ValidationError("--stage must be one of \(CRMSchema.opportunityStages.states.joined(separator: ", "))")
+            }
+        }
+        @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
@@ -242,7 +254,7 @@ extension Satchel.Opportunities {
                 (accountID == nil || row.values["account_id"]?.textValue == accountID)
                     && (stage == nil || row.values["stage"]?.textValue == stage)
             }
-            try Records.list("opportunity", rows: rows, columns: ["name", "stage", "amount", "probability", "expected_close"], limit: limit, options: options)
+            try Records.list("opportunity", rows: rows, columns: ["name", "stage", "amount", "probability", "expected_close"], limit: limitOption.limit, options: options)
         }
     }
 }

@@ -8,6 +8,7 @@ struct Satchel: AsyncParsableCommand {
         commandName: "satchel",
         abstract: "Your book of business, offline: accounts, contacts, visits, deals; sync when a network appears.",
         discussion: "Every command but login, sync and admin works without a network. Docs/cli.md has a rep's day.",
+        version: "0.1.0",
         subcommands: [
             Login.self, Sync.self, Status.self, Accounts.self, Contacts.self, Visits.self, Opportunities.self,
             Quotes.self, Orders.self, Tickets.self, Tasks.self, Admin.self,

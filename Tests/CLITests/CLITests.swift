@@ -86,7 +86,8 @@ struct CLITests {
         let shown = try admin.ok(["admin", "conflicts", "show", id])
         #expect(shown.output.contains("both changed the credit rating of Acme Ltd"))
         #expect(shown.output.contains("alice") && shown.output.contains("bob"))
-        try admin.ok(["admin", "conflicts", "resolve", id, "--keep", "incoming"])
+        // A prefix of the id is enough, as for records.
+        try admin.ok(["admin", "conflicts", "resolve", String(id.prefix(8)), "--keep", "incoming"])
         #expect(try admin.ok(["admin", "conflicts", "list", "--json"]).array().isEmpty)
 
         for laptop in [alice, bob, admin] { try laptop.ok(["sync"]) }
@@ -107,6 +108,10 @@ struct CLITests {
         #expect(try alice.ok(["status", "--json"]).object()["changes"] as? [Any] == nil
             || (try alice.ok(["status", "--json"]).object()["changes"] as? [Any])?.isEmpty == true, "seen once, then quiet")
 
+        // Bob learns the admin kept his value.
+        let bobLater = try #require(try bob.ok(["status", "--json"]).object()["changes"] as? [[String: Any]])
+        #expect(bobLater.contains { $0["outcome"] as? String == "accepted" && $0["field"] as? String == "credit_rating" })
+
         let history = try alice.ok(["account", "history", acme]).output
         #expect(history.contains("credit_rating") && history.contains("root"))
     }
@@ -120,6 +125,9 @@ struct CLITests {
             "--city", "Paris", "--industry", "tools", "--tier", "development", "--json"]).object()["id"] as? String)
         #expect(try alice.ok(["account", "list", "--search", "bolt", "--json"]).array().count == 1)
         #expect(try alice.ok(["account", "list", "--search", "nothing", "--json"]).array().isEmpty)
+        try alice.ok(["account", "add", "--name", "Carrières Dupont", "--city", "Lens"])
+        #expect(try alice.ok(["account", "list", "--search", "CARRIERES", "--json"]).array().count == 1, "case and accents fold")
+        #expect(try alice.ok(["account", "list", "--search", "dupont 3", "--json"]).array().isEmpty, "words do not match phone digits")
         let contact = try #require(try alice.ok(["contact", "add", "--account", account, "--name", "Jo", "--title", "Buyer",
             "--decision-maker", "--json"]).object()["id"] as? String)
         #expect(try alice.ok(["contact", "list", "--account", account, "--json"]).array().count == 1)
@@ -156,6 +164,7 @@ struct CLITests {
         let summary = try alice.ok(["sync", "--json"]).object()
         #expect(summary["rejected"] as? Int == 0)
         #expect(summary["pushed"] as? Int == summary["applied"] as? Int)
+        #expect(try alice.ok(["account", "list", "--limit", "1", "--json"]).array().count == 1)
         #expect(try alice.ok(["status", "--json"]).object()["pending"] as? Int == 0)
     }
 
@@ -172,7 +181,9 @@ struct CLITests {
             (["account", "edit", "nope", "--set", "phone=1"], "there is no account with id nope"),
             (["visit", "log", "--account", account, "--purpose", "x", "--outcome", "y", "--at", "yesterday-ish"], "is not a time"),
             (["visit", "list", "--since", "31/12/2025"], "is not a date"),
-            (["opp", "stage", opp, "closed_won"], "needs close reason"),
+            (["opp", "stage", opp, "closed_won"], "closing an opportunity needs --reason"),
+            (["opp", "list", "--stage", "flying"], "--stage must be one of"),
+            (["task", "list", "--limit=-2"], "--limit must be 1 or more"),
             (["opp", "stage", opp, "flying"], "must be one of"),
             (["account", "edit", account, "--set", "credit_status=hold"], "set by the company"),
             (["account", "list", "--limit", "0"], "--limit must be 1 or more"),

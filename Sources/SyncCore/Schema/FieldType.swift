@@ -45,7 +45,7 @@ public enum FieldType: Hashable, Sendable {
         case .integer: return "a whole number"
         case .money: return "an amount of money with its currency"
         case .bool: return "true or false"
-        case .timestamp: return "a timestamp (Unix milliseconds)"
+        case .timestamp: return "a time (ISO 8601 such as 2026-11-22T09:30, or Unix milliseconds)"
         case .date: return "a date (YYYY-MM-DD)"
         case .enumeration: return "one of its listed values"
         case let .reference(entity): return "the id of a \(entity)"

@@ -95,7 +95,7 @@ extension FieldValue: CustomStringConvertible {
         case let .bool(value): return value ? "yes" : "no"
         case let .money(value): return value.description
         case let .location(value): return value.description
-        case let .stringSet(value): return value.joined(separator: ", ")
+        case let .stringSet(value): return value.isEmpty ? "(empty)" : value.joined(separator: ", ")
         }
     }
 }

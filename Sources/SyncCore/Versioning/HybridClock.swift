@@ -27,7 +27,7 @@ public struct HLCTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
         (lhs.milliseconds, lhs.logical) < (rhs.milliseconds, rhs.logical)
     }
 
-    public var description: String { "\(milliseconds).\(logical)" }
+    public var description: String { "\(packed)" }
 }
 
 extension HLCTimestamp: Codable {
