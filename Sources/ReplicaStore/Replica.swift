@@ -152,6 +152,11 @@ public struct Replica: Sendable {
         }
     }
 
+    /// Runs SQLite's integrity check; returns "ok" or the problems it found.
+    public func integrityCheck() throws -> String {
+        try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
     /// Runs raw SQL against the replica, as any other tool on the laptop could; the capture
     /// triggers still record what it writes. For tests and repairs.
     public func execute(sql: String, arguments: [String?] = []) throws {

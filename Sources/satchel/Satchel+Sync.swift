@@ -38,7 +38,7 @@ extension Satchel {
                 server: server, credential: enrolled.credential, replica: enrolled.replica.rawValue, user: enrolled.user,
                 role: enrolled.role, device: enrolled.device
             ).save(to: options.credentialsPath)
-            let client = SyncClient(replica: replica, configuration: .init(server: URL(string: server)!, credential: enrolled.credential))
+            let client = try options.client()
             let summary = try await client.sync(progress: ProgressBar.callback())
             ProgressBar.finish()
             let output = Output(options)
