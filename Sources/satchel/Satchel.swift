@@ -29,8 +29,14 @@ struct Satchel: AsyncParsableCommand {
                 // --help and --version print their text through ArgumentParser.
                 exit(withError: error)
             }
-            let message = Satchel.message(for: error)
+            var message = Satchel.message(for: error)
                 .split(separator: "\n").first.map(String.init) ?? "failed"
+            let arguments = CommandLine.arguments.dropFirst()
+            if let first = arguments.first, !first.hasPrefix("-"),
+                !configuration.subcommands.contains(where: { $0._commandName == first })
+            {
+                message = "'\(first)' is not a satchel command; see 'satchel --help'"
+            }
             FileHandle.standardError.write(Data("satchel: \(message)\n".utf8))
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }

@@ -4,7 +4,7 @@ import Testing
 
 /// The built `satchel` binary against the built `satchel-server`, over loopback.
 struct CLITests {
-    final class Office {
+    final class Office: @unchecked Sendable {
         let data: String
         let root: String
         var server: ServerProcess
