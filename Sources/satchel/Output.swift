@@ -7,7 +7,7 @@ import SyncCore
 struct Output {
     let json: Bool
     /// Colour and bold only on a terminal, and never when NO_COLOR is set (no-color.org).
-    let isTerminal = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    let isTerminal = isatty(STDOUT_FILENO) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
 
     init(_ options: GlobalOptions) {
         json = options.json

@@ -52,7 +52,7 @@ extension Satchel.Admin.Conflicts {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a conflict: the base, every contender, the rule, why.")
-        @Argument(help: "The conflict id.") var id: String
+        @Argument(help: "The conflict id (or a unique prefix of 4+ characters).") var id: String
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
@@ -71,7 +71,7 @@ extension Satchel.Admin.Conflicts {
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Settle a conflict: keep the current value, the incoming one, or enter a value.")
-        @Argument(help: "The conflict id.") var id: String
+        @Argument(help: "The conflict id (or a unique prefix of 4+ characters).") var id: String
         @Option(help: "current or incoming.") var keep: String?
         @Option(help: "A value to enter instead (as you would type it in --set).") var value: String?
         @OptionGroup var options: GlobalOptions
@@ -104,7 +104,8 @@ extension Satchel.Admin.Conflicts {
 extension Satchel.Admin.Conflicts {
     /// A full conflict id from a unique prefix of at least 4 characters (or the id itself).
     static func fullID(_ id: String, client: SyncClient) async throws -> String {
-        if id.contains(":") || id.count < 4 { return id }
+        if id.contains(":") { return id }
+        guard id.count >= 4 else { throw CLIError("give at least 4 characters of the conflict id (or all of it)") }
         let all = try await client.request("GET", "/v1/admin/conflicts?status=all", as: ConflictListResponse.self).conflicts
         let matches = all.map(\.conflict.id).filter { $0.hasPrefix(id) }
         switch matches.count {
