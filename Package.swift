@@ -75,6 +75,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The fuzz target for the changeset decoder and the merger (scripts/fuzz.sh builds it for
+        // libFuzzer; built normally it replays inputs).
+        .executableTarget(name: "satchel-fuzz", dependencies: ["SyncCore", "SatchelModel"], swiftSettings: swiftSettings),
+
         // Test-only helpers (never a product).
         .target(
             name: "SatchelTestSupport",
