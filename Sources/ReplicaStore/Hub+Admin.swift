@@ -60,42 +60,65 @@ extension Hub {
         }
     }
 
-    /// Imports records as the company's own data (privileged inserts by the hub), all or nothing.
+    /// What an import did: how many records went in, and every record refused, with why.
+    public struct ImportReport: Hashable, Sendable {
+        public var imported: Int
+        public var problems: [String]
+    }
+
+    /// Imports records as the company's own data (privileged inserts by the hub), in one
+    /// transaction.
     ///
-    /// - Throws: ``HubError/invalidUser(_:)`` naming the first record that cannot be imported
-    ///   (unknown entity, invalid value, an id that exists, a reference to nothing); nothing is
-    ///   written then.
-    public func importRecords(_ records: [ImportRecord], by user: String = "import") throws -> Int {
+    /// Every record is checked (its type, values, a free id, references to records that exist or
+    /// come earlier, no natural-key duplicate). With `skipBad` false, any problem imports nothing
+    /// and throws ``HubError/invalidUser(_:)`` listing every problem; with `skipBad` the good
+    /// records go in and the report lists the refused ones.
+    @discardableResult
+    public func importRecords(_ records: [ImportRecord], by user: String = "import", skipBad: Bool = false) throws -> ImportReport {
         let now = clock()
         return try writer.write { db in
             let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
+            var problems: [String] = []
+            var imported = 0
             for record in records {
-                guard let entity = schema.entity(record.entity) else {
-                    throw HubError.invalidUser("\(record.origin): there is no record type '\(record.entity)'")
+                if let problem = try importOne(record, now: now, environment: environment, db: db) {
+                    problems.append(problem)
+                } else {
+                    imported += 1
                 }
-                let change = try hubChange(
-                    entity.name, id: record.id, now: now, context: VersionVector(), operation: .insert(record.values), db: db)
-                let existing = try Hub.row(entity.name, id: record.id, db: db)
-                let merged = merger.merge([change], into: existing, environment: environment)
-                switch merged.outcomes.first?.outcome {
-                case let .rejected(rejection)?:
-                    throw HubError.invalidUser("\(record.origin): \(rejection.reason)")
-                case let .queued(conflict)? where conflict.kind == .duplicateCandidate:
-                    throw HubError.invalidUser(
-                        "\(record.origin): \(entity.title(of: record.values, id: record.id)) has the same "
-                            + "\(conflict.rule.replacingOccurrences(of: "natural-key:", with: "")) as \(conflict.relatedRowIDs.joined(separator: ", "))")
-                default:
-                    break
-                }
-                for field in entity.fields {
-                    guard case let .reference(target) = field.type, let id = record.values[field.name]?.textValue else { continue }
-                    guard let parent = try Hub.row(target, id: id, db: db), !parent.isDeleted else {
-                        throw HubError.invalidUser("\(record.origin): \(field.name) names \(target) \(id), which does not exist")
-                    }
-                }
-                if let row = merged.row { try save(row, db: db) }
             }
-            return records.count
+            if !problems.isEmpty && !skipBad {
+                throw HubError.invalidUser(
+                    "nothing was imported; \(problems.count) record\(problems.count == 1 ? "" : "s") refused:\n"
+                        + problems.joined(separator: "\n"))
+            }
+            return ImportReport(imported: imported, problems: problems)
+        }
+    }
+
+    /// Imports one record; returns why not, or nil when it went in.
+    private func importOne(_ record: ImportRecord, now: Int64, environment: MergeEnvironment, db: Database) throws -> String? {
+        guard let entity = schema.entity(record.entity) else {
+            return "\(record.origin): there is no record type '\(record.entity)'"
+        }
+        for field in entity.fields {
+            guard case let .reference(target) = field.type, let id = record.values[field.name]?.textValue else { continue }
+            guard let parent = try Hub.row(target, id: id, db: db), !parent.isDeleted else {
+                return "\(record.origin): \(field.name) names \(target) \(id), which does not exist"
+            }
+        }
+        let change = try hubChange(
+            entity.name, id: record.id, now: now, context: VersionVector(), operation: .insert(record.values), db: db)
+        let merged = merger.merge([change], into: try Hub.row(entity.name, id: record.id, db: db), environment: environment)
+        switch merged.outcomes.first?.outcome {
+        case let .rejected(rejection)?:
+            return "\(record.origin): \(rejection.reason)"
+        case let .queued(conflict)? where conflict.kind == .duplicateCandidate:
+            return "\(record.origin): \(entity.title(of: record.values, id: record.id)) has the same "
+                + "\(conflict.rule.replacingOccurrences(of: "natural-key:", with: "")) as \(conflict.relatedRowIDs.joined(separator: ", "))"
+        default:
+            if let row = merged.row { try save(row, db: db) }
+            return nil
         }
     }
 

@@ -76,3 +76,27 @@ extension FieldType {
         return (negative ? -1 : 1) * (scaled + cents)
     }
 }
+
+extension FieldType {
+    /// Writes a value as ``parse(_:timeZone:)`` reads it back (CSV cells, `--set` values):
+    /// timestamps as ISO 8601 in UTC, money as `1250.00 EUR`, sets as `a;b`, null as empty.
+    public func format(_ value: FieldValue) -> String {
+        switch value {
+        case .null: return ""
+        case let .text(text): return text
+        case let .integer(number):
+            if case .timestamp = self {
+                let formatter = ISO8601DateFormatter()
+                return formatter.string(from: Date(timeIntervalSince1970: Double(number) / 1000))
+            }
+            return String(number)
+        case let .bool(flag): return flag ? "true" : "false"
+        case let .money(money):
+            let sign = money.minor < 0 ? "-" : ""
+            let cents = money.minor.magnitude % 100
+            return "\(sign)\(money.minor.magnitude / 100).\(cents < 10 ? "0" : "")\(cents) \(money.currency)"
+        case let .location(point): return "\(point.lat),\(point.lon)"
+        case let .stringSet(members): return members.joined(separator: ";")
+        }
+    }
+}

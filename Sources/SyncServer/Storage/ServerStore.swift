@@ -25,7 +25,8 @@ public protocol ServerStore: Sendable {
     func conflict(_ id: String) throws -> QueuedConflict
     @discardableResult func resolve(_ id: String, choice: ConflictChoice, by resolver: String) throws -> RowState?
     @discardableResult func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState?
-    func importRecords(_ records: [Hub.ImportRecord], by user: String) throws -> Int
+    @discardableResult
+    func importRecords(_ records: [Hub.ImportRecord], by user: String, skipBad: Bool) throws -> Hub.ImportReport
     func row(_ entity: String, id: String) throws -> RowState?
     func snapshot(_ entity: String, id: String) throws -> RowSnapshot?
 }
