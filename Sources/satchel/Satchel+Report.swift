@@ -197,7 +197,7 @@ extension Satchel.Reports {
                 replica: replica)
             try ReportPrinter(output: Output(options), csv: format.csv).print(
                 header, body: rows,
-                tables: [(nil, ["STATE", "ACCOUNTS", "TO NEXT"], rows.map { [$0.state, String($0.accounts), Figures.percent($0.conversionToNext)] })])
+                tables: [(nil, ["STATE", "ACCOUNTS", "NEXT ÷ THIS"], rows.map { [$0.state, String($0.accounts), Figures.percent($0.conversionToNext)] })])
         }
     }
 

@@ -86,7 +86,8 @@ struct ReplicaTests {
         try replica.execute(sql: "UPDATE account SET phone = '+33 1' WHERE id = ?", arguments: [id])
         try replica.execute(sql: "DELETE FROM account WHERE id = ?", arguments: [id])
         let ops = try #require(try replica.pendingChangeset()).changes.map(\.operation)
-        #expect(ops == [ops[0], .update(field: "phone", value: .text("+33 1"), base: .null), .delete])
+        #expect(ops.map(\.name) == ["insert", "update", "delete"])
+        #expect(ops[1] == .update(field: "phone", value: .text("+33 1"), base: .null))
     }
 
     @Test func aVisitCannotBeChangedEvenByRawSQL() throws {

@@ -3,7 +3,7 @@ import SatchelTestSupport
 import Testing
 
 /// Six laptops and a hub in one process: the sync model without the network.
-/// `SATCHEL_SIM_SEEDS=100 SATCHEL_SIM_STEPS=3000 swift test --filter SimulationTests` runs longer.
+/// `SATCHEL_SIM_SEEDS=100 SATCHEL_SIM_STEPS=3000 swift test --filter ReplicaStoreTests.SimulationTests` runs longer.
 struct SimulationTests {
     static let seeds: [UInt64] = {
         let count = Int(ProcessInfo.processInfo.environment["SATCHEL_SIM_SEEDS"] ?? "") ?? 4

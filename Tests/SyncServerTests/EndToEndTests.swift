@@ -129,7 +129,7 @@ struct EndToEndTests {
         #expect(try company.carol.replica.row("account", id: company.acme)?["owner"] == .text("carol"))
         #expect(try company.carol.replica.row("contact", id: contact)?["name"] == .text("Jeanne"))
 
-        // A rep may not transfer; a manager only within their team.
+        // A rep may not transfer.
         await #expect(throws: SyncClientError.self) {
             _ = try await company.bob.request(
                 "POST", "/v1/admin/accounts/\(company.acme)/transfer", body: TransferRequest(to: "bob"), as: RowSnapshot.self)
@@ -242,7 +242,7 @@ struct EndToEndTests {
         try expectRefusal(try await company.raw("GET", "/v1/sync/pull?limit=0", credential: aliceCredential, body: nil), 400, .invalidRequest)
         try expectRefusal(try await company.raw("GET", "/v1/nothing", credential: aliceCredential, body: nil), 404, .notFound)
         try expectRefusal(try await company.raw("GET", "/v1/admin/conflicts", credential: aliceCredential, body: nil), 403, .forbidden)
-        // A spent enrollment token.
+        // An enrollment token never issued (a spent one is in Fixtures/hostile/http).
         try expectRefusal(
             try await company.raw(
                 "POST", "/v1/enroll", credential: nil, body: try WireJSON.encoder.encode(EnrollRequest(token: "sat_enroll_nope", device: "x"))),

@@ -40,6 +40,10 @@ struct LimitsAndScopeTests {
         #expect(try await push(try long.jsonData()) == (400, .fieldTooLong))
         // A body that is not gzip although it says so.
         #expect(try await push(Data("not gzip".utf8), headers: ["Content-Encoding": "gzip"]) == (400, .malformed))
+        // Under 4 KiB as sent, over 64 KiB once inflated.
+        let swollen = try Compression.deflate(Data(repeating: 0x20, count: 100 << 10), format: .gzip)
+        #expect(swollen.count < 4096)
+        #expect(try await push(swollen, headers: ["Content-Encoding": "gzip"]) == (413, .tooLarge))
         #expect(try await push(Data("{}".utf8), headers: ["Content-Encoding": "br"]) == (415, .unsupportedEncoding))
         #expect(try server.hub.dump() == dump)
 

@@ -43,6 +43,7 @@ struct ServerProcessTests {
         let role = try ServerProcess.run(["user", "add", "bob", "--role", "wizard"])
         #expect(role.status != 0)
         #expect(role.error.contains("'wizard' is invalid for '--role"))
+        #expect(role.error.hasPrefix("Error: "))
         let port = try ServerProcess.run(["serve", "--port", "70000"])
         #expect(port.status != 0)
         #expect(port.error.contains("--port must be between 0 and 65535"))
