@@ -137,6 +137,9 @@ extension Hub {
             }
             var values: [String: FieldValue] = ["owner": .text(user)]
             let territory = account.values["territory"]?.textValue
+            try db.execute(
+                sql: "INSERT INTO hub_account_former (account_id, territory, owner, until) VALUES (?, ?, ?, ?)",
+                arguments: [id, territory, account.values["owner"]?.textValue, now])
             if let first = target.territories.first, territory.map({ !target.territories.contains($0) }) ?? true {
                 values["territory"] = .text(first)
             }

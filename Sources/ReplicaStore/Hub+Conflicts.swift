@@ -95,6 +95,30 @@ extension Hub {
                 } else {
                     operation = nil
                 }
+            case (.transferred, .keepCurrent):
+                operation = nil
+            case (.transferred, _) where state?.isDeleted ?? true:
+                operation = nil
+            case (.transferred, let choice):
+                let incoming = conflict.contenders.first { !$0.isCurrent }
+                if incoming?.action == .delete {
+                    guard case .keepIncoming = choice else {
+                        throw HubError.invalidResolution("a transferred delete is settled by keeping one side, not by a value")
+                    }
+                    operation = .delete
+                } else if let field = conflict.field {
+                    var value = incoming?.value ?? .null
+                    if case let .value(entered) = choice {
+                        do throws(SchemaError) {
+                            value = try entity.validateUpdate(field: field, entered)
+                        } catch {
+                            throw HubError.invalidResolution(error.description)
+                        }
+                    }
+                    operation = .update(field: field, value: value, base: state?.values[field] ?? .null)
+                } else {
+                    operation = nil
+                }
             case (.field, _) where state?.isDeleted ?? true:
                 // The record is gone (deleted after the conflict arose): there is nothing left to
                 // write, and the item closes as history.

@@ -48,6 +48,7 @@ extension Hub {
             // A row this push creates belongs to the account its insert names, possibly one the
             // same push creates; remember them so later changes in the push can be placed.
             var created: [String: String?] = [:]
+            var transferred: Set<Dot> = []
             for change in fresh {
                 let key = change.entity + "/" + change.rowID
                 var account: String?
@@ -65,7 +66,13 @@ extension Hub {
                     if account == nil, try Hub.row(change.entity, id: change.rowID, db: db) == nil { continue }
                 }
                 if try !Hub.scope(scope, covers: account, db: db) {
-                    throw HubError.outOfScope(entity: change.entity, id: change.rowID)
+                    // Someone who held the account before a transfer: their visits and other new
+                    // records are history and go in; their edits wait for the new holders.
+                    guard try Hub.scope(scope, formerlyHeld: account, db: db) else {
+                        throw HubError.outOfScope(entity: change.entity, id: change.rowID)
+                    }
+                    if case .insert = change.operation { continue }
+                    transferred.insert(change.dot)
                 }
             }
             for run in Hub.runs(of: fresh) {
@@ -84,6 +91,10 @@ extension Hub {
                 }
                 let first = run[0]
                 let before = try Hub.row(first.entity, id: first.rowID, db: db)
+                for change in admitted where transferred.contains(change.dot) {
+                    refused.append((change, .queued(try transferConflict(change, row: before, writer: writer))))
+                }
+                admitted.removeAll { transferred.contains($0.dot) }
                 let result =
                     admitted.isEmpty
                     ? RowMerge(row: before, outcomes: [])
@@ -94,7 +105,7 @@ extension Hub {
                     // included, and a row whose change was not taken as written goes back into the
                     // feed even when its values did not move: the writer's replica then pulls the
                     // hub's verdict, and can tell that the state it pulled already includes it.
-                    for (change, outcome) in outcomes where outcome.kind == "rejected" {
+                    for (change, outcome) in outcomes where outcome.kind == "rejected" || transferred.contains(change.dot) {
                         after.version.record(change.dot)
                     }
                     if after != before || outcomes.contains(where: { $0.outcome != .applied }) {
@@ -139,6 +150,35 @@ extension Hub {
             try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hubClock.last.packed])
             return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
         }
+    }
+
+    /// The queue item for an edit or delete by a former holder of the record's account.
+    private func transferConflict(_ change: Change, row: RowState?, writer: Writer) throws -> Conflict {
+        let entity = schema.entity(change.entity)
+        let title = row.flatMap { state in entity?.title(of: state.values, id: state.id) } ?? change.rowID
+        let stamp = FieldStamp(dot: change.dot, hlc: change.hlc, wall: change.wallTime, user: writer.user, device: writer.device)
+        var contenders: [Contender] = []
+        var field: String?
+        var base: FieldValue = .null
+        var what = "deleted"
+        switch change.operation {
+        case let .update(name, value, old):
+            field = name
+            base = old
+            what = "changed the \(entity?.field(name)?.label ?? name) of"
+            if let current = row?.stamps[name] {
+                contenders.append(Contender(value: row?.values[name] ?? .null, stamp: current, isCurrent: true))
+            }
+            contenders.append(Contender(value: value, stamp: stamp, isCurrent: false))
+        default:
+            contenders.append(Contender(value: .null, action: .delete, stamp: stamp, isCurrent: false))
+        }
+        return Conflict(
+            id: change.dot.description, kind: .transferred, entity: change.entity, rowID: change.rowID, rowTitle: title,
+            field: field, rule: "transfer", base: base, contenders: contenders,
+            explanation:
+                "\(writer.user) (\(writer.device)) \(what) \(title) after it moved to another owner; "
+                + "the change waits for the new owner's review.")
     }
 
     private func record(

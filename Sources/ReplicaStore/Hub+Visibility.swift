@@ -62,6 +62,14 @@ extension Hub {
         return scope.contains(territory: row["territory"], owner: row["owner"])
     }
 
+    /// Whether `scope` held account `id` before a transfer moved it away.
+    static func scope(_ scope: ReadScope, formerlyHeld accountID: String?, db: Database) throws -> Bool {
+        guard let accountID else { return false }
+        return try Row.fetchAll(
+            db, sql: "SELECT territory, owner FROM hub_account_former WHERE account_id = ?", arguments: [accountID]
+        ).contains { scope.contains(territory: $0["territory"], owner: $0["owner"]) }
+    }
+
     /// The SQL condition (on `hub_row r` joined with `hub_account a`) that keeps rows in scope.
     static func scopeCondition(_ scope: ReadScope) throws -> (sql: String, arguments: StatementArguments) {
         if scope.everything { return ("1", []) }

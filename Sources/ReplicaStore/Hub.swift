@@ -82,6 +82,13 @@ public struct Hub: Sendable {
                         territory TEXT,
                         owner TEXT
                     ) WITHOUT ROWID;
+                    CREATE TABLE hub_account_former (
+                        account_id TEXT NOT NULL,
+                        territory TEXT,
+                        owner TEXT,
+                        until INTEGER NOT NULL
+                    );
+                    CREATE INDEX hub_account_former_account ON hub_account_former(account_id);
                     CREATE TABLE hub_user (
                         name TEXT PRIMARY KEY,
                         role TEXT NOT NULL,

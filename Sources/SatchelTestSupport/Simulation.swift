@@ -466,6 +466,8 @@ public struct World {
                 #expect(entity.deleteRule == .editWinsAndQueue, failureContext)
                 let current = try #require(conflict.contenders.first { $0.isCurrent })
                 #expect(!change.context.covers(current.stamp.dot), note("queued a delete that had seen the edit"))
+            case .transferred:
+                Issue.record(note("a transfer conflict without any transfer in the run"))
             case .duplicateCandidate:
                 #expect(!entity.naturalKeys.isEmpty && !conflict.relatedRowIDs.isEmpty, failureContext)
             }

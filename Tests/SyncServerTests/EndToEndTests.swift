@@ -136,6 +136,39 @@ struct EndToEndTests {
         }
     }
 
+    @Test func theFormerOwnersOfflineWorkIsKeptForTheNewOwnerNotRefused() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        _ = try await company.alice.sync()
+        _ = try await company.carol.sync()
+
+        // Offline, Alice edits Acme and logs a visit; meanwhile Acme moves to Carol.
+        try company.alice.replica.update("account", id: company.acme, set: ["phone": .text("+33 3 20 99 99 99")])
+        try company.alice.replica.insert(
+            "visit",
+            values: [
+                "account_id": .text(company.acme), "rep": .text("alice"), "started_at": .integer(1_790_000_000_000),
+                "channel": .text("phone"), "purpose": .text("handover"),
+            ])
+        _ = try await company.admin.request(
+            "POST", "/v1/admin/accounts/\(company.acme)/transfer", body: TransferRequest(to: "carol"), as: RowSnapshot.self)
+
+        // Her sync goes through: the visit is history and lands, the edit waits for review.
+        let summary = try await company.alice.sync()
+        #expect(summary.applied == 1 && summary.queued == 1 && summary.rejected == 0)
+        #expect(try company.alice.replica.pendingCount() == 0)
+        let queue = try await company.admin.request("GET", "/v1/admin/conflicts", as: ConflictListResponse.self)
+        let item = try #require(queue.conflicts.first { $0.conflict.kind == .transferred })
+        #expect(item.conflict.explanation.contains("after it moved to another owner"))
+
+        // The admin keeps Alice's phone; Carol gets it, and the visit.
+        _ = try await company.admin.request(
+            "POST", "/v1/admin/conflicts/\(item.conflict.id)/resolve", body: ResolveRequest(keep: "incoming"), as: ConflictRecord.self)
+        _ = try await company.carol.sync()
+        #expect(try company.carol.replica.row("account", id: company.acme)?["phone"] == .text("+33 3 20 99 99 99"))
+        #expect(try company.carol.replica.visits(ofAccount: company.acme).count == 1)
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameAnswer() async throws {
