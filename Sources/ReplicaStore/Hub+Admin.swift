@@ -89,7 +89,8 @@ extension Hub {
             }
             if !problems.isEmpty && !skipBad {
                 throw HubError.invalidUser(
-                    "nothing was imported; \(problems.count) record\(problems.count == 1 ? "" : "s") refused:\n"
+                    "nothing was imported; \(problems.count) record\(problems.count == 1 ? "" : "s") refused "
+                        + "(use --skip-bad to import the rest):\n"
                         + problems.joined(separator: "\n"))
             }
             return ImportReport(imported: imported, problems: problems)

@@ -82,13 +82,6 @@ public struct Hub: Sendable {
                         territory TEXT,
                         owner TEXT
                     ) WITHOUT ROWID;
-                    CREATE TABLE hub_account_former (
-                        account_id TEXT NOT NULL,
-                        territory TEXT,
-                        owner TEXT,
-                        until INTEGER NOT NULL
-                    );
-                    CREATE INDEX hub_account_former_account ON hub_account_former(account_id);
                     CREATE TABLE hub_user (
                         name TEXT PRIMARY KEY,
                         role TEXT NOT NULL,
@@ -144,6 +137,19 @@ public struct Hub: Sendable {
             try db.execute(
                 sql: "INSERT INTO hub_meta (singleton, replica_id, schema_version) VALUES (1, ?, ?)",
                 arguments: [(replicaID ?? ReplicaID("hub-" + ReplicaID.random().rawValue)).rawValue, schema.version])
+        }
+        migrator.registerMigration("hub-v2-former-holders") { db in
+            // Who held an account before a transfer, so their offline work is kept, not refused.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_account_former (
+                        account_id TEXT NOT NULL,
+                        territory TEXT,
+                        owner TEXT,
+                        until INTEGER NOT NULL
+                    );
+                    CREATE INDEX hub_account_former_account ON hub_account_former(account_id);
+                    """)
         }
         try migrator.migrate(writer)
     }

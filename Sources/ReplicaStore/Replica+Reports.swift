@@ -80,14 +80,15 @@ extension Replica {
         public var channels: [String: Int]
     }
 
-    /// Visits since `since` (Unix ms) up to `until`, grouped.
+    /// Visits since `since` (Unix ms) up to `until`, grouped. Weeks start on Monday (UTC) and are
+    /// named by that day; for a week, "per week" is its own count.
     public func visitReport(since: Int64, until: Int64, by grouping: VisitGrouping) throws -> [VisitRow] {
         let weeks = max(Double(until - since) / 604_800_000, 1.0 / 7)
         let key: String
         switch grouping {
         case .rep: key = "v.rep"
         case .account: key = "COALESCE(a.name, v.account_id)"
-        case .week: key = "strftime('%Y-W%W', v.started_at / 1000, 'unixepoch')"
+        case .week: key = "'week of ' || date(v.started_at / 1000, 'unixepoch', 'weekday 0', '-6 days')"
         }
         return try writer.read { db in
             var groups: [String: VisitRow] = [:]
@@ -110,7 +111,7 @@ extension Replica {
             }
             return groups.values.map { row in
                 var row = row
-                row.perWeek = Double(row.visits) / weeks
+                row.perWeek = grouping == .week ? Double(row.visits) : Double(row.visits) / weeks
                 row.metDecisionMaker = row.visits == 0 ? 0 : row.metDecisionMaker / Double(row.visits)
                 return row
             }.sorted { grouping == .week ? $0.group < $1.group : ($0.visits, $1.group) > ($1.visits, $0.group) }

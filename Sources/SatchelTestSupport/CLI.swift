@@ -8,9 +8,7 @@ public struct CLI: Sendable {
         self.home = home
     }
 
-    public static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("satchel")
-    }
+    public static var binary: URL { Executable.url("satchel") }
 
     public struct Result: Sendable {
         public var status: Int32
@@ -36,23 +34,11 @@ public struct CLI: Sendable {
     /// Runs `satchel ARGS` with SATCHEL_HOME set to this CLI's home and the time zone UTC.
     @discardableResult
     public func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SATCHEL_HOME"] = home
         environment["TZ"] = "UTC"
-        process.environment = environment
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+        let result = try Executable.run(Self.binary, arguments, environment: environment)
+        return Result(status: result.status, output: result.output, error: result.error)
     }
 
     /// Runs and requires success; returns the result.

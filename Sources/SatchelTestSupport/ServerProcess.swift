@@ -6,25 +6,12 @@ public final class ServerProcess: @unchecked Sendable {
     public let port: Int
     public let dataDirectory: String
 
-    /// The binary next to the test bundle (SwiftPM builds both into the same folder).
-    public static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("satchel-server")
-    }
+    /// The binary next to the test bundle.
+    public static var binary: URL { Executable.url("satchel-server") }
 
     /// Runs `satchel-server` with arguments and returns its exit status, standard output and error.
     public static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        try Executable.run(binary, arguments)
     }
 
     /// Starts `satchel-server serve --port 0` on a data directory and waits for its "listening" line.

@@ -32,15 +32,19 @@ struct ReportPrinter {
     let output: Output
     let csv: Bool
 
-    func print<Body: Encodable>(_ header: ReportHeader, body: Body, tables: [(title: String?, header: [String], rows: [[String]])]) throws {
+    /// - Parameter csvTable: the one table `--csv` prints, with plain numbers (amounts in major
+    ///   units with a currency column, shares as fractions) so a spreadsheet can sum them.
+    func print<Body: Encodable>(
+        _ header: ReportHeader, body: Body, tables: [(title: String?, header: [String], rows: [[String]])],
+        csvTable: (header: [String], rows: [[String]])? = nil
+    ) throws {
         if output.json {
             try output.printJSON(Report(header: header, body: body))
             return
         }
         if csv {
-            for table in tables {
-                Swift.print(([table.header] + table.rows).map { $0.map(CSV.quote).joined(separator: ",") }.joined(separator: "\n"))
-            }
+            let table = csvTable ?? (tables[0].header, tables[0].rows)
+            Swift.print(([table.header] + table.rows).map { $0.map(CSV.quote).joined(separator: ",") }.joined(separator: "\n"))
             return
         }
         Swift.print(output.bold(header.report))
@@ -66,6 +70,13 @@ enum CSV {
 }
 
 enum Figures {
+    /// An amount in major units as a plain number: 550550.5 → "550550.50".
+    static func number(_ minor: Int64) -> String {
+        let sign = minor < 0 ? "-" : ""
+        let cents = minor.magnitude % 100
+        return "\(sign)\(minor.magnitude / 100).\(cents < 10 ? "0" : "")\(cents)"
+    }
+
     static func money(_ minor: Int64, _ currency: String) -> String {
         FieldType.money.format(.money(Money(minor: minor, currency: currency)))
     }
@@ -103,7 +114,9 @@ extension Satchel.Reports {
                      report.rows.map { [$0.rep, $0.stage, String($0.count), Figures.money($0.amount, $0.currency), Figures.money($0.weighted, $0.currency)] }),
                     ("Funnel (at this stage or beyond)", ["STAGE", "REACHED", "TO NEXT"],
                      report.funnel.map { [$0.stage, String($0.reached), Figures.percent($0.conversionToNext)] }),
-                ])
+                ],
+                csvTable: (["rep", "stage", "count", "currency", "amount", "weighted"],
+                           report.rows.map { [$0.rep, $0.stage, String($0.count), $0.currency, Figures.number($0.amount), Figures.number($0.weighted)] }))
         }
     }
 
@@ -173,7 +186,9 @@ extension Satchel.Reports {
                      overdue.map { [$0.name, $0.valueTier ?? "", "\($0.intervalDays) d", $0.lastVisitAt.map(Output.time) ?? "never", $0.daysOverdue.map(String.init) ?? "never visited"] }),
                     ("Not contacted in \(days) days", ["ACCOUNT", "LAST CONTACT"],
                      quiet.map { [$0.name, $0.lastContactAt.map(Output.time) ?? "never"] }),
-                ])
+                ],
+                csvTable: (["account_id", "account", "tier", "interval_days", "last_visit", "days_overdue"],
+                           overdue.map { [$0.id, $0.name, $0.valueTier ?? "", String($0.intervalDays), $0.lastVisitAt.map { FieldType.timestamp.format(.integer($0)) } ?? "", $0.daysOverdue.map(String.init) ?? ""] }))
         }
     }
 
@@ -216,7 +231,9 @@ extension Satchel.Reports {
                 tables: ["value_tier", "man_code"].map { dimension in
                     (dimension == "value_tier" ? "By value tier" : "By M+A+N code", [dimension == "value_tier" ? "TIER" : "CODE", "ACCOUNTS", "REVENUE", "SHARE"],
                      rows.filter { $0.dimension == dimension }.map { [$0.value, String($0.accounts), $0.currency.isEmpty ? "" : Figures.money($0.revenue, $0.currency), Figures.percent($0.share)] })
-                })
+                },
+                csvTable: (["dimension", "value", "accounts", "currency", "revenue", "share"],
+                           rows.map { [$0.dimension, $0.value, String($0.accounts), $0.currency, Figures.number($0.revenue), String(format: "%.4f", $0.share)] }))
         }
     }
 }

@@ -74,6 +74,7 @@ struct ReportTests {
         #expect(rows[0].channels == ["face_to_face": 1, "phone": 1])
         let weeks = try replica.visitReport(since: clock.now - 28 * day, until: clock.now, by: .week)
         #expect(weeks.map(\.visits).reduce(0, +) == 3)
+        #expect(weeks.allSatisfy { $0.group.hasPrefix("week of ") && $0.perWeek == Double($0.visits) })
         let accounts = try replica.visitReport(since: 0, until: clock.now, by: .account)
         #expect(accounts.first.map { "\($0.group) \($0.visits)" } == "B 2")
     }

@@ -46,6 +46,8 @@ extension FieldType {
         if let number = Int64(text) { return number }
         let withZone = ISO8601DateFormatter()
         if let date = withZone.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        withZone.formatOptions.insert(.withFractionalSeconds)
+        if let date = withZone.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         let local = DateFormatter()
         local.locale = Locale(identifier: "en_US_POSIX")
         local.timeZone = timeZone
@@ -87,6 +89,7 @@ extension FieldType {
         case let .integer(number):
             if case .timestamp = self {
                 let formatter = ISO8601DateFormatter()
+                if number % 1000 != 0 { formatter.formatOptions.insert(.withFractionalSeconds) }
                 return formatter.string(from: Date(timeIntervalSince1970: Double(number) / 1000))
             }
             return String(number)
