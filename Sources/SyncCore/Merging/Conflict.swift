@@ -34,8 +34,8 @@ public struct Conflict: Hashable, Sendable, Codable, Identifiable {
         case deleteVersusEdit = "delete-vs-edit"
         /// A new row whose natural key matches a live row.
         case duplicateCandidate = "duplicate-candidate"
-        /// A change by someone who held the record before it moved out of their scope (an
-        /// account transfer): kept for the record's new holders to review, never applied blind.
+        /// A change by someone who held the record before it moved out of their scope (a
+        /// transfer of ownership): kept for the record's new holders to review, never applied blind.
         case transferred
     }
 

@@ -1,7 +1,7 @@
 /// One entity (a table of rows) with its fields and entity-level rules.
 public struct EntitySchema: Sendable {
     public var name: String
-    /// A human label ("account") used in explanations.
+    /// A human label ("customer") used in explanations.
     public var label: String
     public var fields: [FieldSchema]
     public var insertRule: InsertRule
@@ -39,7 +39,7 @@ public struct EntitySchema: Sendable {
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
     }
 
-    /// The label with its indefinite article: "an account", "a visit".
+    /// The label with its indefinite article: "an item", "a record".
     public var labelWithArticle: String {
         let startsWithVowel = label.first.map { "aeiou".contains($0.lowercased()) } ?? false
         return (startsWithVowel ? "an " : "a ") + label

@@ -4,7 +4,7 @@ import ReplicaStore
 import SatchelModel
 import SyncCore
 
-/// Reads a company's existing accounts and contacts for `satchel-server import`.
+/// Reads a company's existing accounts, contacts, visits and opportunities for `satchel-server import`.
 ///
 /// Two formats, chosen by the file's extension (Docs/operations.md shows both):
 /// - `.jsonl`: one JSON object per line, `{"record": "account", "id": "…", "name": "…", …}` with
