@@ -53,6 +53,7 @@ extension Replica {
                         received_at INTEGER NOT NULL,
                         seen INTEGER NOT NULL DEFAULT 0
                     );
+                    CREATE INDEX _outcome_row ON _outcome(entity, row_id, field);
                     CREATE TABLE _held_snapshot (
                         entity TEXT NOT NULL,
                         row_id TEXT NOT NULL,

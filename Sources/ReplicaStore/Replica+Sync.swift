@@ -219,7 +219,8 @@ extension Replica {
             db, sql: "SELECT op, field FROM _outbox WHERE entity = ? AND row_id = ?", arguments: [entity.name, snapshot.id])
         let pendingFields = Set(pending.compactMap { $0["field"] as String? })
         let pendingDelete = pending.contains { ($0["op"] as String) == "delete" }
-        let exists = try Replica.row(entity, id: snapshot.id, db: db) != nil
+        let exists =
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id = ?)", arguments: [snapshot.id]) ?? false
 
         if snapshot.deleted && !pending.isEmpty {
             // Deleted at the hub while this laptop has unpushed edits: the row stays until the hub
