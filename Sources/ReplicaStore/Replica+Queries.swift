@@ -48,11 +48,16 @@ extension Replica {
         }
     }
 
+    /// Text made literal inside a LIKE pattern with `ESCAPE '\'`: `%`, `_` and `\` match themselves.
+    static func likeEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+
     /// The ids of `entity` that start with `prefix` (for short ids typed by people).
     public func ids(_ entity: String, prefix: String) throws -> [String] {
         let schema = try self.schema.requireEntityOrThrow(entity)
-        let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
+        let escaped = Replica.likeEscaped(prefix)
         return try writer.read { db in
             try String.fetchAll(
                 db, sql: "SELECT id FROM \(SQLMapping.quote(schema.name)) WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 10",
@@ -64,8 +69,7 @@ extension Replica {
     /// is a phone number (digits and phone punctuation only), whose phone digits contain it.
     public func searchAccounts(_ text: String, limit: Int? = nil) throws -> [(id: String, values: [String: FieldValue])] {
         let folded = Replica.fold(text)
-        let pattern = "%" + folded.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_") + "%"
+        let pattern = "%" + Replica.likeEscaped(folded) + "%"
         let isPhone = !text.isEmpty && text.allSatisfy { $0.isNumber || " +-().".contains($0) } && text.contains(where: \.isNumber)
         let phone = isPhone ? "%" + String(text.filter(\.isNumber)) + "%" : ""
         return try rows(

@@ -70,15 +70,11 @@ enum CSV {
 }
 
 enum Figures {
-    /// An amount in major units as a plain number: 550550.5 → "550550.50".
-    static func number(_ minor: Int64) -> String {
-        let sign = minor < 0 ? "-" : ""
-        let cents = minor.magnitude % 100
-        return "\(sign)\(minor.magnitude / 100).\(cents < 10 ? "0" : "")\(cents)"
-    }
+    /// An amount in major units as a plain number: 55055050 → "550550.50".
+    static func number(_ minor: Int64) -> String { Money(minor: minor, currency: "").amountText }
 
     static func money(_ minor: Int64, _ currency: String) -> String {
-        FieldType.money.format(.money(Money(minor: minor, currency: currency)))
+        Money(minor: minor, currency: currency).description
     }
 
     static func percent(_ value: Double?) -> String {

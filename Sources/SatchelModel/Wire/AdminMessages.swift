@@ -1,19 +1,7 @@
 import SyncCore
 
-/// `POST /v1/admin/users`: registers a user.
-public struct AddUserRequest: Hashable, Sendable, Codable {
-    public var name: String
-    public var role: Role
-    public var territories: [String]
-    public var manager: String?
-
-    public init(name: String, role: Role, territories: [String] = [], manager: String? = nil) {
-        self.name = name
-        self.role = role
-        self.territories = territories
-        self.manager = manager
-    }
-}
+/// `POST /v1/admin/users`: registers a user; the body is the user as ``UserInfo`` encodes it.
+public typealias AddUserRequest = UserInfo
 
 /// The answer to `POST /v1/admin/users`: the user and their one-time enrollment token.
 public struct AddUserResponse: Hashable, Sendable, Codable {

@@ -94,10 +94,7 @@ extension FieldType {
             }
             return String(number)
         case let .bool(flag): return flag ? "true" : "false"
-        case let .money(money):
-            let sign = money.minor < 0 ? "-" : ""
-            let cents = money.minor.magnitude % 100
-            return "\(sign)\(money.minor.magnitude / 100).\(cents < 10 ? "0" : "")\(cents) \(money.currency)"
+        case let .money(money): return money.description
         case let .location(point): return "\(point.lat),\(point.lon)"
         case let .stringSet(members): return members.joined(separator: ";")
         }

@@ -10,12 +10,15 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         self.currency = currency
     }
 
-    public var description: String {
+    /// The amount in major units with two decimals, without the currency: "1250.00".
+    public var amountText: String {
         let sign = minor < 0 ? "-" : ""
-        let units = minor.magnitude / 100
         let cents = minor.magnitude % 100
-        return "\(sign)\(units).\(cents < 10 ? "0" : "")\(cents) \(currency)"
+        return "\(sign)\(minor.magnitude / 100).\(cents < 10 ? "0" : "")\(cents)"
     }
+
+    /// "1250.00 EUR": what ``FieldType/parse(_:timeZone:)`` reads back.
+    public var description: String { "\(amountText) \(currency)" }
 }
 
 /// A point on the earth, in decimal degrees.

@@ -37,7 +37,7 @@ struct AdminController: Sendable {
         try principal.require([.admin], to: "adding a user")
         let body = try WireBody.decode(AddUserRequest.self, from: try await WireBody.read(request, limits: limits))
         let token = Tokens.generate(prefix: "enroll")
-        let user = UserInfo(name: body.name, role: body.role, territories: body.territories, manager: body.manager)
+        let user = body
         do {
             try store.addUser(user, enrollmentHash: Tokens.hash(token))
         } catch {
