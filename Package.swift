@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "satchel-server", targets: ["satchel-server"]),
         .executable(name: "satchel", targets: ["satchel"]),
+        .executable(name: "satchel-bench", targets: ["satchel-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -79,6 +80,20 @@ let package = Package(
         // libFuzzer; built normally it replays inputs).
         .executableTarget(name: "satchel-fuzz", dependencies: ["SyncCore", "SatchelModel"], swiftSettings: swiftSettings),
 
+        // The benchmark of the standard workload (../shared/bench/WORKLOAD.md): phases, ceiling,
+        // wire and load modes; the executable parses arguments and prints.
+        .target(
+            name: "SatchelBench",
+            dependencies: [
+                "ReplicaStore", "SyncServer", "SyncClient", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "satchel-bench",
+            dependencies: ["SatchelBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+
         // Test-only helpers (never a product).
         .target(
             name: "SatchelTestSupport",
@@ -92,7 +107,7 @@ let package = Package(
             name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "SatchelTestSupport"],
+            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "SatchelBench", "SatchelTestSupport"],
             swiftSettings: swiftSettings),
     ]
 )

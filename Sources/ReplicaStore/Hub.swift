@@ -253,6 +253,16 @@ public struct Hub: Sendable {
         try Int64.fetchOne(db, sql: "SELECT seq FROM hub_meta") ?? 0
     }
 
+    /// Writes a consistent, compact copy of the whole store to a new file at `path` (SQLite's
+    /// `VACUUM INTO`), while the hub goes on serving.
+    public func backup(to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw HubError.storage("\(path) exists; choose a new file for the copy")
+        }
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        chmod(path, 0o600)
+    }
+
     // MARK: - Storage helpers
 
     /// The next sequence number of the feed.

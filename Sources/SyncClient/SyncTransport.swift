@@ -44,10 +44,13 @@ public struct URLSessionTransport: SyncTransport {
     public let baseURL: URL
     let session: URLSession
 
-    public init(baseURL: URL, timeout: TimeInterval = 30) {
+    /// - Parameter maximumConnections: connections kept open to the server at once (one
+    ///   laptop needs few; a load generator sharing one transport needs many).
+    public init(baseURL: URL, timeout: TimeInterval = 30, maximumConnections: Int? = nil) {
         self.baseURL = baseURL
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
+        if let maximumConnections { configuration.httpMaximumConnectionsPerHost = maximumConnections }
         configuration.httpAdditionalHeaders = ["User-Agent": "satchel"]
         self.session = URLSession(configuration: configuration)
     }

@@ -31,7 +31,9 @@ public enum SQLiteServerStore {
     }
 
     /// Opens (creating the directory and database if needed) the store in `directory`.
-    public static func open(directory: String, clock: @escaping Replica.WallClock = Replica.systemClock) throws -> Hub {
+    public static func open(
+        directory: String, schema: Schema = CRMSchema.schema, clock: @escaping Replica.WallClock = Replica.systemClock
+    ) throws -> Hub {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
@@ -41,6 +43,6 @@ public enum SQLiteServerStore {
         } else {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        return try Hub.open(at: (directory as NSString).appendingPathComponent(fileName), schema: CRMSchema.schema, clock: clock)
+        return try Hub.open(at: (directory as NSString).appendingPathComponent(fileName), schema: schema, clock: clock)
     }
 }

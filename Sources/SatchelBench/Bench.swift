@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import SyncServer
+
+/// The benchmark's phases, run in order and collected into one report.
+public enum Bench {
+    /// The standard phases in this process, `runs` times, plus the raw SQLite ceiling in each
+    /// run, then the correctness checks once (on the last run's data).
+    public static func engine(
+        workload: Workload, runs: Int, scratch: String, into report: inout BenchReport, log: (String) -> Void
+    ) throws {
+        var samples: [EngineSample] = []
+        var raws: [RawSample] = []
+        var sizes = EngineSizes()
+        var checks: EngineChecks?
+        for index in 0..<runs {
+            let last = index == runs - 1
+            log("run \(index + 1)/\(runs): engine phases\(last ? " and correctness checks" : "")")
+            let engine = EngineRun(workload: workload, directory: (scratch as NSString).appendingPathComponent("engine"))
+            let (sample, runSizes, runChecks) = try engine.run(check: last)
+            samples.append(sample)
+            sizes = runSizes
+            if let runChecks { checks = runChecks }
+            log("run \(index + 1)/\(runs): raw SQLite ceiling")
+            raws.append(try RawSQLite.run(workload: workload, file: (scratch as NSString).appendingPathComponent("raw.sqlite")))
+        }
+        report.phase("load (10,000 accounts)", samples.map(\.load))
+        report.phase("capture (all reps, sum)", samples.map(\.capture))
+        report.phase("merge (all uploads)", samples.map(\.merge))
+        report.phase("export (hub state)", samples.map(\.export))
+        report.phase("bootstrap + point read", samples.map(\.bootstrap))
+        report.phase("probe (1 edit + upload)", samples.map(\.probe))
+        report.phase("raw SQLite load", raws.map(\.load))
+        report.phase("raw SQLite upserts (one txn)", raws.map(\.apply))
+
+        let operations = Double(workload.opCount)
+        let mergeCPU = Spread(samples.map(\.merge.cpuMS)).median
+        let rawCPU = Spread(raws.map(\.apply.cpuMS)).median
+        let mergeWall = Spread(samples.map(\.merge.wallMS)).median
+        let rawWall = Spread(raws.map(\.apply.wallMS)).median
+        let mergeRate = operations / mergeCPU * 1000
+        let rawRate = operations / rawCPU * 1000
+        report.figure("merge_ops_per_s", rounded(mergeRate), "merge, ops/s (CPU time, median)")
+        report.figure("raw_sqlite_ops_per_s", rounded(rawRate), "raw SQLite ceiling, ops/s (CPU time, median)")
+        report.figure("merge_to_raw_ratio", rounded(mergeRate / rawRate, 3), "merge / raw ratio (CPU; target ≥ 0.5)")
+        report.figure("merge_ops_per_s_wall", rounded(operations / mergeWall * 1000), "merge, ops/s (wall time, median)")
+        report.figure(
+            "raw_sqlite_ops_per_s_wall", rounded(operations / rawWall * 1000), "raw SQLite ceiling, ops/s (wall time, median)")
+        report.figure(
+            "merge_to_raw_ratio_wall", rounded((operations / mergeWall) / (operations / rawWall), 3), "merge / raw ratio (wall)")
+        report.figure(
+            "bootstrap_ms", rounded(Spread(samples.map(\.bootstrap.wallMS)).median, 1),
+            "bootstrap + point read, in process, ms (wall, median)")
+        report.figure(
+            "capture_ms", rounded(Spread(samples.map(\.capture.cpuMS)).median, 1), "capture, all reps, ms (CPU, median)")
+        report.figure("upload_bytes_raw", sizes.uploadBytesRaw, "uploads, bytes raw (JSON)")
+        report.figure("upload_bytes_zlib", sizes.uploadBytesZlib, "uploads, bytes zlib (as sent)")
+        report.figure("blob_bytes_raw_median", sizes.medianBlobBytesRaw, "one rep's upload, bytes raw (median)")
+        report.figure("snapshot_bytes_raw", sizes.snapshotBytesRaw, "hub state for bootstrap, bytes raw (\(sizes.snapshotPages) pages)")
+        report.figure("snapshot_bytes_zlib", sizes.snapshotBytesZlib, "hub state for bootstrap, bytes gzip (as sent)")
+        report.figure("raw_data_bytes_zlib", sizes.rawDataBytesZlib, "the live rows as plain JSON lines, bytes zlib")
+        report.figure(
+            "snapshot_to_raw_zlib_ratio", rounded(Double(sizes.snapshotBytesZlib) / Double(max(1, sizes.rawDataBytesZlib)), 3),
+            "snapshot / zlib'd raw data (target ≤ 1.2)")
+        guard let checks else { return }
+        report.figure("accounts_after_merge", checks.accounts, "accounts after merge (expected \(workload.expectedAccounts))")
+        report.figure("visits_after_merge", checks.visits, "visits after merge (expected \(workload.expectedVisits))")
+        report.figure("counts_match", checks.accounts == workload.expectedAccounts && checks.visits == workload.expectedVisits,
+            "counts match the ground truth")
+        report.figure("state_digest", checks.stateDigest, "state digest outside the contested cells")
+        report.figure("sequential_digest", checks.sequentialDigest, "… of the plain sequential result (raw SQLite)")
+        report.figure("digest_matches", checks.digestMatches, "digests match")
+        report.figure("replica_cells_differing", checks.replicaCellsDiffering, "5 replicas after push + pull: cells ≠ hub")
+        report.figure(
+            "other_order_cells_differing", checks.otherOrderCellsDiffering,
+            "5 hubs merging in other orders: settled cells ≠ hub")
+        report.figure(
+            "other_order_queued_cells_differing", checks.otherOrderQueuedCellsDiffering,
+            "… queued cells whose provisional value differs")
+        report.figure("bootstrap_equals_hub", checks.bootstrapEqualsHub, "bootstrapped replica equals hub")
+        report.figure("converged", checks.converged, "converged")
+        report.figure("contested_cells", checks.contestedCells, "contested cells (expected \(workload.expectedConflictedCells))")
+        report.figure("contested_cells_merged", checks.contestedCellsMerged, "… settled by their field's rule")
+        report.figure("contested_cells_queued", checks.contestedCellsQueued, "… queued for review")
+        report.figure(
+            "merged_winner_is_latest_edit", checks.mergedWinnerIsLatestEdit,
+            "… of the settled, holding the latest wall-clock edit")
+        report.figure("conflicts_queued", checks.conflictsQueued, "conflicts in the queue after merge")
+        report.figure("outcomes", checks.outcomes, "outcomes of the pushed changes")
+        report.figure("point_read", checks.pointRead, "point read: phone of \(workload.accounts.first?.id ?? "")")
+    }
+
+    static func rounded(_ value: Double, _ places: Int = 0) -> Double {
+        let scale = pow(10, Double(places))
+        return (value * scale).rounded() / scale
+    }
+}
+
+extension Bench {
+    public static func sqliteVersion() -> String { RawSQLite.sqliteVersion() }
+}
+
+extension Bench {
+    /// The wire phases: merge and bootstrap through the HTTP server, and with `loadClients` > 0
+    /// the load mode.
+    public static func wire(
+        workload: Workload, scratch: String, executable: String, loadClients: Int, rounds: Int,
+        into report: inout BenchReport, log: (String) -> Void
+    ) async throws {
+        let directory = (scratch as NSString).appendingPathComponent("wire")
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let wire = WireRun(workload: workload, directory: directory, executable: executable)
+        log("wire: preparing the server's store (\(workload.reps) reps, \(loadClients) load users)")
+        let prepared = try wire.prepare(loadClients: loadClients)
+        let server = try wire.startServer()
+        defer { server.stop() }
+        log("wire: server on port \(server.port); merging and bootstrapping over HTTP")
+        let sample = try await wire.mergeAndBootstrap(prepared, server: server)
+        let operations = Double(workload.opCount)
+        report.figure("wire_merge_ms", rounded(sample.merge.wallMS, 1), "wire: \(workload.reps) pushes in arrival order, ms (wall)")
+        report.figure(
+            "wire_merge_ops_per_s", rounded(operations / sample.merge.wallMS * 1000), "wire: merge, ops/s (wall)")
+        report.figure("wire_pushed_changes", sample.pushed, "wire: changes pushed (rejected \(sample.rejected))")
+        report.figure("bootstrap_ms", rounded(sample.bootstrap.wallMS, 1), "wire: bootstrap + point read, ms (wall; target < 1000)")
+        report.figure("bootstrap_rows", sample.bootstrapRows, "wire: rows bootstrapped")
+        report.figure("wire_point_read", sample.pointRead, "wire: point read")
+        guard loadClients > 0 else { return }
+        log("wire: load mode, \(loadClients) replicas × \(rounds) rounds of push + pull")
+        let load = await wire.load(prepared, server: server, rounds: rounds)
+        let requests = Double(load.pushMS.count + load.pullMS.count)
+        report.figure("load_clients", load.clients, "load: concurrent replicas")
+        report.figure("load_rounds", load.rounds, "load: rounds of push + pull each")
+        report.figure("push_p50_ms", rounded(Spread.percentile(50, of: load.pushMS), 1), "load: push p50, ms")
+        report.figure("push_p99_ms", rounded(Spread.percentile(99, of: load.pushMS), 1), "load: push p99, ms (target < 250)")
+        report.figure("pull_p50_ms", rounded(Spread.percentile(50, of: load.pullMS), 1), "load: pull p50, ms")
+        report.figure("pull_p99_ms", rounded(Spread.percentile(99, of: load.pullMS), 1), "load: pull p99, ms")
+        report.figure("load_requests_per_s", rounded(requests / load.wallMS * 1000), "load: requests/s")
+        report.figure("errors", load.errors, "load: errors\(load.firstError.map { " (first: \($0))" } ?? "")")
+        report.figure(
+            "server_peak_rss_mb", rounded(load.serverPeakRSSMiB ?? -1, 1), "load: server peak RSS, MiB (target < 200)")
+    }
+
+    /// Whole-process latency of `satchel visit log` and a no-op `satchel sync`.
+    public static func cli(
+        binaries: String, scratch: String, samples: Int, into report: inout BenchReport, log: (String) -> Void
+    ) throws {
+        guard CLIRun.available(in: binaries) else {
+            log("cli: satchel and satchel-server are not next to satchel-bench in \(binaries); skipped "
+                + "(build them: swift build -c release)")
+            return
+        }
+        let directory = (scratch as NSString).appendingPathComponent("cli")
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        log("cli: \(samples) × satchel visit log, \(samples) × no-op satchel sync")
+        let result = try CLIRun(binaries: binaries, directory: directory, samples: samples).run()
+        let visit = Spread(result.visitLogMS)
+        let sync = Spread(result.noopSyncMS)
+        report.figure("visit_log_ms", rounded(visit.median, 1), "cli: satchel visit log, ms (median; target < 50)")
+        report.figure("visit_log_ms_range", [rounded(visit.min, 1), rounded(visit.max, 1)], "cli: … min, max")
+        report.figure("noop_sync_ms", rounded(sync.median, 1), "cli: no-op satchel sync, ms (median; target < 30)")
+        report.figure("noop_sync_ms_range", [rounded(sync.min, 1), rounded(sync.max, 1)], "cli: … min, max")
+    }
+
+    /// `satchel-bench serve`: the server library over the workload's schema, for the wire phases.
+    public static func serve(data: String, port: Int) async throws {
+        try SQLiteServerStore.lockForServing(directory: data)
+        let store = try SQLiteServerStore.open(directory: data, schema: WorkloadSchema.schema)
+        var logger = Logger(label: "satchel-bench-server")
+        logger.logLevel = .warning
+        let configuration = ServerConfiguration(dataDirectory: data, host: "127.0.0.1", port: port)
+        try await runServer(store: store, configuration: configuration, logger: logger) { port in
+            FileHandle.standardOutput.write(Data("satchel-bench server listening on http://127.0.0.1:\(port)\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import SatchelBench
+
+@main
+struct SatchelBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "satchel-bench",
+        abstract: "Runs the standard workload (crm-50x200) through Satchel and prints every figure.",
+        discussion: """
+            Generate the workload first: python3 ../shared/bench/workload.py --out DIR
+            Build in release: swift build -c release (satchel-bench, satchel and satchel-server side by side).
+            See Docs/performance.md.
+            """,
+        subcommands: [Run.self, Serve.self], defaultSubcommand: Run.self)
+}
+
+extension SatchelBenchCommand {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the benchmark (the default).")
+
+        @Option(help: "The directory the workload generator wrote (accounts.jsonl, ops.jsonl, meta.json).")
+        var workload: String
+
+        @Option(help: "Timed runs of the in-process phases (median, min and max are reported).")
+        var runs = 5
+
+        @Flag(help: "Skip the phases through the HTTP server (merge and bootstrap on loopback).")
+        var noWire = false
+
+        @Flag(help: "Add the load mode: many replicas pushing and pulling at once.")
+        var load = false
+
+        @Option(help: "Concurrent replicas in the load mode (1 to 1000).")
+        var replicas = 200
+
+        @Option(help: "Rounds of push + pull per replica in the load mode.")
+        var rounds = 5
+
+        @Option(help: "Whole-process samples of satchel visit log and satchel sync (0 skips them).")
+        var cliSamples = 20
+
+        @Option(help: "A scratch directory for the databases (default: a new one in the temporary directory, removed after).")
+        var scratch: String?
+
+        @Flag(help: "Print one JSON object with every figure instead of the table.")
+        var json = false
+
+        func validate() throws {
+            guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+            guard (1...1000).contains(replicas) else { throw ValidationError("--replicas must be between 1 and 1000") }
+            guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+            guard cliSamples >= 0 else { throw ValidationError("--cli-samples must be 0 or more") }
+        }
+
+        func run() async throws {
+            let scratch = self.scratch ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("satchel-bench-\(getpid())")
+            let workload = try Workload.load(directory: self.workload)
+            var report = BenchReport(
+                machine: .current(sqliteVersion: Bench.sqliteVersion()), workloadDigest: workload.digest,
+                workloadIsStandard: workload.isStandard, operations: workload.opCount, runs: runs)
+            let log: (String) -> Void = { FileHandle.standardError.write(Data(("satchel-bench: " + $0 + "\n").utf8)) }
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            try Bench.engine(workload: workload, runs: runs, scratch: scratch, into: &report, log: log)
+            if !noWire || load {
+                try await Bench.wire(
+                    workload: workload, scratch: scratch, executable: executable, loadClients: load ? replicas : 0,
+                    rounds: rounds, into: &report, log: log)
+            }
+            if cliSamples > 0 {
+                try Bench.cli(
+                    binaries: (executable as NSString).deletingLastPathComponent, scratch: scratch, samples: cliSamples,
+                    into: &report, log: log)
+            }
+            if self.scratch == nil { try? FileManager.default.removeItem(atPath: scratch) }
+            print(json ? try report.json() : report.text())
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the workload's schema over HTTP (started by the wire phases; not for production).")
+
+        @Option(help: "The data directory.") var data: String
+        @Option(help: "The port (0 picks a free one).") var port = 0
+
+        func run() async throws {
+            try await Bench.serve(data: data, port: port)
+        }
+    }
+}
