@@ -19,7 +19,7 @@ extension Hub {
                 entity, id: id, now: now, context: state?.version ?? VersionVector(),
                 operation: .update(field: field, value: value, base: state?.values[field] ?? .null), db: db)
             let merged = merger.merge([change], into: state, environment: environment)
-            if case let .rejected(rejection) = merged.outcomes.first?.outcome {
+            if case .rejected(let rejection) = merged.outcomes.first?.outcome {
                 throw HubError.invalidResolution("\(rejection.reason); \(rejection.remedy)")
             }
             state = merged.row
@@ -32,11 +32,11 @@ extension Hub {
     func hubChange(
         _ entity: String, id: String, now: Int64, context: VersionVector, operation: Change.Operation, db: Database
     ) throws -> Change {
-        try db.execute(sql: "UPDATE hub_meta SET counter = counter + 1")
-        let meta = try Row.fetchOne(db, sql: "SELECT replica_id, counter, hlc FROM hub_meta")!
+        try db.cachedStatement(sql: "UPDATE hub_meta SET counter = counter + 1").execute()
+        let meta = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter, hlc FROM hub_meta"))!
         var hubClock = HybridClock(last: HLCTimestamp(packed: meta["hlc"]))
         let hlc = hubClock.tickRecovering(wallMilliseconds: now)
-        try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hlc.packed])
+        try db.cachedStatement(sql: "UPDATE hub_meta SET hlc = ?").execute(arguments: [hlc.packed])
         return Change(
             dot: Dot(replica: ReplicaID(meta["replica_id"]), counter: UInt64(meta["counter"] as Int64)), hlc: hlc,
             wallTime: now, entity: entity, rowID: id, context: context, operation: operation)
@@ -74,7 +74,9 @@ extension Hub {
     /// and throws ``HubError/invalidUser(_:)`` listing every problem; with `skipBad` the good
     /// records go in and the report lists the refused ones.
     @discardableResult
-    public func importRecords(_ records: [ImportRecord], by user: String = "import", skipBad: Bool = false) throws -> ImportReport {
+    public func importRecords(_ records: [ImportRecord], by user: String = "import", skipBad: Bool = false) throws
+        -> ImportReport
+    {
         let now = clock()
         return try writer.write { db in
             let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
@@ -98,23 +100,28 @@ extension Hub {
     }
 
     /// Imports one record; returns why not, or nil when it went in.
-    private func importOne(_ record: ImportRecord, now: Int64, environment: MergeEnvironment, db: Database) throws -> String? {
+    private func importOne(_ record: ImportRecord, now: Int64, environment: MergeEnvironment, db: Database) throws
+        -> String?
+    {
         guard let entity = schema.entity(record.entity) else {
             return "\(record.origin): there is no record type '\(record.entity)'"
         }
         for field in entity.fields {
-            guard case let .reference(target) = field.type, let id = record.values[field.name]?.textValue else { continue }
+            guard case .reference(let target) = field.type, let id = record.values[field.name]?.textValue else {
+                continue
+            }
             guard let parent = try Hub.row(target, id: id, db: db), !parent.isDeleted else {
                 return "\(record.origin): \(field.name) names \(target) \(id), which does not exist"
             }
         }
         let change = try hubChange(
             entity.name, id: record.id, now: now, context: VersionVector(), operation: .insert(record.values), db: db)
-        let merged = merger.merge([change], into: try Hub.row(entity.name, id: record.id, db: db), environment: environment)
+        let merged = merger.merge(
+            [change], into: try Hub.row(entity.name, id: record.id, db: db), environment: environment)
         switch merged.outcomes.first?.outcome {
-        case let .rejected(rejection)?:
+        case .rejected(let rejection)?:
             return "\(record.origin): \(rejection.reason)"
-        case let .queued(conflict)? where conflict.kind == .duplicateCandidate:
+        case .queued(let conflict)? where conflict.kind == .duplicateCandidate:
             return "\(record.origin): \(entity.title(of: record.values, id: record.id)) has the same "
                 + "\(conflict.rule.replacingOccurrences(of: "natural-key:", with: "")) as \(conflict.relatedRowIDs.joined(separator: ", "))"
         default:
@@ -138,9 +145,9 @@ extension Hub {
             }
             var values: [String: FieldValue] = ["owner": .text(user)]
             let territory = account.values["territory"]?.textValue
-            try db.execute(
-                sql: "INSERT INTO hub_account_former (account_id, territory, owner, until) VALUES (?, ?, ?, ?)",
-                arguments: [id, territory, account.values["owner"]?.textValue, now])
+            try db.cachedStatement(
+                sql: "INSERT INTO hub_account_former (account_id, territory, owner, until) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [id, territory, account.values["owner"]?.textValue, now])
             if let first = target.territories.first, territory.map({ !target.territories.contains($0) }) ?? true {
                 values["territory"] = .text(first)
             }
@@ -148,11 +155,13 @@ extension Hub {
             // Everything under the account moves with it: back into the feed, so the new owner's
             // replica pulls it all on its next sync.
             let children = try Row.fetchAll(
-                db, sql: "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = 'account' AND row_id = ?)",
+                db.cachedStatement(
+                    sql:
+                        "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = 'account' AND row_id = ?)"
+                ),
                 arguments: [id, id])
             for child in children {
-                try db.execute(
-                    sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?",
+                try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?").execute(
                     arguments: [try Hub.nextSeq(db), child["entity"] as String, child["row_id"] as String])
             }
             return state
@@ -163,7 +172,8 @@ extension Hub {
     public func snapshot(_ entity: String, id: String) throws -> RowSnapshot? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT seq, state FROM hub_row WHERE entity = ? AND row_id = ?", arguments: [entity, id]
+                db.cachedStatement(sql: "SELECT seq, state FROM hub_row WHERE entity = ? AND row_id = ?"),
+                arguments: [entity, id]
             ).map(Hub.snapshot)
         }
     }

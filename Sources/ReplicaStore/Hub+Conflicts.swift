@@ -27,8 +27,10 @@ extension Hub {
     public func conflicts(includeResolved: Bool = false) throws -> [QueuedConflict] {
         try writer.read { db in
             try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM hub_conflict \(includeResolved ? "" : "WHERE status = 'open'") ORDER BY created_at, id"
+                db.cachedStatement(
+                    sql:
+                        "SELECT * FROM hub_conflict \(includeResolved ? "" : "WHERE status = 'open'") ORDER BY created_at, id"
+                )
             ).map(Hub.queued)
         }
     }
@@ -36,7 +38,10 @@ extension Hub {
     /// One queue item, open or resolved.
     public func conflict(_ id: String) throws -> QueuedConflict {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM hub_conflict WHERE id = ?", arguments: [id]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM hub_conflict WHERE id = ?"), arguments: [id])
+            else {
                 throw HubError.unknownConflict(id)
             }
             return try Hub.queued(row)
@@ -45,7 +50,8 @@ extension Hub {
 
     private static func queued(_ row: Row) throws -> QueuedConflict {
         QueuedConflict(
-            conflict: try SQLMapping.decode(Conflict.self, from: row["body"]), isOpen: (row["status"] as String) == "open",
+            conflict: try SQLMapping.decode(Conflict.self, from: row["body"]),
+            isOpen: (row["status"] as String) == "open",
             createdAt: row["created_at"],
             resolution: try (row["resolution"] as String?).map { try SQLMapping.decode(ConflictChoice.self, from: $0) },
             resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"])
@@ -61,7 +67,10 @@ extension Hub {
     public func resolve(_ id: String, choice: ConflictChoice, by resolver: String) throws -> RowState? {
         let now = clock()
         return try writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM hub_conflict WHERE id = ?", arguments: [id]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM hub_conflict WHERE id = ?"), arguments: [id])
+            else {
                 throw HubError.unknownConflict(id)
             }
             let item = try Hub.queued(row)
@@ -82,7 +91,8 @@ extension Hub {
             case (.duplicateCandidate, _):
                 operation = nil
             case (.deleteVersusEdit, .value):
-                throw HubError.invalidResolution("a delete-vs-edit conflict is settled by keeping one side, not by a value")
+                throw HubError.invalidResolution(
+                    "a delete-vs-edit conflict is settled by keeping one side, not by a value")
             case (.deleteVersusEdit, _):
                 let chosen = conflict.contenders.first { $0.isCurrent == (choice == .keepCurrent) }
                 if chosen?.action == .delete {
@@ -103,12 +113,13 @@ extension Hub {
                 let incoming = conflict.contenders.first { !$0.isCurrent }
                 if incoming?.action == .delete {
                     guard case .keepIncoming = choice else {
-                        throw HubError.invalidResolution("a transferred delete is settled by keeping one side, not by a value")
+                        throw HubError.invalidResolution(
+                            "a transferred delete is settled by keeping one side, not by a value")
                     }
                     operation = .delete
                 } else if let field = conflict.field {
                     var value = incoming?.value ?? .null
-                    if case let .value(entered) = choice {
+                    if case .value(let entered) = choice {
                         do throws(SchemaError) {
                             value = try entity.validateUpdate(field: field, entered)
                         } catch {
@@ -131,7 +142,7 @@ extension Hub {
                 switch choice {
                 case .keepCurrent: value = conflict.contenders.first { $0.isCurrent }?.value ?? .null
                 case .keepIncoming: value = conflict.contenders.first { !$0.isCurrent }?.value ?? .null
-                case let .value(entered):
+                case .value(let entered):
                     do throws(SchemaError) {
                         value = try entity.validateUpdate(field: field, entered)
                     } catch {
@@ -147,11 +158,12 @@ extension Hub {
                     conflict.entity, id: conflict.rowID, now: now, context: context, operation: operation, db: db)
                 let merged = merger.merge(
                     [change], into: state,
-                    environment: environment(writer: Writer(user: resolver, device: "server", isPrivileged: true), db: db))
+                    environment: environment(
+                        writer: Writer(user: resolver, device: "server", isPrivileged: true), db: db))
                 guard let outcome = merged.outcomes.first?.outcome else {
                     throw HubError.invalidResolution("the resolution produced no outcome")
                 }
-                if case let .rejected(rejection) = outcome {
+                if case .rejected(let rejection) = outcome {
                     throw HubError.invalidResolution("the resolution breaks \(rejection.rule): \(rejection.reason)")
                 }
                 if let after = merged.row {
@@ -159,9 +171,10 @@ extension Hub {
                 }
                 result = merged.row
             }
-            try db.execute(
-                sql: "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?",
-                arguments: [try SQLMapping.json(choice), resolver, now, id])
+            try db.cachedStatement(
+                sql:
+                    "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?"
+            ).execute(arguments: [try SQLMapping.json(choice), resolver, now, id])
             return result
         }
     }

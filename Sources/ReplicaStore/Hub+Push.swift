@@ -32,7 +32,7 @@ extension Hub {
             var answers: [ChangeOutcome] = []
             for change in changeset.changes where change.dot.counter <= highWater {
                 let stored = try String.fetchOne(
-                    db, sql: "SELECT outcome FROM hub_outcome WHERE replica_id = ? AND counter = ?",
+                    db.cachedStatement(sql: "SELECT outcome FROM hub_outcome WHERE replica_id = ? AND counter = ?"),
                     arguments: [replica.rawValue, Int64(change.dot.counter)])
                 answers.append(
                     ChangeOutcome(
@@ -41,7 +41,8 @@ extension Hub {
             }
 
             var hubClock = HybridClock(
-                last: HLCTimestamp(packed: try Int64.fetchOne(db, sql: "SELECT hlc FROM hub_meta") ?? 0),
+                last: HLCTimestamp(
+                    packed: try Int64.fetchOne(db.cachedStatement(sql: "SELECT hlc FROM hub_meta")) ?? 0),
                 maxForwardDrift: maxClockDrift)
             let environment = environment(writer: writer, db: db)
             let fresh = changeset.changes.filter { $0.dot.counter > highWater }
@@ -54,7 +55,9 @@ extension Hub {
                 var account: String?
                 if let known = created[key] {
                     account = known
-                } else if case let .insert(values) = change.operation, try Hub.row(change.entity, id: change.rowID, db: db) == nil {
+                } else if case .insert(let values) = change.operation,
+                    try Hub.row(change.entity, id: change.rowID, db: db) == nil
+                {
                     account = try Hub.accountID(
                         of: RowState(entity: change.entity, id: change.rowID, values: values), schema: schema, db: db,
                         pending: created)
@@ -105,7 +108,8 @@ extension Hub {
                     // included, and a row whose change was not taken as written goes back into the
                     // feed even when its values did not move: the writer's replica then pulls the
                     // hub's verdict, and can tell that the state it pulled already includes it.
-                    for (change, outcome) in outcomes where outcome.kind == "rejected" || transferred.contains(change.dot) {
+                    for (change, outcome) in outcomes
+                    where outcome.kind == "rejected" || transferred.contains(change.dot) {
                         after.version.record(change.dot)
                     }
                     if after != before || outcomes.contains(where: { $0.outcome != .applied }) {
@@ -120,16 +124,16 @@ extension Hub {
                     }
                 }
                 for (change, outcome) in outcomes {
-                    if case let .queued(conflict) = outcome {
-                        try db.execute(
+                    if case .queued(let conflict) = outcome {
+                        try db.cachedStatement(
                             sql: """
                                 INSERT OR IGNORE INTO hub_conflict (id, entity, row_id, kind, status, body, created_at)
                                 VALUES (?, ?, ?, ?, 'open', ?, ?)
-                                """,
-                            arguments: [
-                                conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue,
-                                try SQLMapping.json(conflict), now,
-                            ])
+                                """
+                        ).execute(arguments: [
+                            conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue,
+                            try SQLMapping.json(conflict), now,
+                        ])
                     }
                     try record(outcome, for: change, replica: replica, db: db, into: &answers)
                 }
@@ -139,15 +143,15 @@ extension Hub {
                 // A replay: the same answers, and not one byte of the store changes.
                 return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO hub_replica (replica_id, high_water, user, device, last_push_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (replica_id) DO UPDATE SET
                         high_water = excluded.high_water, user = excluded.user, device = excluded.device,
                         last_push_at = excluded.last_push_at
-                    """,
-                arguments: [replica.rawValue, Int64(newHighWater), writer.user, writer.device, now])
-            try db.execute(sql: "UPDATE hub_meta SET hlc = ?", arguments: [hubClock.last.packed])
+                    """
+            ).execute(arguments: [replica.rawValue, Int64(newHighWater), writer.user, writer.device, now])
+            try db.cachedStatement(sql: "UPDATE hub_meta SET hlc = ?").execute(arguments: [hubClock.last.packed])
             return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
         }
     }
@@ -156,13 +160,14 @@ extension Hub {
     private func transferConflict(_ change: Change, row: RowState?, writer: Writer) throws -> Conflict {
         let entity = schema.entity(change.entity)
         let title = row.flatMap { state in entity?.title(of: state.values, id: state.id) } ?? change.rowID
-        let stamp = FieldStamp(dot: change.dot, hlc: change.hlc, wall: change.wallTime, user: writer.user, device: writer.device)
+        let stamp = FieldStamp(
+            dot: change.dot, hlc: change.hlc, wall: change.wallTime, user: writer.user, device: writer.device)
         var contenders: [Contender] = []
         var field: String?
         var base: FieldValue = .null
         var what = "deleted"
         switch change.operation {
-        case let .update(name, value, old):
+        case .update(let name, let value, let old):
             field = name
             base = old
             what = "changed the \(entity?.field(name)?.label ?? name) of"
@@ -182,11 +187,12 @@ extension Hub {
     }
 
     private func record(
-        _ outcome: MergeOutcome, for change: Change, replica: ReplicaID, db: Database, into outcomes: inout [ChangeOutcome]
+        _ outcome: MergeOutcome, for change: Change, replica: ReplicaID, db: Database,
+        into outcomes: inout [ChangeOutcome]
     ) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome) VALUES (?, ?, ?)",
-            arguments: [replica.rawValue, Int64(change.dot.counter), try SQLMapping.json(outcome)])
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome) VALUES (?, ?, ?)"
+        ).execute(arguments: [replica.rawValue, Int64(change.dot.counter), try SQLMapping.json(outcome)])
         outcomes.append(ChangeOutcome(counter: change.dot.counter, outcome: outcome))
     }
 

@@ -31,24 +31,27 @@ extension Hub {
     ) throws -> String? {
         if state.entity == "account" { return state.id }
         guard let entity = schema.entity(state.entity), let parentField = entity.parentField,
-            let field = entity.field(parentField), case let .reference(parentEntity) = field.type,
+            let field = entity.field(parentField), case .reference(let parentEntity) = field.type,
             let parentID = state.values[parentField]?.textValue
         else { return nil }
         if parentEntity == "account" { return parentID }
         if let known = pending[parentEntity + "/" + parentID] { return known }
         return try String.fetchOne(
-            db, sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?", arguments: [parentEntity, parentID])
+            db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+            arguments: [parentEntity, parentID])
     }
 
     /// The account a change will touch: the stored row's, or for an insert the one its values name.
     static func accountID(of change: Change, schema: Schema, db: Database) throws -> String? {
         if let stored = try String.fetchOne(
-            db, sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?", arguments: [change.entity, change.rowID])
+            db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+            arguments: [change.entity, change.rowID])
         {
             return stored
         }
-        guard case let .insert(values) = change.operation else { return nil }
-        return try accountID(of: RowState(entity: change.entity, id: change.rowID, values: values), schema: schema, db: db)
+        guard case .insert(let values) = change.operation else { return nil }
+        return try accountID(
+            of: RowState(entity: change.entity, id: change.rowID, values: values), schema: schema, db: db)
     }
 
     /// Whether `scope` covers account `id` (an account the hub has not seen yet is in scope:
@@ -56,8 +59,10 @@ extension Hub {
     static func scope(_ scope: ReadScope, covers accountID: String?, db: Database) throws -> Bool {
         if scope.everything { return true }
         guard let accountID else { return false }
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT territory, owner FROM hub_account WHERE account_id = ?", arguments: [accountID])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT territory, owner FROM hub_account WHERE account_id = ?"),
+                arguments: [accountID])
         else { return true }
         return scope.contains(territory: row["territory"], owner: row["owner"])
     }
@@ -66,7 +71,8 @@ extension Hub {
     static func scope(_ scope: ReadScope, formerlyHeld accountID: String?, db: Database) throws -> Bool {
         guard let accountID else { return false }
         return try Row.fetchAll(
-            db, sql: "SELECT territory, owner FROM hub_account_former WHERE account_id = ?", arguments: [accountID]
+            db.cachedStatement(sql: "SELECT territory, owner FROM hub_account_former WHERE account_id = ?"),
+            arguments: [accountID]
         ).contains { scope.contains(territory: $0["territory"], owner: $0["owner"]) }
     }
 

@@ -42,7 +42,8 @@ public struct Hub: Sendable {
         schema: Schema, clock: @escaping Replica.WallClock = Replica.systemClock,
         maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift, replicaID: ReplicaID? = nil
     ) throws -> Hub {
-        try Hub(writer: DatabaseQueue(), schema: schema, clock: clock, maxClockDrift: maxClockDrift, replicaID: replicaID)
+        try Hub(
+            writer: DatabaseQueue(), schema: schema, clock: clock, maxClockDrift: maxClockDrift, replicaID: replicaID)
     }
 
     init(
@@ -134,9 +135,10 @@ public struct Hub: Sendable {
                     CREATE INDEX hub_conflict_status ON hub_conflict(status, created_at);
                     CREATE INDEX hub_conflict_row ON hub_conflict(entity, row_id);
                     """)
-            try db.execute(
-                sql: "INSERT INTO hub_meta (singleton, replica_id, schema_version) VALUES (1, ?, ?)",
-                arguments: [(replicaID ?? ReplicaID("hub-" + ReplicaID.random().rawValue)).rawValue, schema.version])
+            try db.cachedStatement(sql: "INSERT INTO hub_meta (singleton, replica_id, schema_version) VALUES (1, ?, ?)")
+                .execute(arguments: [
+                    (replicaID ?? ReplicaID("hub-" + ReplicaID.random().rawValue)).rawValue, schema.version,
+                ])
         }
         migrator.registerMigration("hub-v2-former-holders") { db in
             // Who held an account before a transfer, so their offline work is kept, not refused.
@@ -158,7 +160,9 @@ public struct Hub: Sendable {
 
     /// The hub's own replica id (the resolver's dots carry it).
     public func replicaID() throws -> ReplicaID {
-        try writer.read { db in ReplicaID(try String.fetchOne(db, sql: "SELECT replica_id FROM hub_meta") ?? "") }
+        try writer.read { db in
+            ReplicaID(try String.fetchOne(db.cachedStatement(sql: "SELECT replica_id FROM hub_meta")) ?? "")
+        }
     }
 
     /// The stored state of a row, tombstones included.
@@ -167,8 +171,10 @@ public struct Hub: Sendable {
     }
 
     static func row(_ entity: String, id: String, db: Database) throws -> RowState? {
-        guard let text = try String.fetchOne(
-            db, sql: "SELECT state FROM hub_row WHERE entity = ? AND row_id = ?", arguments: [entity, id])
+        guard
+            let text = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT state FROM hub_row WHERE entity = ? AND row_id = ?"),
+                arguments: [entity, id])
         else { return nil }
         return try SQLMapping.decode(RowState.self, from: text)
     }
@@ -177,7 +183,8 @@ public struct Hub: Sendable {
     public func liveRows(_ entity: String) throws -> [RowState] {
         try writer.read { db in
             try String.fetchAll(
-                db, sql: "SELECT state FROM hub_row WHERE entity = ? AND deleted = 0 ORDER BY row_id", arguments: [entity]
+                db.cachedStatement(sql: "SELECT state FROM hub_row WHERE entity = ? AND deleted = 0 ORDER BY row_id"),
+                arguments: [entity]
             ).map { try SQLMapping.decode(RowState.self, from: $0) }
         }
     }
@@ -189,7 +196,9 @@ public struct Hub: Sendable {
 
     static func highWater(_ replica: ReplicaID, db: Database) throws -> UInt64 {
         UInt64(
-            try Int64.fetchOne(db, sql: "SELECT high_water FROM hub_replica WHERE replica_id = ?", arguments: [replica.rawValue])
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT high_water FROM hub_replica WHERE replica_id = ?"),
+                arguments: [replica.rawValue])
                 ?? 0)
     }
 
@@ -206,11 +215,11 @@ public struct Hub: Sendable {
         let condition = try Hub.scopeCondition(scope)
         return try writer.read { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
-                    WHERE r.seq > ? AND \(condition.sql) ORDER BY r.seq LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
+                        WHERE r.seq > ? AND \(condition.sql) ORDER BY r.seq LIMIT ?
+                        """),
                 arguments: [cursor] + condition.arguments + [limit + 1])
             let page = try rows.prefix(limit).map(Hub.snapshot)
             let hasMore = rows.count > limit
@@ -229,11 +238,11 @@ public struct Hub: Sendable {
         return try writer.read { db in
             let snapshot = try snapshot ?? Hub.currentSeq(db)
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
-                    WHERE r.seq > ? AND r.seq <= ? AND r.deleted = 0 AND \(condition.sql) ORDER BY r.seq LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
+                        WHERE r.seq > ? AND r.seq <= ? AND r.deleted = 0 AND \(condition.sql) ORDER BY r.seq LIMIT ?
+                        """),
                 arguments: [after, snapshot] + condition.arguments + [limit + 1])
             let page = try rows.prefix(limit).map(Hub.snapshot)
             let hasMore = rows.count > limit
@@ -250,7 +259,7 @@ public struct Hub: Sendable {
     }
 
     static func currentSeq(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT seq FROM hub_meta") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM hub_meta")) ?? 0
     }
 
     /// Writes a consistent, compact copy of the whole store to a new file at `path` (SQLite's
@@ -259,7 +268,9 @@ public struct Hub: Sendable {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw HubError.storage("\(path) exists; choose a new file for the copy")
         }
-        try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        try writer.writeWithoutTransaction { db in
+            try db.cachedStatement(sql: "VACUUM INTO ?").execute(arguments: [path])
+        }
         chmod(path, 0o600)
     }
 
@@ -272,28 +283,30 @@ public struct Hub: Sendable {
     /// would never see the rows that carry them.
     static func nextSeq(_ db: Database) throws -> Int64 {
         let floor = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
-        try db.execute(sql: "UPDATE hub_meta SET seq = MAX(seq + 1, ?)", arguments: [floor])
-        return try Int64.fetchOne(db, sql: "SELECT seq FROM hub_meta") ?? 0
+        try db.cachedStatement(sql: "UPDATE hub_meta SET seq = MAX(seq + 1, ?)").execute(arguments: [floor])
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM hub_meta")) ?? 0
     }
 
     func save(_ state: RowState, db: Database) throws {
         let seq = try Hub.nextSeq(db)
         let account = try Hub.accountID(of: state, schema: schema, db: db)
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [state.entity, state.id, seq, state.isDeleted, account, try SQLMapping.json(state)])
+        try db.cachedStatement(
+            sql:
+                "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [state.entity, state.id, seq, state.isDeleted, account, try SQLMapping.json(state)])
         if state.entity == "account" {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)",
-                arguments: [state.id, state.values["territory"]?.textValue, state.values["owner"]?.textValue])
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"
+            ).execute(arguments: [state.id, state.values["territory"]?.textValue, state.values["owner"]?.textValue])
         }
-        try db.execute(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?", arguments: [state.entity, state.id])
+        try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?").execute(arguments: [
+            state.entity, state.id,
+        ])
         guard !state.isDeleted, let entity = schema.entity(state.entity) else { return }
         for key in entity.naturalKeys {
             guard let value = key.key(of: state.values) else { continue }
-            try db.execute(
-                sql: "INSERT INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)",
-                arguments: [state.entity, key.name, value, state.id])
+            try db.cachedStatement(sql: "INSERT INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [state.entity, key.name, value, state.id])
         }
     }
 
@@ -303,11 +316,11 @@ public struct Hub: Sendable {
             lookup: { entity, id in try? Hub.row(entity, id: id, db: db) },
             duplicates: { entity, key, value, excluding in
                 (try? String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT row_id FROM hub_key WHERE entity = ? AND key_name = ? AND key_value = ? AND row_id != ?
-                        ORDER BY row_id
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT row_id FROM hub_key WHERE entity = ? AND key_name = ? AND key_value = ? AND row_id != ?
+                            ORDER BY row_id
+                            """),
                     arguments: [entity, key.name, value, excluding])) ?? []
             })
     }
@@ -330,28 +343,29 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .gap(expected, got):
+        case .gap(let expected, let got):
             return "the push starts at change \(got) but the server has seen up to \(expected - 1); "
                 + "send the changes from \(expected) on"
-        case let .unknownConflict(id):
+        case .unknownConflict(let id):
             return "there is no conflict \(id); list them with 'satchel admin conflicts list'"
-        case let .alreadyResolved(id):
+        case .alreadyResolved(let id):
             return "conflict \(id) is already resolved; see its history with 'satchel admin conflicts show \(id)'"
-        case let .invalidResolution(detail):
+        case .invalidResolution(let detail):
             return detail
-        case let .schemaTooNew(found, supported):
+        case .schemaTooNew(let found, let supported):
             return "the changes were written with schema \(found), but this server knows schema \(supported); "
                 + "upgrade the server before these laptops sync"
-        case let .outOfScope(entity, id):
+        case .outOfScope(let entity, let id):
             return "\(entity) \(id) belongs to an account outside your territories; "
                 + "ask its owner or your manager to make the change"
-        case let .unknownUser(name):
+        case .unknownUser(let name):
             return "there is no user '\(name)'; list them with 'satchel-server user list'"
-        case let .userExists(name):
-            return "a user named '\(name)' already exists; pick another name, or issue a new token with 'satchel-server user token \(name)'"
-        case let .invalidUser(detail):
+        case .userExists(let name):
+            return
+                "a user named '\(name)' already exists; pick another name, or issue a new token with 'satchel-server user token \(name)'"
+        case .invalidUser(let detail):
             return detail
-        case let .storage(detail):
+        case .storage(let detail):
             return "the server store failed: \(detail)"
         }
     }
@@ -364,10 +378,13 @@ extension Hub {
         try writer.read { db in
             var lines: [String] = []
             let tables = try String.fetchAll(
-                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'hub_%' ORDER BY name")
+                db.cachedStatement(
+                    sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'hub_%' ORDER BY name"))
             for table in tables {
                 lines.append("# \(table)")
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(SQLMapping.quote(table)) ORDER BY 1, 2") {
+                for row in try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT * FROM \(SQLMapping.quote(table)) ORDER BY 1, 2"))
+                {
                     lines.append(row.description)
                 }
             }

@@ -7,7 +7,7 @@ extension Replica {
 
     /// The number of captured changes not yet acknowledged by the hub.
     public func pendingCount() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _outbox") ?? 0 }
+        try writer.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM _outbox")) ?? 0 }
     }
 
     /// The captured changes not yet acknowledged, oldest first, as one changeset (nil when none).
@@ -17,11 +17,13 @@ extension Replica {
     public func pendingChangeset(limit: Int = 5000) throws -> Changeset? {
         try writer.read { db in
             let me = try Replica.identity(db)
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM _outbox ORDER BY counter LIMIT ?", arguments: [limit])
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM _outbox ORDER BY counter LIMIT ?"), arguments: [limit])
             guard !rows.isEmpty else { return nil }
             let changes = try rows.map { try change(from: $0, replica: me.replicaID) }
             return Changeset(
-                replica: me.replicaID, user: me.user, device: me.device, schemaVersion: schema.version, changes: changes)
+                replica: me.replicaID, user: me.user, device: me.device, schemaVersion: schema.version, changes: changes
+            )
         }
     }
 
@@ -65,37 +67,43 @@ extension Replica {
             var touched: [(entity: String, rowID: String, dot: Dot)] = []
             let me = try Replica.identity(db)
             for item in response.outcomes {
-                guard let row = try Row.fetchOne(
-                    db, sql: "SELECT entity, row_id, op, field, value FROM _outbox WHERE counter = ?",
-                    arguments: [Int64(item.counter)])
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT entity, row_id, op, field, value FROM _outbox WHERE counter = ?"),
+                        arguments: [Int64(item.counter)])
                 else { continue }
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO _outcome
                             (counter, entity, row_id, op, field, value, kind, detail, received_at, seen)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], row["value"],
-                        item.outcome.kind, try SQLMapping.json(item.outcome), now, item.outcome == .applied,
-                    ])
-                try db.execute(sql: "DELETE FROM _outbox WHERE counter = ?", arguments: [Int64(item.counter)])
+                        """
+                ).execute(arguments: [
+                    Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], row["value"],
+                    item.outcome.kind, try SQLMapping.json(item.outcome), now, item.outcome == .applied,
+                ])
+                try db.cachedStatement(sql: "DELETE FROM _outbox WHERE counter = ?").execute(arguments: [
+                    Int64(item.counter)
+                ])
                 touched.append((row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter)))
                 // A refused insert never reached the hub: the row leaves the laptop too (its values
                 // stay in the outcome, for the rep to see and enter again).
                 if case .rejected = item.outcome, (row["op"] as String) == "insert",
                     let entity = schema.entity(row["entity"])
                 {
-                    try db.execute(sql: "UPDATE _replica SET applying = 1")
-                    try db.execute(
-                        sql: "DELETE FROM \(SQLMapping.quote(entity.name)) WHERE id = ?", arguments: [row["row_id"] as String])
-                    try db.execute(sql: "UPDATE _replica SET applying = 0")
+                    try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
+                    try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(entity.name)) WHERE id = ?").execute(
+                        arguments: [row["row_id"] as String])
+                    try db.cachedStatement(sql: "UPDATE _replica SET applying = 0").execute()
                 }
             }
-            try db.execute(sql: "UPDATE _replica SET applying = 1")
+            try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
             for (entity, rowID, dot) in touched {
-                guard let text = try String.fetchOne(
-                    db, sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?", arguments: [entity, rowID]),
+                guard
+                    let text = try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?"),
+                        arguments: [entity, rowID]),
                     let schema = self.schema.entity(entity)
                 else { continue }
                 let held = try SQLMapping.decode(RowSnapshot.self, from: text)
@@ -103,7 +111,7 @@ extension Replica {
                     try apply(held, entity: schema, db: db)
                 }
             }
-            try db.execute(sql: "UPDATE _replica SET applying = 0")
+            try db.cachedStatement(sql: "UPDATE _replica SET applying = 0").execute()
         }
     }
 
@@ -111,20 +119,23 @@ extension Replica {
     public func outcomes(unseenOnly: Bool = false) throws -> [RecordedOutcome] {
         try writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM _outcome \(unseenOnly ? "WHERE seen = 0" : "") ORDER BY counter DESC"
+                db.cachedStatement(
+                    sql: "SELECT * FROM _outcome \(unseenOnly ? "WHERE seen = 0" : "") ORDER BY counter DESC")
             ).map { row in
                 RecordedOutcome(
-                    counter: UInt64(row["counter"] as Int64), entity: row["entity"], rowID: row["row_id"], op: row["op"],
+                    counter: UInt64(row["counter"] as Int64), entity: row["entity"], rowID: row["row_id"],
+                    op: row["op"],
                     status: row["kind"],
                     field: row["field"], value: row["value"],
-                    outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]), receivedAt: row["received_at"])
+                    outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]),
+                    receivedAt: row["received_at"])
             }
         }
     }
 
     /// Marks every recorded outcome as seen by the rep.
     public func markOutcomesSeen() throws {
-        try writer.write { db in try db.execute(sql: "UPDATE _outcome SET seen = 1 WHERE seen = 0") }
+        try writer.write { db in try db.cachedStatement(sql: "UPDATE _outcome SET seen = 1 WHERE seen = 0").execute() }
     }
 
     // MARK: - Applying pulled rows
@@ -139,14 +150,14 @@ extension Replica {
     public func apply(_ page: PullResponse) throws {
         let now = clock()
         try writer.write { db in
-            try db.execute(sql: "UPDATE _replica SET applying = 1")
+            try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
             for snapshot in page.rows {
                 guard let entity = schema.entity(snapshot.entity) else { continue }
                 try apply(snapshot, entity: entity, db: db)
             }
-            try db.execute(
-                sql: "UPDATE _replica SET applying = 0, pull_cursor = MAX(pull_cursor, ?), last_sync_at = ?",
-                arguments: [page.cursor, now])
+            try db.cachedStatement(
+                sql: "UPDATE _replica SET applying = 0, pull_cursor = MAX(pull_cursor, ?), last_sync_at = ?"
+            ).execute(arguments: [page.cursor, now])
         }
     }
 
@@ -155,22 +166,22 @@ extension Replica {
     public func apply(bootstrap page: BootstrapResponse) throws {
         let now = clock()
         try writer.write { db in
-            try db.execute(sql: "UPDATE _replica SET applying = 1")
+            try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
             for snapshot in page.rows {
                 guard let entity = schema.entity(snapshot.entity) else { continue }
                 try apply(snapshot, entity: entity, db: db)
             }
             if page.hasMore {
-                try db.execute(
-                    sql: "UPDATE _replica SET applying = 0, bootstrap_snapshot = ?, bootstrap_after = ?",
-                    arguments: [page.snapshot, page.after])
+                try db.cachedStatement(
+                    sql: "UPDATE _replica SET applying = 0, bootstrap_snapshot = ?, bootstrap_after = ?"
+                ).execute(arguments: [page.snapshot, page.after])
             } else {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE _replica SET applying = 0, bootstrap_snapshot = NULL, bootstrap_after = 0, bootstrapped = 1,
                             pull_cursor = MAX(pull_cursor, ?), last_sync_at = ?
-                        """,
-                    arguments: [page.snapshot, now])
+                        """
+                ).execute(arguments: [page.snapshot, now])
             }
         }
     }
@@ -182,12 +193,12 @@ extension Replica {
     private func noteOverrides(_ snapshot: RowSnapshot, stamps: [String: FieldStamp], db: Database) throws {
         let me = try Replica.identity(db).replicaID
         let latest = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT o.counter, o.field, o.value, o.kind FROM _outcome o
-                WHERE o.entity = ? AND o.row_id = ? AND o.op = 'update' AND o.kind IN ('applied', 'queued')
-                    AND o.counter = (SELECT MAX(counter) FROM _outcome WHERE entity = o.entity AND row_id = o.row_id AND field = o.field)
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT o.counter, o.field, o.value, o.kind FROM _outcome o
+                    WHERE o.entity = ? AND o.row_id = ? AND o.op = 'update' AND o.kind IN ('applied', 'queued')
+                        AND o.counter = (SELECT MAX(counter) FROM _outcome WHERE entity = o.entity AND row_id = o.row_id AND field = o.field)
+                    """),
             arguments: [snapshot.entity, snapshot.id])
         for row in latest {
             let field: String = row["field"]
@@ -202,31 +213,37 @@ extension Replica {
                 guard !kept else { continue }
                 status = "overridden"
             }
-            try db.execute(
-                sql: "UPDATE _outcome SET kind = ?, seen = 0 WHERE counter = ?", arguments: [status, row["counter"] as Int64])
+            try db.cachedStatement(sql: "UPDATE _outcome SET kind = ?, seen = 0 WHERE counter = ?").execute(arguments: [
+                status, row["counter"] as Int64,
+            ])
         }
     }
 
     /// Records a successful sync (for `satchel status`).
     public func markSynced() throws {
         let now = clock()
-        try writer.write { db in try db.execute(sql: "UPDATE _replica SET last_sync_at = ?", arguments: [now]) }
+        try writer.write { db in
+            try db.cachedStatement(sql: "UPDATE _replica SET last_sync_at = ?").execute(arguments: [now])
+        }
     }
 
     private func apply(_ snapshot: RowSnapshot, entity: EntitySchema, db: Database) throws {
         let table = SQLMapping.quote(entity.name)
         let pending = try Row.fetchAll(
-            db, sql: "SELECT op, field FROM _outbox WHERE entity = ? AND row_id = ?", arguments: [entity.name, snapshot.id])
+            db.cachedStatement(sql: "SELECT op, field FROM _outbox WHERE entity = ? AND row_id = ?"),
+            arguments: [entity.name, snapshot.id])
         let pendingFields = Set(pending.compactMap { $0["field"] as String? })
         let pendingDelete = pending.contains { ($0["op"] as String) == "delete" }
         let exists =
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id = ?)", arguments: [snapshot.id]) ?? false
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id = ?)"), arguments: [snapshot.id]
+            ) ?? false
 
         if snapshot.deleted && !pending.isEmpty {
             // Deleted at the hub while this laptop has unpushed edits: the row stays until the hub
             // has judged them (edit-wins may bring it back); the held snapshot settles it.
         } else if snapshot.deleted {
-            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [snapshot.id])
+            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE id = ?").execute(arguments: [snapshot.id])
         } else if !pendingDelete {
             var columns = ["id"]
             var arguments: [(any DatabaseValueConvertible)?] = [snapshot.id]
@@ -236,30 +253,32 @@ extension Replica {
                 arguments += SQLMapping.columnValues(value, field: field)
             }
             let quoted = columns.map(SQLMapping.quote)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO \(table) (\(quoted.joined(separator: ", ")))
                     VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
                     ON CONFLICT (id) DO UPDATE SET \(quoted.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-                    """,
-                arguments: StatementArguments(arguments))
+                    """
+            ).execute(arguments: StatementArguments(arguments))
         }
         if !snapshot.deleted, let stamps = snapshot.stamps {
             try noteOverrides(snapshot, stamps: stamps, db: db)
         }
         if !pending.isEmpty {
             // Keep the hub's state of this row until the pending changes are acknowledged.
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO _held_snapshot (entity, row_id, snapshot) VALUES (?, ?, ?)",
-                arguments: [entity.name, snapshot.id, try SQLMapping.json(snapshot)])
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO _held_snapshot (entity, row_id, snapshot) VALUES (?, ?, ?)"
+            ).execute(arguments: [entity.name, snapshot.id, try SQLMapping.json(snapshot)])
         } else {
-            try db.execute(
-                sql: "DELETE FROM _held_snapshot WHERE entity = ? AND row_id = ?", arguments: [entity.name, snapshot.id])
+            try db.cachedStatement(sql: "DELETE FROM _held_snapshot WHERE entity = ? AND row_id = ?").execute(
+                arguments: [entity.name, snapshot.id])
             var version = try Replica.version(entity.name, id: snapshot.id, db: db)
             version.merge(snapshot.version)
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)",
-                arguments: [entity.name, snapshot.id, try SQLMapping.json(version), try snapshot.stamps.map(SQLMapping.json)])
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [
+                entity.name, snapshot.id, try SQLMapping.json(version), try snapshot.stamps.map(SQLMapping.json),
+            ])
         }
     }
 }

@@ -27,7 +27,8 @@ extension Replica {
                     remedy: "leave \(owned.label) empty")
             }
             guard try Replica.row(schema, id: id, db: db) == nil else {
-                throw ReplicaError.notAllowed(reason: "\(schema.labelWithArticle) with id \(id) exists", remedy: "use another id")
+                throw ReplicaError.notAllowed(
+                    reason: "\(schema.labelWithArticle) with id \(id) exists", remedy: "use another id")
             }
             try checkReferences(row, entity: schema, db: db)
             try checkInvariants(schema, before: nil, after: row, deleting: false, identity: me, db: db)
@@ -37,10 +38,11 @@ extension Replica {
                 columns += SQLMapping.columns(field).map(\.name)
                 arguments += SQLMapping.columnValues(row[field.name] ?? .null, field: field)
             }
-            try db.execute(
-                sql: "INSERT INTO \(SQLMapping.quote(schema.name)) (\(columns.map(SQLMapping.quote).joined(separator: ", "))) "
-                    + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))",
-                arguments: StatementArguments(arguments))
+            try db.cachedStatement(
+                sql:
+                    "INSERT INTO \(SQLMapping.quote(schema.name)) (\(columns.map(SQLMapping.quote).joined(separator: ", "))) "
+                    + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+            ).execute(arguments: StatementArguments(arguments))
         }
         return id
     }
@@ -66,7 +68,8 @@ extension Replica {
             guard let before = try Replica.row(schema, id: id, db: db) else {
                 throw ReplicaError.unknownRecord(entity: entity, id: id)
             }
-            if !me.isPrivileged, let owned = checked.keys.compactMap(schema.field).first(where: { $0.rule == .serverOwned }),
+            if !me.isPrivileged,
+                let owned = checked.keys.compactMap(schema.field).first(where: { $0.rule == .serverOwned }),
                 checked[owned.name] != before[owned.name]
             {
                 throw ReplicaError.notAllowed(
@@ -79,16 +82,18 @@ extension Replica {
             var assignments: [String] = []
             var arguments: [(any DatabaseValueConvertible)?] = []
             for field in schema.fields where checked[field.name] != nil {
-                for (column, value) in zip(SQLMapping.columns(field), SQLMapping.columnValues(checked[field.name]!, field: field)) {
+                for (column, value) in zip(
+                    SQLMapping.columns(field), SQLMapping.columnValues(checked[field.name]!, field: field))
+                {
                     assignments.append("\(SQLMapping.quote(column.name)) = ?")
                     arguments.append(value)
                 }
             }
             guard !assignments.isEmpty else { return }
             arguments.append(id)
-            try db.execute(
-                sql: "UPDATE \(SQLMapping.quote(schema.name)) SET \(assignments.joined(separator: ", ")) WHERE id = ?",
-                arguments: StatementArguments(arguments))
+            try db.cachedStatement(
+                sql: "UPDATE \(SQLMapping.quote(schema.name)) SET \(assignments.joined(separator: ", ")) WHERE id = ?"
+            ).execute(arguments: StatementArguments(arguments))
         }
     }
 
@@ -106,7 +111,8 @@ extension Replica {
                 throw ReplicaError.unknownRecord(entity: entity, id: id)
             }
             try checkInvariants(schema, before: before, after: before, deleting: true, identity: me, db: db)
-            try db.execute(sql: "DELETE FROM \(SQLMapping.quote(schema.name)) WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(schema.name)) WHERE id = ?").execute(
+                arguments: [id])
         }
     }
 
@@ -114,11 +120,12 @@ extension Replica {
 
     private func checkReferences(_ values: [String: FieldValue], entity: EntitySchema, db: Database) throws {
         for field in entity.fields {
-            guard case let .reference(target) = field.type, let id = values[field.name]?.textValue,
+            guard case .reference(let target) = field.type, let id = values[field.name]?.textValue,
                 let targetSchema = schema.entity(target)
             else { continue }
             let exists = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM \(SQLMapping.quote(targetSchema.name)) WHERE id = ?)", arguments: [id])
+                db, sql: "SELECT EXISTS (SELECT 1 FROM \(SQLMapping.quote(targetSchema.name)) WHERE id = ?)",
+                arguments: [id])
             if exists != true {
                 throw ReplicaError.unknownRecord(entity: target, id: id)
             }
@@ -145,7 +152,8 @@ extension Replica {
             })
         for invariant in entity.invariants {
             if let violation = invariant.check(input) {
-                throw ReplicaError.ruleViolated(rule: invariant.name, reason: violation.reason, remedy: violation.remedy)
+                throw ReplicaError.ruleViolated(
+                    rule: invariant.name, reason: violation.reason, remedy: violation.remedy)
             }
             if let lookupError { throw lookupError }
         }

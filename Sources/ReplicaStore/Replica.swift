@@ -37,7 +37,8 @@ public struct Replica: Sendable {
         if !manager.fileExists(atPath: path) {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
-                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try manager.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
             guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw ReplicaError.notAReplica(path: path, detail: "the file cannot be created")
@@ -66,10 +67,12 @@ public struct Replica: Sendable {
     ///
     /// Refused while this replica has changes of its own: a copy would push them a second time
     /// under another name.
-    public func clone(to path: String, as replicaID: ReplicaID, clock: @escaping WallClock = systemClock) throws -> Replica {
+    public func clone(to path: String, as replicaID: ReplicaID, clock: @escaping WallClock = systemClock) throws
+        -> Replica
+    {
         try writer.read { db in
-            let counter = try Int64.fetchOne(db, sql: "SELECT counter FROM _replica") ?? 0
-            guard counter == 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _outbox") == 0 else {
+            let counter = try Int64.fetchOne(db.cachedStatement(sql: "SELECT counter FROM _replica")) ?? 0
+            guard counter == 0, try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM _outbox")) == 0 else {
                 throw ReplicaError.notAllowed(
                     reason: "this replica has writes of its own", remedy: "clone a replica that has only synced data")
             }
@@ -77,13 +80,15 @@ public struct Replica: Sendable {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw ReplicaError.notAllowed(reason: "\(path) exists", remedy: "choose a new file for the copy")
         }
-        try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        try writer.writeWithoutTransaction { db in
+            try db.cachedStatement(sql: "VACUUM INTO ?").execute(arguments: [path])
+        }
         chmod(path, 0o600)
         let copy = try Replica.open(at: path, schema: schema, replicaID: replicaID, clock: clock)
         try copy.writer.write { db in
-            try db.execute(
-                sql: "UPDATE _replica SET id = ?, user = '', device = '', privileged = 0, counter = 0",
-                arguments: [replicaID.rawValue])
+            try db.cachedStatement(
+                sql: "UPDATE _replica SET id = ?, user = '', device = '', privileged = 0, counter = 0"
+            ).execute(arguments: [replicaID.rawValue])
         }
         return copy
     }
@@ -98,7 +103,9 @@ public struct Replica: Sendable {
         } catch let error as DatabaseError {
             throw ReplicaError.notAReplica(path: writer.path, detail: error.message ?? "\(error.resultCode)")
         }
-        let found = try writer.read { db in try Int.fetchOne(db, sql: "SELECT schema_version FROM _replica") } ?? 0
+        let found =
+            try writer.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT schema_version FROM _replica")) }
+            ?? 0
         guard found <= schema.version else { throw ReplicaError.schemaTooNew(found: found, supported: schema.version) }
     }
 
@@ -161,12 +168,13 @@ public struct Replica: Sendable {
     }
 
     static func identity(_ db: Database) throws -> Identity {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM _replica") else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM _replica")) else {
             throw ReplicaError.notAReplica(path: db.description, detail: "its identity row is missing")
         }
         return Identity(
             replicaID: ReplicaID(row["id"]), user: row["user"], device: row["device"],
-            isPrivileged: row["privileged"], counter: UInt64(row["counter"] as Int64), hlc: HLCTimestamp(packed: row["hlc"]),
+            isPrivileged: row["privileged"], counter: UInt64(row["counter"] as Int64),
+            hlc: HLCTimestamp(packed: row["hlc"]),
             pullCursor: row["pull_cursor"], lastSyncAt: row["last_sync_at"], isBootstrapped: row["bootstrapped"],
             bootstrapProgress: (row["bootstrap_snapshot"] as Int64?).map { ($0, row["bootstrap_after"]) })
     }
@@ -174,21 +182,23 @@ public struct Replica: Sendable {
     /// Sets the user and device this replica writes as (after enrollment).
     public func setWriter(user: String, device: String, isPrivileged: Bool = false) throws {
         try writer.write { db in
-            try db.execute(
-                sql: "UPDATE _replica SET user = ?, device = ?, privileged = ?",
-                arguments: [user, device, isPrivileged])
+            try db.cachedStatement(sql: "UPDATE _replica SET user = ?, device = ?, privileged = ?").execute(arguments: [
+                user, device, isPrivileged,
+            ])
         }
     }
 
     /// Runs SQLite's integrity check; returns "ok" or the problems it found.
     public func integrityCheck() throws -> String {
-        try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+        try writer.read { db in
+            try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check")).joined(separator: "; ")
+        }
     }
 
     /// Runs raw SQL against the replica, as any other tool on the laptop could; the capture
     /// triggers still record what it writes. For tests and repairs.
     public func execute(sql: String, arguments: [String?] = []) throws {
-        try writer.write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
+        try writer.write { db in try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments)) }
     }
 
     // MARK: - Reading rows
@@ -200,16 +210,20 @@ public struct Replica: Sendable {
     }
 
     static func row(_ entity: EntitySchema, id: String, db: Database) throws -> [String: FieldValue]? {
-        let sql = "SELECT \(SQLMapping.selectList(entity, alias: "t")) FROM \(SQLMapping.quote(entity.name)) t WHERE t.id = ?"
-        return try Row.fetchOne(db, sql: sql, arguments: [id]).map { try SQLMapping.decodeRow($0, entity: entity).values }
+        let sql =
+            "SELECT \(SQLMapping.selectList(entity, alias: "t")) FROM \(SQLMapping.quote(entity.name)) t WHERE t.id = ?"
+        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]).map {
+            try SQLMapping.decodeRow($0, entity: entity).values
+        }
     }
 
     /// Returns every live row of `entity`, ordered by id.
     public func rows(_ entity: String) throws -> [(id: String, values: [String: FieldValue])] {
         let schema = try self.schema.requireEntityOrThrow(entity)
         return try writer.read { db in
-            let sql = "SELECT \(SQLMapping.selectList(schema, alias: "t")) FROM \(SQLMapping.quote(schema.name)) t ORDER BY t.id"
-            return try Row.fetchAll(db, sql: sql).map { try SQLMapping.decodeRow($0, entity: schema) }
+            let sql =
+                "SELECT \(SQLMapping.selectList(schema, alias: "t")) FROM \(SQLMapping.quote(schema.name)) t ORDER BY t.id"
+            return try Row.fetchAll(db.cachedStatement(sql: sql)).map { try SQLMapping.decodeRow($0, entity: schema) }
         }
     }
 
@@ -221,16 +235,20 @@ public struct Replica: Sendable {
     /// Who wrote each field's current value, as the hub last told this replica.
     public func stamps(_ entity: String, id: String) throws -> [String: FieldStamp] {
         try writer.read { db in
-            guard let text = try String.fetchOne(
-                db, sql: "SELECT stamps FROM _row_meta WHERE entity = ? AND row_id = ?", arguments: [entity, id])
+            guard
+                let text = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT stamps FROM _row_meta WHERE entity = ? AND row_id = ?"),
+                    arguments: [entity, id])
             else { return [:] }
             return try SQLMapping.decode([String: FieldStamp].self, from: text)
         }
     }
 
     static func version(_ entity: String, id: String, db: Database) throws -> VersionVector {
-        guard let text = try String.fetchOne(
-            db, sql: "SELECT version FROM _row_meta WHERE entity = ? AND row_id = ?", arguments: [entity, id])
+        guard
+            let text = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT version FROM _row_meta WHERE entity = ? AND row_id = ?"),
+                arguments: [entity, id])
         else { return VersionVector() }
         return try SQLMapping.decode(VersionVector.self, from: text)
     }

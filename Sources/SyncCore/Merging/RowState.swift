@@ -81,3 +81,89 @@ public struct RowState: Hashable, Sendable, Codable {
 
     public var isDeleted: Bool { deleted != nil }
 }
+
+extension RowState {
+    private enum CodingKeys: String, CodingKey { case entity, id, values, stamps, members, version, deleted }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        entity = try c.decode(String.self, forKey: .entity)
+        id = try c.decode(String.self, forKey: .id)
+        values = try c.decode([String: FieldValue].self, forKey: .values)
+        stamps = try FieldStamps.decode(from: c, forKey: .stamps) ?? [:]
+        members = try c.decodeIfPresent([String: [String: Dot]].self, forKey: .members) ?? [:]
+        version = try c.decode(VersionVector.self, forKey: .version)
+        deleted = try c.decodeIfPresent(FieldStamp.self, forKey: .deleted)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(entity, forKey: .entity)
+        try c.encode(id, forKey: .id)
+        try c.encode(values, forKey: .values)
+        try FieldStamps.encode(stamps, to: &c, forKey: .stamps)
+        if !members.isEmpty { try c.encode(members, forKey: .members) }
+        try c.encode(version, forKey: .version)
+        try c.encodeIfPresent(deleted, forKey: .deleted)
+    }
+}
+
+/// A row's field stamps as they are stored and sent: grouped by stamp.
+///
+/// Most fields of a row share one stamp (the insert or import that created the row), so the
+/// stamps travel as a list of groups, each a stamp with the fields it covers:
+/// `[{"fields": ["city", "name"], "dot": …, "hlc": …, "wall": …, "user": …, "device": …}]`.
+/// A row of twelve fields with one later edit carries two stamps instead of twelve. The older
+/// form, an object of field name to stamp, is still read.
+public enum FieldStamps {
+    struct Group: Codable {
+        var fields: [String]
+        var stamp: FieldStamp
+
+        private enum CodingKeys: String, CodingKey { case fields }
+
+        init(fields: [String], stamp: FieldStamp) {
+            self.fields = fields
+            self.stamp = stamp
+        }
+
+        init(from decoder: any Decoder) throws {
+            fields = try decoder.container(keyedBy: CodingKeys.self).decode([String].self, forKey: .fields)
+            stamp = try FieldStamp(from: decoder)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(fields, forKey: .fields)
+            try stamp.encode(to: encoder)
+        }
+    }
+
+    /// The groups, in a fixed order (by their first field), fields sorted within each.
+    static func groups(_ stamps: [String: FieldStamp]) -> [Group] {
+        var byStamp: [FieldStamp: [String]] = [:]
+        for (field, stamp) in stamps { byStamp[stamp, default: []].append(field) }
+        return byStamp.map { Group(fields: $0.value.sorted(), stamp: $0.key) }.sorted { $0.fields[0] < $1.fields[0] }
+    }
+
+    public static func encode<Key: CodingKey>(
+        _ stamps: [String: FieldStamp], to container: inout KeyedEncodingContainer<Key>, forKey key: Key
+    ) throws {
+        try container.encode(groups(stamps), forKey: key)
+    }
+
+    /// Reads either form; nil when the key is absent or null.
+    public static func decode<Key: CodingKey>(from container: KeyedDecodingContainer<Key>, forKey key: Key) throws
+        -> [String: FieldStamp]?
+    {
+        guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
+        if let groups = try? container.decode([Group].self, forKey: key) {
+            var stamps: [String: FieldStamp] = [:]
+            for group in groups {
+                for field in group.fields { stamps[field] = group.stamp }
+            }
+            return stamps
+        }
+        return try container.decode([String: FieldStamp].self, forKey: key)
+    }
+}

@@ -22,6 +22,30 @@ public struct RowSnapshot: Hashable, Sendable, Codable {
         self.deleted = deleted
         self.stamps = stamps
     }
+
+    private enum CodingKeys: String, CodingKey { case entity, id, seq, values, version, deleted, stamps }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        entity = try c.decode(String.self, forKey: .entity)
+        id = try c.decode(String.self, forKey: .id)
+        seq = try c.decode(Int64.self, forKey: .seq)
+        values = try c.decode([String: FieldValue].self, forKey: .values)
+        version = try c.decode(VersionVector.self, forKey: .version)
+        deleted = try c.decode(Bool.self, forKey: .deleted)
+        stamps = try FieldStamps.decode(from: c, forKey: .stamps)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(entity, forKey: .entity)
+        try c.encode(id, forKey: .id)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(values, forKey: .values)
+        try c.encode(version, forKey: .version)
+        try c.encode(deleted, forKey: .deleted)
+        if let stamps { try FieldStamps.encode(stamps, to: &c, forKey: .stamps) }
+    }
 }
 
 /// One page of a pull: every row changed since the cursor, each once, in sequence order.
