@@ -2,6 +2,18 @@ import Foundation
 import GRDB
 import SyncCore
 
+/// A page of the change feed or of a bootstrap in its wire form.
+public struct EncodedPage: Sendable {
+    /// The page's JSON (a `PullResponse` or a `BootstrapResponse`).
+    public var json: Data
+    public var rowCount: Int
+    public var hasMore: Bool
+    /// Where the next page starts: a pull's `cursor`, a bootstrap's `after`.
+    public var next: Int64
+    /// A bootstrap's snapshot (nil for a pull).
+    public var snapshot: Int64?
+}
+
 /// The hub's authoritative store: every row's merged state, the change feed replicas pull,
 /// the conflict queue, and the per-replica high-water marks that make pushes exactly-once.
 ///
@@ -153,6 +165,17 @@ public struct Hub: Sendable {
                     CREATE INDEX hub_account_former_account ON hub_account_former(account_id);
                     """)
         }
+        migrator.registerMigration("hub-v3-snapshot-states") { db in
+            // States are stored in the wire's row-snapshot layout (see RowState), so pages are
+            // spliced instead of decoded and encoded again: rewrite the older ones.
+            let rows = try Row.fetchAll(db, sql: "SELECT entity, row_id, state FROM hub_row")
+            for row in rows {
+                let state = try SQLMapping.decode(RowState.self, from: row["state"])
+                try db.execute(
+                    sql: "UPDATE hub_row SET state = ? WHERE entity = ? AND row_id = ?",
+                    arguments: [try SQLMapping.json(state), row["entity"], row["row_id"]])
+            }
+        }
         try migrator.migrate(writer)
     }
 
@@ -211,6 +234,22 @@ public struct Hub: Sendable {
     /// sequence number of its last row (or, when nothing in scope changed, the feed's end, so a
     /// reader does not scan the same out-of-scope rows again).
     public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all) throws -> PullResponse {
+        let page = try pullPage(since: cursor, limit: limit, scope: scope)
+        return PullResponse(rows: try page.rows.map(Hub.snapshot), cursor: page.cursor, hasMore: page.hasMore)
+    }
+
+    /// The same page as ``pull(since:limit:scope:)``, as the JSON the wire carries. The stored
+    /// states are spliced in as they are, with their sequence numbers, without being decoded.
+    public func pullEncoded(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all) throws -> EncodedPage {
+        let page = try pullPage(since: cursor, limit: limit, scope: scope)
+        return EncodedPage(
+            json: Hub.encodedPage(page.rows, tail: "\"cursor\":\(page.cursor),\"hasMore\":\(page.hasMore)"),
+            rowCount: page.rows.count, hasMore: page.hasMore, next: page.cursor, snapshot: nil)
+    }
+
+    private func pullPage(since cursor: Int64, limit: Int, scope: ReadScope) throws
+        -> (rows: [StoredRow], cursor: Int64, hasMore: Bool)
+    {
         let limit = max(1, limit)
         let condition = try Hub.scopeCondition(scope)
         return try writer.read { db in
@@ -220,11 +259,12 @@ public struct Hub: Sendable {
                         SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
                         WHERE r.seq > ? AND \(condition.sql) ORDER BY r.seq LIMIT ?
                         """),
-                arguments: [cursor] + condition.arguments + [limit + 1])
-            let page = try rows.prefix(limit).map(Hub.snapshot)
+                arguments: [cursor] + condition.arguments + [limit + 1]
+            ).map { StoredRow(seq: $0["seq"], state: $0["state"]) }
             let hasMore = rows.count > limit
+            let page = Array(rows.prefix(limit))
             let end = hasMore ? (page.last?.seq ?? cursor) : max(cursor, try Hub.currentSeq(db))
-            return PullResponse(rows: page, cursor: end, hasMore: hasMore)
+            return (page, end, hasMore)
         }
     }
 
@@ -232,6 +272,25 @@ public struct Hub: Sendable {
     /// sequence number `after`. Tombstones are left out: a new replica needs no history.
     public func bootstrap(snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all) throws
         -> BootstrapResponse
+    {
+        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope)
+        return BootstrapResponse(
+            rows: try page.rows.map(Hub.snapshot), snapshot: page.snapshot, after: page.after, hasMore: page.hasMore)
+    }
+
+    /// The same page as ``bootstrap(snapshot:after:limit:scope:)``, as the JSON the wire carries.
+    public func bootstrapEncoded(snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all)
+        throws -> EncodedPage
+    {
+        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope)
+        return EncodedPage(
+            json: Hub.encodedPage(
+                page.rows, tail: "\"snapshot\":\(page.snapshot),\"after\":\(page.after),\"hasMore\":\(page.hasMore)"),
+            rowCount: page.rows.count, hasMore: page.hasMore, next: page.after, snapshot: page.snapshot)
+    }
+
+    private func bootstrapPage(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws
+        -> (rows: [StoredRow], snapshot: Int64, after: Int64, hasMore: Bool)
     {
         let limit = max(1, limit)
         let condition = try Hub.scopeCondition(scope)
@@ -243,12 +302,44 @@ public struct Hub: Sendable {
                         SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
                         WHERE r.seq > ? AND r.seq <= ? AND r.deleted = 0 AND \(condition.sql) ORDER BY r.seq LIMIT ?
                         """),
-                arguments: [after, snapshot] + condition.arguments + [limit + 1])
-            let page = try rows.prefix(limit).map(Hub.snapshot)
+                arguments: [after, snapshot] + condition.arguments + [limit + 1]
+            ).map { StoredRow(seq: $0["seq"], state: $0["state"]) }
             let hasMore = rows.count > limit
-            return BootstrapResponse(
-                rows: page, snapshot: snapshot, after: hasMore ? (page.last?.seq ?? after) : snapshot, hasMore: hasMore)
+            let page = Array(rows.prefix(limit))
+            return (page, snapshot, hasMore ? (page.last?.seq ?? after) : snapshot, hasMore)
         }
+    }
+
+    /// A row of the feed as stored: its sequence number and its state's JSON.
+    struct StoredRow {
+        var seq: Int64
+        var state: String
+    }
+
+    /// `{"rows":[…],<tail>}` with each stored state turned into a row snapshot by putting its
+    /// `seq` in front (a stored state is a snapshot without it; see ``RowState``).
+    static func encodedPage(_ rows: [StoredRow], tail: String) -> Data {
+        var json = Data()
+        json.reserveCapacity(rows.reduce(64 + tail.utf8.count) { $0 + $1.state.utf8.count + 32 })
+        json.append(contentsOf: #"{"rows":["#.utf8)
+        for (index, row) in rows.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(contentsOf: #"{"seq":"#.utf8)
+            json.append(contentsOf: String(row.seq).utf8)
+            json.append(UInt8(ascii: ","))
+            json.append(contentsOf: row.state.utf8.dropFirst())
+        }
+        json.append(contentsOf: "],".utf8)
+        json.append(contentsOf: tail.utf8)
+        json.append(UInt8(ascii: "}"))
+        return json
+    }
+
+    static func snapshot(_ row: StoredRow) throws -> RowSnapshot {
+        let state = try SQLMapping.decode(RowState.self, from: row.state)
+        return RowSnapshot(
+            entity: state.entity, id: state.id, seq: row.seq, values: state.values, version: state.version,
+            deleted: state.isDeleted, stamps: state.stamps)
     }
 
     static func snapshot(_ row: Row) throws -> RowSnapshot {

@@ -167,9 +167,23 @@ extension Replica {
         let now = clock()
         try writer.write { db in
             try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
+            // A first bootstrap on a laptop with no work of its own (the usual case) writes each
+            // row as it comes: nothing pending can be held back, no outcome can be overridden,
+            // and each row appears once in a snapshot. Anything else takes the general path.
+            let pristine =
+                try Bool.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT bootstrapped = 0 AND pull_cursor = 0 AND NOT EXISTS (SELECT 1 FROM _outbox)
+                                AND NOT EXISTS (SELECT 1 FROM _outcome) FROM _replica
+                            """)) ?? false
             for snapshot in page.rows {
                 guard let entity = schema.entity(snapshot.entity) else { continue }
-                try apply(snapshot, entity: entity, db: db)
+                if pristine && !snapshot.deleted {
+                    try insertFresh(snapshot, entity: entity, db: db)
+                } else {
+                    try apply(snapshot, entity: entity, db: db)
+                }
             }
             if page.hasMore {
                 try db.cachedStatement(
@@ -227,6 +241,30 @@ extension Replica {
         }
     }
 
+    /// Writes a bootstrapped row into a replica that has no work of its own.
+    private func insertFresh(_ snapshot: RowSnapshot, entity: EntitySchema, db: Database) throws {
+        var columns = ["id"]
+        var arguments: [(any DatabaseValueConvertible)?] = [snapshot.id]
+        for field in entity.fields {
+            let value = (try? field.type.validate(snapshot.values[field.name] ?? .null)) ?? .null
+            columns += SQLMapping.columns(field).map(\.name)
+            arguments += SQLMapping.columnValues(value, field: field)
+        }
+        let quoted = columns.map(SQLMapping.quote)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO \(SQLMapping.quote(entity.name)) (\(quoted.joined(separator: ", ")))
+                VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+                ON CONFLICT (id) DO UPDATE SET \(quoted.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+                """
+        ).execute(arguments: StatementArguments(arguments))
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [
+            entity.name, snapshot.id, try SQLMapping.json(snapshot.version), try snapshot.stamps.map { try SQLMapping.json(FieldStamps.Map($0)) },
+        ])
+    }
+
     private func apply(_ snapshot: RowSnapshot, entity: EntitySchema, db: Database) throws {
         let table = SQLMapping.quote(entity.name)
         let pending = try Row.fetchAll(
@@ -277,7 +315,7 @@ extension Replica {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [
-                entity.name, snapshot.id, try SQLMapping.json(version), try snapshot.stamps.map(SQLMapping.json),
+                entity.name, snapshot.id, try SQLMapping.json(version), try snapshot.stamps.map { try SQLMapping.json(FieldStamps.Map($0)) },
             ])
         }
     }

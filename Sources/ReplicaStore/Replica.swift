@@ -240,7 +240,7 @@ public struct Replica: Sendable {
                     db.cachedStatement(sql: "SELECT stamps FROM _row_meta WHERE entity = ? AND row_id = ?"),
                     arguments: [entity, id])
             else { return [:] }
-            return try SQLMapping.decode([String: FieldStamp].self, from: text)
+            return try SQLMapping.decode(FieldStamps.Map.self, from: text).stamps
         }
     }
 

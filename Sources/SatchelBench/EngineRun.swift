@@ -120,11 +120,11 @@ public struct EngineRun {
         var after: Int64 = 0
         var snapshot: Int64?
         while true {
-            let page = try hub.bootstrap(snapshot: snapshot, after: after, limit: pageSize)
-            pages.append(try Compression.deflate(try WireJSON.encoder.encode(page), format: .gzip))
+            let page = try hub.bootstrapEncoded(snapshot: snapshot, after: after, limit: pageSize)
+            pages.append(try Compression.deflate(page.json, format: .gzip))
             guard page.hasMore else { break }
             snapshot = page.snapshot
-            after = page.after
+            after = page.next
         }
         return pages
     }

@@ -18,6 +18,43 @@ struct HubTests {
         try InProcessSync.enroll(user: name, hub: hub, clock: clock.wallClock, replicaID: ReplicaID(name + "-replica"))
     }
 
+    // MARK: - Pages in their wire form
+
+    @Test func encodedPagesAreTheTypedPagesWithoutDecoding() throws {
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        let acme = try replica.insert("account", values: ["name": .text("Acme"), "tags": .stringSet(["key", "north"])])
+        try replica.update("account", id: acme, set: ["phone": .text("+33 1"), "notes": .text("met Marie")])
+        let task = try replica.insert("task", values: ["account_id": .text(acme), "subject": .text("Call"), "status": .text("open")])
+        try replica.delete("task", id: task)
+        try replica.insert("account", values: ["name": .text("Bolt")])
+        _ = try hub.push(try #require(try replica.pendingChangeset()), as: alice)
+
+        for limit in [1, 2, 500] {
+            var cursor: Int64 = 0
+            while true {
+                let typed = try hub.pull(since: cursor, limit: limit)
+                let encoded = try hub.pullEncoded(since: cursor, limit: limit)
+                #expect(try WireJSON.decoder.decode(PullResponse.self, from: encoded.json) == typed)
+                #expect(encoded.rowCount == typed.rows.count && encoded.next == typed.cursor && encoded.hasMore == typed.hasMore)
+                cursor = typed.cursor
+                if !typed.hasMore { break }
+            }
+            var position: (snapshot: Int64?, after: Int64) = (nil, 0)
+            while true {
+                let typed = try hub.bootstrap(snapshot: position.snapshot, after: position.after, limit: limit)
+                let encoded = try hub.bootstrapEncoded(snapshot: position.snapshot, after: position.after, limit: limit)
+                #expect(try WireJSON.decoder.decode(BootstrapResponse.self, from: encoded.json) == typed)
+                #expect(encoded.snapshot == typed.snapshot && encoded.next == typed.after)
+                position = (typed.snapshot, typed.after)
+                if !typed.hasMore { break }
+            }
+        }
+        let all = try hub.pull(since: 0)
+        #expect(all.rows.contains { $0.id == task && $0.deleted }, "tombstones travel in pulls")
+        #expect(all.rows.first { $0.id == acme }?.stamps?["phone"]?.user == "alice")
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameOutcomes() throws {

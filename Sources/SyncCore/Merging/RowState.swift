@@ -83,8 +83,12 @@ public struct RowState: Hashable, Sendable, Codable {
 }
 
 extension RowState {
-    private enum CodingKeys: String, CodingKey { case entity, id, values, stamps, members, version, deleted }
+    private enum CodingKeys: String, CodingKey { case entity, id, values, stamps, members, version, deleted, deletedBy }
 
+    // The JSON is a row snapshot of the wire (entity, id, values, version, deleted, stamps) plus
+    // `members` and `deletedBy`, which readers of snapshots ignore: the hub sends a stored state
+    // with its sequence number spliced in, without decoding it. Older states, whose `deleted` was
+    // the delete's stamp (or absent), are still read.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         entity = try c.decode(String.self, forKey: .entity)
@@ -93,7 +97,11 @@ extension RowState {
         stamps = try FieldStamps.decode(from: c, forKey: .stamps) ?? [:]
         members = try c.decodeIfPresent([String: [String: Dot]].self, forKey: .members) ?? [:]
         version = try c.decode(VersionVector.self, forKey: .version)
-        deleted = try c.decodeIfPresent(FieldStamp.self, forKey: .deleted)
+        if let flag = try? c.decodeIfPresent(Bool.self, forKey: .deleted) {
+            deleted = flag ? try c.decode(FieldStamp.self, forKey: .deletedBy) : nil
+        } else {
+            deleted = try c.decodeIfPresent(FieldStamp.self, forKey: .deleted)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -104,7 +112,8 @@ extension RowState {
         try FieldStamps.encode(stamps, to: &c, forKey: .stamps)
         if !members.isEmpty { try c.encode(members, forKey: .members) }
         try c.encode(version, forKey: .version)
-        try c.encodeIfPresent(deleted, forKey: .deleted)
+        try c.encode(deleted != nil, forKey: .deleted)
+        try c.encodeIfPresent(deleted, forKey: .deletedBy)
     }
 }
 
@@ -165,5 +174,32 @@ public enum FieldStamps {
             return stamps
         }
         return try container.decode([String: FieldStamp].self, forKey: key)
+    }
+}
+
+extension FieldStamps {
+    /// A row's stamps as one value, encoded grouped (see ``FieldStamps``); either form decodes.
+    public struct Map: Codable, Hashable, Sendable {
+        public var stamps: [String: FieldStamp]
+
+        public init(_ stamps: [String: FieldStamp]) { self.stamps = stamps }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let groups = try? container.decode([Group].self) {
+                var stamps: [String: FieldStamp] = [:]
+                for group in groups {
+                    for field in group.fields { stamps[field] = group.stamp }
+                }
+                self.stamps = stamps
+            } else {
+                stamps = try container.decode([String: FieldStamp].self)
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(FieldStamps.groups(stamps))
+        }
     }
 }

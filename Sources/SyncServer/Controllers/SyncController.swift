@@ -90,18 +90,19 @@ struct SyncController: Sendable {
         let principal = try Principal.authenticate(request, store: store)
         let since = try Self.integer(request, "since", default: 0)
         let limit = try pageSize(request)
-        let page = try store.pull(since: since, limit: limit, scope: principal.scope)
-        metrics.pulledRows.increment(by: Int64(page.rows.count))
-        return try WireBody.respond(page, to: request)
+        let page = try store.pullEncoded(since: since, limit: limit, scope: principal.scope)
+        metrics.pulledRows.increment(by: Int64(page.rowCount))
+        return try WireBody.respond(json: page.json, to: request)
     }
 
     func bootstrap(_ request: Request) throws -> Response {
         let principal = try Principal.authenticate(request, store: store)
         let snapshot = try request.uri.queryParameters.get("snapshot").map { _ in try Self.integer(request, "snapshot", default: 0) }
         let after = try Self.integer(request, "after", default: 0)
-        let page = try store.bootstrap(snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope)
-        metrics.pulledRows.increment(by: Int64(page.rows.count))
-        return try WireBody.respond(page, to: request)
+        let page = try store.bootstrapEncoded(
+            snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope)
+        metrics.pulledRows.increment(by: Int64(page.rowCount))
+        return try WireBody.respond(json: page.json, to: request)
     }
 
     private func pageSize(_ request: Request) throws -> Int {

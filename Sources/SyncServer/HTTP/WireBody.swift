@@ -45,7 +45,12 @@ enum WireBody {
 
     /// Encodes a JSON response, gzipped when the client accepts it and it is worth it.
     static func respond(_ value: some Encodable, to request: Request, status: HTTPResponse.Status = .ok) throws -> Response {
-        var body = try WireJSON.encoder.encode(value)
+        try respond(json: try WireJSON.encoder.encode(value), to: request, status: status)
+    }
+
+    /// Sends JSON that is already encoded, gzipped when the client accepts it and it is worth it.
+    static func respond(json: Data, to request: Request, status: HTTPResponse.Status = .ok) throws -> Response {
+        var body = json
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if body.count > 1024, request.headers[.acceptEncoding]?.lowercased().contains("gzip") == true {

@@ -20,6 +20,9 @@ public protocol ServerStore: Sendable {
     func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
     func pull(since cursor: Int64, limit: Int, scope: ReadScope) throws -> PullResponse
     func bootstrap(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws -> BootstrapResponse
+    /// The pages the HTTP API sends, already in their wire form.
+    func pullEncoded(since cursor: Int64, limit: Int, scope: ReadScope) throws -> EncodedPage
+    func bootstrapEncoded(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws -> EncodedPage
 
     func conflicts(includeResolved: Bool) throws -> [QueuedConflict]
     func conflict(_ id: String) throws -> QueuedConflict
