@@ -84,7 +84,7 @@ public struct EngineRun {
     public let workload: Workload
     public let directory: String
     /// Rows per bootstrap page (the client's default).
-    public var pageSize = 500
+    public var pageSize = 2000
 
     public init(workload: Workload, directory: String) {
         self.workload = workload

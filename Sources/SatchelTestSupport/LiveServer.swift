@@ -64,7 +64,7 @@ public final class LiveServer: Sendable {
         return SyncClient(
             replica: replica,
             configuration: .init(
-                server: url, credential: enrolled.credential, pageSize: pageSize, maxAttempts: 3,
+                server: url, credential: enrolled.credential, pageSize: pageSize, bootstrapPageSize: pageSize, maxAttempts: 3,
                 initialBackoff: .milliseconds(10)),
             transport: transport)
     }

@@ -354,7 +354,8 @@ public struct World {
             case .http:
                 let client = SyncClient(
                     replica: replica,
-                    configuration: .init(server: server!.url, credential: credentials[index], pageSize: 37, pushBatch: 50))
+                    configuration: .init(
+                        server: server!.url, credential: credentials[index], pageSize: 37, bootstrapPageSize: 37, pushBatch: 50))
                 _ = try await client.push()
             }
         }

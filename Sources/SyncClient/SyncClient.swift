@@ -20,6 +20,8 @@ public struct SyncClient: Sendable {
         public var credential: String
         /// Rows per pull or bootstrap page.
         public var pageSize: Int
+        /// Rows per bootstrap page (the server allows up to 2000).
+        public var bootstrapPageSize: Int
         /// Changes per push request.
         public var pushBatch: Int
         /// Attempts per request before giving up (1 = no retry).
@@ -28,12 +30,13 @@ public struct SyncClient: Sendable {
         public var initialBackoff: Duration
 
         public init(
-            server: URL, credential: String, pageSize: Int = 500, pushBatch: Int = 1000, maxAttempts: Int = 4,
-            initialBackoff: Duration = .milliseconds(200)
+            server: URL, credential: String, pageSize: Int = 500, bootstrapPageSize: Int = 2000, pushBatch: Int = 1000,
+            maxAttempts: Int = 4, initialBackoff: Duration = .milliseconds(200)
         ) {
             self.server = server
             self.credential = credential
             self.pageSize = pageSize
+            self.bootstrapPageSize = bootstrapPageSize
             self.pushBatch = pushBatch
             self.maxAttempts = maxAttempts
             self.initialBackoff = initialBackoff
@@ -147,21 +150,35 @@ public struct SyncClient: Sendable {
     }
 
     /// Downloads the live rows this device may see, resuming an interrupted bootstrap; returns the rows applied.
+    ///
+    /// The next page is fetched and decoded while the current one is written, so the network,
+    /// the server and the decoding overlap with the replica's SQLite work.
     public func bootstrap(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
         var rows = 0
-        var position = try replica.identity().bootstrapProgress
+        var page = try await bootstrapPage(at: try replica.identity().bootstrapProgress)
         while true {
-            var path = "/v1/sync/bootstrap?limit=\(configuration.pageSize)"
-            if let position { path += "&snapshot=\(position.snapshot)&after=\(position.after)" }
-            let page = try Self.decode(
-                BootstrapResponse.self,
-                from: try await send(TransportRequest(method: "GET", path: path, headers: ["Accept-Encoding": "gzip"])))
-            try replica.apply(bootstrap: page)
+            let following = page.hasMore ? Task { [position = (page.snapshot, page.after)] in
+                try await bootstrapPage(at: position)
+            } : nil
+            do {
+                try replica.apply(bootstrap: page)
+            } catch {
+                following?.cancel()
+                throw error
+            }
             rows += page.rows.count
             progress(.bootstrapping(rows: rows))
-            if !page.hasMore { return rows }
-            position = (page.snapshot, page.after)
+            guard let following else { return rows }
+            page = try await following.value
         }
+    }
+
+    private func bootstrapPage(at position: (snapshot: Int64, after: Int64)?) async throws -> BootstrapResponse {
+        var path = "/v1/sync/bootstrap?limit=\(configuration.bootstrapPageSize)"
+        if let position { path += "&snapshot=\(position.snapshot)&after=\(position.after)" }
+        return try Self.decode(
+            BootstrapResponse.self,
+            from: try await send(TransportRequest(method: "GET", path: path, headers: ["Accept-Encoding": "gzip"])))
     }
 
     // MARK: - Admin

@@ -50,10 +50,14 @@ struct GlobalOptions: ParsableArguments {
     func client() throws -> SyncClient {
         let credentials = try credentials()
         guard let url = URL(string: credentials.server) else { throw CLIError("the saved server address is not a URL") }
-        // SATCHEL_PAGE_SIZE tunes rows per pull page (default 500), for slow links and for tests.
-        let pageSize = ProcessInfo.processInfo.environment["SATCHEL_PAGE_SIZE"].flatMap(Int.init).map { min(max($0, 1), 2000) } ?? 500
+        // SATCHEL_PAGE_SIZE sets the rows per page of pulls and bootstrap alike (defaults 500 and
+        // 2000), for slow links and for tests.
+        let override = ProcessInfo.processInfo.environment["SATCHEL_PAGE_SIZE"].flatMap(Int.init).map { min(max($0, 1), 2000) }
         return SyncClient(
-            replica: try openReplica(), configuration: .init(server: url, credential: credentials.credential, pageSize: pageSize))
+            replica: try openReplica(),
+            configuration: .init(
+                server: url, credential: credentials.credential, pageSize: override ?? 500,
+                bootstrapPageSize: override ?? 2000))
     }
 }
 
