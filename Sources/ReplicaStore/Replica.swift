@@ -30,8 +30,12 @@ public struct Replica: Sendable {
     // MARK: - Opening
 
     /// Opens (creating if needed) the replica file at `path`, in WAL mode, readable by its owner only.
+    ///
+    /// - Parameter concurrentReads: a pool of connections, so reads run beside a write (a
+    ///   long-lived process); false opens one connection, which is quicker to start (a command).
     public static func open(
-        at path: String, schema: Schema, replicaID: ReplicaID = .random(), clock: @escaping WallClock = systemClock
+        at path: String, schema: Schema, replicaID: ReplicaID = .random(), clock: @escaping WallClock = systemClock,
+        concurrentReads: Bool = true
     ) throws -> Replica {
         let manager = FileManager.default
         if !manager.fileExists(atPath: path) {
@@ -45,8 +49,15 @@ public struct Replica: Sendable {
             }
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration(clock: clock))
-            return try Replica(writer: pool, schema: schema, replicaID: replicaID, clock: clock)
+            var configuration = configuration(clock: clock)
+            let writer: any DatabaseWriter
+            if concurrentReads {
+                writer = try DatabasePool(path: path, configuration: configuration)
+            } else {
+                configuration.journalMode = .wal
+                writer = try DatabaseQueue(path: path, configuration: configuration)
+            }
+            return try Replica(writer: writer, schema: schema, replicaID: replicaID, clock: clock)
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw ReplicaError.notAReplica(path: path, detail: error.message ?? "not a database")
         }
@@ -99,7 +110,9 @@ public struct Replica: Sendable {
         self.schema = schema
         self.merger = Merger(schema: schema)
         do {
-            try Replica.migrator(schema: schema, replicaID: replicaID).migrate(writer)
+            // Checking first keeps an up-to-date replica's open free of any write.
+            let migrator = Replica.migrator(schema: schema, replicaID: replicaID)
+            if try !writer.read({ db in try migrator.hasCompletedMigrations(db) }) { try migrator.migrate(writer) }
         } catch let error as DatabaseError {
             throw ReplicaError.notAReplica(path: writer.path, detail: error.message ?? "\(error.resultCode)")
         }

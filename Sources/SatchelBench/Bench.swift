@@ -104,7 +104,7 @@ extension Bench {
     /// The wire phases: merge and bootstrap through the HTTP server, and with `loadClients` > 0
     /// the load mode.
     public static func wire(
-        workload: Workload, scratch: String, executable: String, loadClients: Int, rounds: Int,
+        workload: Workload, scratch: String, executable: String, loadClients: Int, rounds: Int, interval: Duration,
         into report: inout BenchReport, log: (String) -> Void
     ) async throws {
         let directory = (scratch as NSString).appendingPathComponent("wire")
@@ -126,11 +126,14 @@ extension Bench {
         report.figure("bootstrap_rows", sample.bootstrapRows, "wire: rows bootstrapped")
         report.figure("wire_point_read", sample.pointRead, "wire: point read")
         guard loadClients > 0 else { return }
-        log("wire: load mode, \(loadClients) replicas × \(rounds) rounds of push + pull")
-        let load = await wire.load(prepared, server: server, rounds: rounds)
+        log("wire: load mode, \(loadClients) replicas × \(rounds) rounds of push + pull, \(interval) between syncs")
+        let load = try await wire.load(prepared, server: server, rounds: rounds, interval: interval)
         let requests = Double(load.pushMS.count + load.pullMS.count)
         report.figure("load_clients", load.clients, "load: concurrent replicas")
         report.figure("load_rounds", load.rounds, "load: rounds of push + pull each")
+        report.figure(
+            "load_interval_ms", Double(interval.components.seconds * 1000) + Double(interval.components.attoseconds) / 1e15,
+            "load: mean pause between a replica's syncs, ms (0: saturation)")
         report.figure("push_p50_ms", rounded(Spread.percentile(50, of: load.pushMS), 1), "load: push p50, ms")
         report.figure("push_p99_ms", rounded(Spread.percentile(99, of: load.pushMS), 1), "load: push p99, ms (target < 250)")
         report.figure("pull_p50_ms", rounded(Spread.percentile(50, of: load.pullMS), 1), "load: pull p50, ms")

@@ -48,13 +48,18 @@ public struct CLIRun {
         guard let id = (try JSONSerialization.jsonObject(with: Data(account.output.utf8)) as? [String: Any])?["id"] as? String
         else { throw BenchError("satchel account add printed no id: \(account.output)") }
         _ = try ok(satchel, ["sync"])
+        func timed(_ arguments: [String]) throws -> Double {
+            let (status, ms) = try timeProcess(satchel, arguments, environment: environment)
+            guard status == 0 else { throw BenchError("satchel \(arguments.joined(separator: " ")) exited with \(status)") }
+            return ms
+        }
         var visits: [Double] = []
         for index in 0..<samples {
-            visits.append(try ok(satchel, ["visit", "log", "--account", id, "--purpose", "bench visit \(index)", "--outcome", "ok"]).ms)
+            visits.append(try timed(["visit", "log", "--account", id, "--purpose", "bench visit \(index)", "--outcome", "ok"]))
         }
         _ = try ok(satchel, ["sync"])
         var syncs: [Double] = []
-        for _ in 0..<samples { syncs.append(try ok(satchel, ["sync"]).ms) }
+        for _ in 0..<samples { syncs.append(try timed(["sync"])) }
         return Result(visitLogMS: visits, noopSyncMS: syncs)
     }
 }

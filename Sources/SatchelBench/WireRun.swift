@@ -32,7 +32,6 @@ public struct WireRun {
         var reps: [Device]
         var loadClients: [Device]
         var basePages: [Data]
-        var feedEnd: Int64
     }
 
     /// The server's data directory: the base accounts, an admin, the reps and the load users,
@@ -69,8 +68,7 @@ public struct WireRun {
                     replica: "bench-" + name))
         }
         let pages = try engine.exportPages(hub)
-        let feedEnd = try hub.bootstrap(limit: 1).snapshot
-        return Prepared(admin: admin, reps: reps, loadClients: load, basePages: pages, feedEnd: feedEnd)
+        return Prepared(admin: admin, reps: reps, loadClients: load, basePages: pages)
     }
 
     func startServer() throws -> ServerChild {
@@ -138,9 +136,20 @@ public struct WireRun {
     }
 
     /// `clients` laptops at once, each `rounds` times: push a small changeset (one visit on an
-    /// account of its territory), then pull what changed since its cursor.
-    func load(_ prepared: Prepared, server: ServerChild, rounds: Int) async -> LoadResult {
-        let transport = URLSessionTransport(baseURL: server.url, timeout: 60, maximumConnections: prepared.loadClients.count + 8)
+    /// account of its territory), then pull what changed since its cursor. Each laptop starts
+    /// as if just bootstrapped (its cursor at the feed's end) at a random moment within the first
+    /// `interval`, and waits a random 0.5–1.5 × `interval` between syncs; an interval of zero is
+    /// the saturation test: every laptop syncs again the moment its last sync ends.
+    func load(_ prepared: Prepared, server: ServerChild, rounds: Int, interval: Duration) async throws -> LoadResult {
+        let transport = URLSessionTransport(baseURL: server.url, timeout: 120, maximumConnections: prepared.loadClients.count + 8)
+        let head = try await transport.send(
+            TransportRequest(
+                method: "GET", path: "/v1/sync/bootstrap?limit=1",
+                headers: ["Authorization": "Bearer \(prepared.admin.credential)"]))
+        let feedEnd = try WireJSON.decoder.decode(
+            BootstrapResponse.self,
+            from: head.body.starts(with: [0x1F, 0x8B]) ? try Compression.inflate(head.body, limit: 1 << 20) : head.body
+        ).snapshot
         let byTerritory = Dictionary(grouping: workload.accounts.filter { workload.territory(of: $0) != "key-accounts" }) {
             workload.territory(of: $0)
         }
@@ -150,7 +159,8 @@ public struct WireRun {
                 let accounts = byTerritory[Workload.repName(index % max(1, workload.reps))]?.map(\.id) ?? []
                 group.addTask {
                     await WireRun.loadClient(
-                        device: device, accounts: accounts, rounds: rounds, cursor: prepared.feedEnd, transport: transport)
+                        device: device, accounts: accounts, rounds: rounds, interval: interval, cursor: feedEnd,
+                        transport: transport)
                 }
             }
             var all: [([Double], [Double], Int, String?)] = []
@@ -165,7 +175,8 @@ public struct WireRun {
     }
 
     static func loadClient(
-        device: Device, accounts: [String], rounds: Int, cursor start: Int64, transport: URLSessionTransport
+        device: Device, accounts: [String], rounds: Int, interval: Duration, cursor start: Int64,
+        transport: URLSessionTransport
     ) async -> ([Double], [Double], Int, String?) {
         var pushes: [Double] = []
         var pulls: [Double] = []
@@ -173,7 +184,9 @@ public struct WireRun {
         var firstError: String?
         var cursor = start
         let auth = ["Authorization": "Bearer \(device.credential)", "Accept-Encoding": "gzip"]
+        if interval > .zero { try? await Task.sleep(for: interval * Double.random(in: 0..<1)) }
         for round in 0..<rounds {
+            if round > 0, interval > .zero { try? await Task.sleep(for: interval * Double.random(in: 0.5..<1.5)) }
             let now = Replica.systemClock()
             let id = "\(device.user)-visit-\(round)"
             let change = Change(

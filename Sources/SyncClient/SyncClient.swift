@@ -99,8 +99,8 @@ public struct SyncClient: Sendable {
         summary.merged = pushed.merged
         summary.queued = pushed.queued
         summary.rejected = pushed.rejected
+        // Applying the last pulled page records the sync time in the same transaction.
         summary.pulled += try await pull(progress: progress)
-        try replica.markSynced()
         return summary
     }
 

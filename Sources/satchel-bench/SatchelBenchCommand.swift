@@ -37,6 +37,9 @@ extension SatchelBenchCommand {
         @Option(help: "Rounds of push + pull per replica in the load mode.")
         var rounds = 5
 
+        @Option(help: "Mean pause between one replica's syncs in the load mode, in ms (0: sync again at once, the saturation test).")
+        var interval = 1000
+
         @Option(help: "Whole-process samples of satchel visit log and satchel sync (0 skips them).")
         var cliSamples = 20
 
@@ -50,6 +53,7 @@ extension SatchelBenchCommand {
             guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
             guard (1...1000).contains(replicas) else { throw ValidationError("--replicas must be between 1 and 1000") }
             guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+            guard interval >= 0 else { throw ValidationError("--interval must be 0 or more milliseconds") }
             guard cliSamples >= 0 else { throw ValidationError("--cli-samples must be 0 or more") }
         }
 
@@ -65,7 +69,7 @@ extension SatchelBenchCommand {
             if !noWire || load {
                 try await Bench.wire(
                     workload: workload, scratch: scratch, executable: executable, loadClients: load ? replicas : 0,
-                    rounds: rounds, into: &report, log: log)
+                    rounds: rounds, interval: .milliseconds(interval), into: &report, log: log)
             }
             if cliSamples > 0 {
                 try Bench.cli(

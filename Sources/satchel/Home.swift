@@ -30,7 +30,7 @@ struct GlobalOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: replicaPath) else {
             throw CLIError("no replica in \(directory); run 'satchel login --server URL --token TOKEN' first")
         }
-        return try Replica.open(at: replicaPath, schema: CRMSchema.schema)
+        return try Replica.open(at: replicaPath, schema: CRMSchema.schema, concurrentReads: false)
     }
 
     func credentials() throws -> Credentials {

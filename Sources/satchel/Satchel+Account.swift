@@ -14,7 +14,8 @@ extension Satchel {
 
 extension Satchel.Accounts {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an account (works offline).")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Add an account (works offline).")
 
         @Option(help: "The customer's name.") var name: String
         @Option(help: "Phone number.") var phone: String?
@@ -40,7 +41,8 @@ extension Satchel.Accounts {
     }
 
     struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change fields of an account (works offline).")
+        static let configuration = CommandConfiguration(
+            commandName: "edit", abstract: "Change fields of an account (works offline).")
 
         @Argument(help: "The account id (or a unique prefix).") var id: String
         @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; empty VALUE clears).")
@@ -53,7 +55,8 @@ extension Satchel.Accounts {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an account.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show an account.")
 
         @Argument(help: "The account id (or a unique prefix).") var id: String
         @OptionGroup var options: GlobalOptions
@@ -64,7 +67,8 @@ extension Satchel.Accounts {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List accounts, or search them by name, city or phone.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List accounts, or search them by name, city or phone.")
 
         @Option(help: "Only accounts whose name, city or phone contains this.") var search: String?
         @OptionGroup var limitOption: LimitOption
@@ -80,6 +84,7 @@ extension Satchel.Accounts {
 
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "Who last changed each field, from which device and when; your own changes and their outcomes.")
 
         @Argument(help: "The account id (or a unique prefix).") var id: String

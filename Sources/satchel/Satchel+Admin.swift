@@ -8,6 +8,7 @@ import SyncCore
 extension Satchel {
     struct Admin: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "admin",
             abstract: "For admins, online: the conflict queue and users.", subcommands: [Conflicts.self, Users.self])
     }
 }
@@ -15,6 +16,7 @@ extension Satchel {
 extension Satchel.Admin {
     struct Conflicts: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "conflicts",
             abstract: "What no rule could settle, explained.", subcommands: [List.self, Show.self, Resolve.self])
     }
 
@@ -26,7 +28,8 @@ extension Satchel.Admin {
 
 extension Satchel.Admin.Conflicts {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List open conflicts (--all for resolved ones too).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List open conflicts (--all for resolved ones too).")
         @Flag(help: "Include resolved conflicts.") var all = false
         @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
@@ -51,7 +54,8 @@ extension Satchel.Admin.Conflicts {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a conflict: the base, every contender, the rule, why.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show a conflict: the base, every contender, the rule, why.")
         @Argument(help: "The conflict id (or a unique prefix of 4+ characters).") var id: String
         @OptionGroup var options: GlobalOptions
 
@@ -70,6 +74,7 @@ extension Satchel.Admin.Conflicts {
 
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "Settle a conflict: keep the current value, the incoming one, or enter a value.")
         @Argument(help: "The conflict id (or a unique prefix of 4+ characters).") var id: String
         @Option(help: "current or incoming.") var keep: String?
@@ -142,7 +147,8 @@ extension Satchel.Admin.Conflicts {
 
 extension Satchel.Admin.Users {
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a user and print their one-time enrollment token.")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Register a user and print their one-time enrollment token.")
         @Argument(help: "The user name.") var name: String
         @Option(help: "rep, manager or admin.") var role: Role
         @Option(name: .customLong("territory"), help: "A territory (repeat for more).") var territories: [String] = []
@@ -164,7 +170,8 @@ extension Satchel.Admin.Users {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List users.")
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {

@@ -71,7 +71,8 @@ extension Satchel {
             subcommands: [Add.self, Line.self, SetStatus.self, GenericShow<QuoteKind>.self, GenericList<QuoteKind>.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Draft a quote for an opportunity (the next version).")
+            static let configuration = CommandConfiguration(
+                commandName: "add", abstract: "Draft a quote for an opportunity (the next version).")
             @Option(help: "The opportunity id (or a unique prefix).") var opp: String
             @Option(name: .customLong("valid-until"), help: "Offer validity (YYYY-MM-DD).") var validUntil: String?
             @OptionGroup var options: GlobalOptions
@@ -93,7 +94,8 @@ extension Satchel {
         }
 
         struct Line: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a line to a draft quote.")
+            static let configuration = CommandConfiguration(
+                commandName: "line", abstract: "Add a line to a draft quote.")
             @Argument(help: "The quote id (or a unique prefix).") var quote: String
             @Option(help: "The product.") var product: String
             @Option(help: "How many.") var quantity: Int
@@ -137,7 +139,8 @@ extension Satchel {
             subcommands: [Add.self, Line.self, Submit.self, GenericEdit<OrderKind>.self, GenericShow<OrderKind>.self, GenericList<OrderKind>.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Draft an order.")
+            static let configuration = CommandConfiguration(
+                commandName: "add", abstract: "Draft an order.")
             @Option(help: "The account id (or a unique prefix).") var account: String
             @Option(help: "The quote it follows (id or unique prefix).") var quote: String?
             @Option(help: "Total with currency, e.g. \"12500.00 EUR\".") var total: String?
@@ -160,7 +163,8 @@ extension Satchel {
         }
 
         struct Line: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a line to an order that is not yet approved.")
+            static let configuration = CommandConfiguration(
+                commandName: "line", abstract: "Add a line to an order that is not yet approved.")
             @Argument(help: "The order id (or a unique prefix).") var order: String
             @Option(help: "The product.") var product: String
             @Option(help: "How many.") var quantity: Int
@@ -176,7 +180,8 @@ extension Satchel {
         }
 
         struct Submit: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Submit a draft order for approval.")
+            static let configuration = CommandConfiguration(
+                commandName: "submit", abstract: "Submit a draft order for approval.")
             @Argument(help: "The order id (or a unique prefix).") var id: String
             @OptionGroup var options: GlobalOptions
 
@@ -199,7 +204,8 @@ extension Satchel {
             subcommands: [Add.self, SetStatus.self, GenericEdit<TicketKind>.self, GenericShow<TicketKind>.self, GenericList<TicketKind>.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Open a service ticket.")
+            static let configuration = CommandConfiguration(
+                commandName: "add", abstract: "Open a service ticket.")
             @Option(help: "The account id (or a unique prefix).") var account: String
             @Option(help: "repair, installation, maintenance, complaint or inquiry.") var type: String
             @Option(help: "standard, priority or critical.") var level: String = "standard"
@@ -249,7 +255,8 @@ extension Satchel {
             subcommands: [Add.self, Done.self, GenericEdit<TaskKind>.self, GenericShow<TaskKind>.self, GenericList<TaskKind>.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a task.")
+            static let configuration = CommandConfiguration(
+                commandName: "add", abstract: "Add a task.")
             @Option(help: "The account id (or a unique prefix).") var account: String
             @Option(help: "What to do.") var subject: String
             @Option(help: "Due date (YYYY-MM-DD).") var due: String?
@@ -267,7 +274,8 @@ extension Satchel {
         }
 
         struct Done: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Mark a task done.")
+            static let configuration = CommandConfiguration(
+                commandName: "done", abstract: "Mark a task done.")
             @Argument(help: "The task id (or a unique prefix).") var id: String
             @OptionGroup var options: GlobalOptions
 

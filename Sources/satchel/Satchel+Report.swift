@@ -94,6 +94,7 @@ extension Satchel {
 extension Satchel.Reports {
     struct Pipeline: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pipeline",
             abstract: "Open opportunities by rep and stage (count, amount, weighted amount) and the funnel.")
         @OptionGroup var format: ReportFormat
         @OptionGroup var options: GlobalOptions
@@ -154,6 +155,7 @@ extension Satchel.Reports {
 
     struct Overdue: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "overdue",
             abstract: "Accounts due a visit by their interval (or tier), and accounts not contacted in N days.")
         @Option(help: "Also list accounts not contacted in this many days.") var days: Int = 60
         @OptionGroup var format: ReportFormat
@@ -190,6 +192,7 @@ extension Satchel.Reports {
 
     struct Lifecycle: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "lifecycle",
             abstract: "Customers per lifecycle state and the conversion between states.")
         @Option(help: "Only accounts first contacted since this date (YYYY-MM-DD).") var since: String?
         @OptionGroup var format: ReportFormat
@@ -214,6 +217,7 @@ extension Satchel.Reports {
 
     struct Tiers: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "tiers",
             abstract: "Accounts and won revenue by value tier and by M+A+N code.")
         @OptionGroup var format: ReportFormat
         @OptionGroup var options: GlobalOptions
@@ -237,6 +241,7 @@ extension Satchel.Reports {
 extension Satchel {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write accounts, contacts, visits or opportunities to a CSV file (the format import reads).")
         @Argument(help: "accounts, contacts, visits or opportunities.") var what: String
         @Option(help: "The file to write.") var csv: String

@@ -8,6 +8,7 @@ import SyncCore
 extension Satchel {
     struct Login: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "login",
             abstract: "Enroll this laptop with a one-time token and download your book of business.")
 
         @Option(help: "The sync server, e.g. http://crm.example.com:8417.") var server: String
@@ -59,6 +60,7 @@ extension Satchel {
 
     struct Sync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sync",
             abstract: "Push your changes, then pull everyone else's; prints what became of yours.")
 
         @OptionGroup var options: GlobalOptions
@@ -84,6 +86,7 @@ extension Satchel {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Pending changes, the last sync, and what happened to your changes since you last looked.")
 
         @OptionGroup var options: GlobalOptions

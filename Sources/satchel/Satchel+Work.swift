@@ -15,7 +15,8 @@ extension Satchel {
 
 extension Satchel.Contacts {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a contact to an account (works offline).")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Add a contact to an account (works offline).")
 
         @Option(help: "The account id (or a unique prefix).") var account: String
         @Option(help: "The person's name.") var name: String
@@ -37,7 +38,8 @@ extension Satchel.Contacts {
     }
 
     struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change fields of a contact (works offline).")
+        static let configuration = CommandConfiguration(
+            commandName: "edit", abstract: "Change fields of a contact (works offline).")
         @Argument(help: "The contact id (or a unique prefix).") var id: String
         @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
         @OptionGroup var options: GlobalOptions
@@ -48,7 +50,8 @@ extension Satchel.Contacts {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a contact.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show a contact.")
         @Argument(help: "The contact id (or a unique prefix).") var id: String
         @OptionGroup var options: GlobalOptions
 
@@ -56,7 +59,8 @@ extension Satchel.Contacts {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the contacts of an account.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the contacts of an account.")
         @Option(help: "The account id (or a unique prefix).") var account: String
         @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
@@ -80,7 +84,8 @@ extension Satchel {
 
 extension Satchel.Visits {
     struct Log: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Log a visit (works offline; visits are never edited).")
+        static let configuration = CommandConfiguration(
+            commandName: "log", abstract: "Log a visit (works offline; visits are never edited).")
 
         @Option(help: "The account id (or a unique prefix).") var account: String
         @Option(help: "Why you went.") var purpose: String
@@ -135,7 +140,8 @@ extension Satchel.Visits {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List visits, newest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List visits, newest first.")
         @Option(help: "Only this account's (id or unique prefix).") var account: String?
         @Option(help: "Only since this date (YYYY-MM-DD, local).") var since: String?
         @OptionGroup var limitOption: LimitOption
@@ -169,7 +175,8 @@ extension Satchel {
 
 extension Satchel.Opportunities {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open an opportunity (works offline).")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Open an opportunity (works offline).")
         @Option(help: "The account id (or a unique prefix).") var account: String
         @Option(help: "What the deal is.") var name: String
         @Option(help: "Expected amount, e.g. 12500 or 12500.50.") var amount: String
@@ -193,7 +200,8 @@ extension Satchel.Opportunities {
     }
 
     struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change fields of an opportunity (works offline).")
+        static let configuration = CommandConfiguration(
+            commandName: "edit", abstract: "Change fields of an opportunity (works offline).")
         @Argument(help: "The opportunity id (or a unique prefix).") var id: String
         @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
         @OptionGroup var options: GlobalOptions
@@ -205,6 +213,7 @@ extension Satchel.Opportunities {
 
     struct Stage: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stage",
             abstract: "Move an opportunity to a stage; closing needs --reason (and a lost reason when lost).")
         @Argument(help: "The opportunity id (or a unique prefix).") var id: String
         @Argument(help: "prospecting, follow_up, negotiation, quote, contract, closed_won or closed_lost.") var stage: String
@@ -227,7 +236,8 @@ extension Satchel.Opportunities {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an opportunity.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show an opportunity.")
         @Argument(help: "The opportunity id (or a unique prefix).") var id: String
         @OptionGroup var options: GlobalOptions
 
@@ -235,7 +245,8 @@ extension Satchel.Opportunities {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List opportunities.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List opportunities.")
         @Option(help: "Only this account's (id or unique prefix).") var account: String?
         @Option(help: "Only this stage.") var stage: String?
 

@@ -157,11 +157,12 @@ private struct FormatProbe: Decodable {
 
 /// The JSON coders the wire uses: sorted keys, no escaped slashes.
 public enum WireJSON {
-    public static var encoder: JSONEncoder {
+    /// Shared: configured once and never changed, and safe to use from any thread.
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
     /// Sorted keys, indented: for golden files and examples people read.
     public static var prettyEncoder: JSONEncoder {
@@ -170,7 +171,7 @@ public enum WireJSON {
         return encoder
     }
 
-    public static var decoder: JSONDecoder { JSONDecoder() }
+    public static let decoder = JSONDecoder()
 
     /// A one-line description of a decoding error, with the path to the bad value.
     public static func describe(_ error: any Error) -> String {
