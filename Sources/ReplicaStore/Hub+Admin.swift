@@ -10,7 +10,8 @@ extension Hub {
     /// latest word. Returns the row's new state.
     @discardableResult
     func writeAsHub(
-        _ entity: String, id: String, _ values: [String: FieldValue], by user: String, now: Int64, db: Database
+        _ entity: String, id: String, _ values: [String: FieldValue], by user: String, now: Int64, db: Database,
+        history: Bool = true
     ) throws -> RowState? {
         var state = try Hub.row(entity, id: id, db: db)
         let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
@@ -23,6 +24,13 @@ extension Hub {
                 throw HubError.invalidResolution("\(rejection.reason); \(rejection.remedy)")
             }
             state = merged.row
+            if history {
+                try Hub.record(
+                    HistoryEntry(
+                        kind: .server, at: now, user: user, device: "server", wall: now, hlc: change.hlc, op: "update",
+                        field: field, value: value),
+                    entity: entity, id: id, db: db)
+            }
         }
         if let state { try save(state, db: db) }
         return state
@@ -126,6 +134,11 @@ extension Hub {
                 + "\(conflict.rule.replacingOccurrences(of: "natural-key:", with: "")) as \(conflict.relatedRowIDs.joined(separator: ", "))"
         default:
             if let row = merged.row { try save(row, db: db) }
+            try Hub.record(
+                HistoryEntry(
+                    kind: .import, at: now, user: environment.writer.user, device: "server", wall: now, hlc: change.hlc,
+                    op: "insert", values: record.values, detail: "imported from \(record.origin)"),
+                entity: entity.name, id: record.id, db: db)
             return nil
         }
     }
@@ -145,13 +158,24 @@ extension Hub {
             }
             var values: [String: FieldValue] = ["owner": .text(user)]
             let territory = account.values["territory"]?.textValue
-            try db.cachedStatement(
-                sql: "INSERT INTO hub_account_former (account_id, territory, owner, until) VALUES (?, ?, ?, ?)"
-            ).execute(arguments: [id, territory, account.values["owner"]?.textValue, now])
+            let owner = account.values["owner"]?.textValue
             if let first = target.territories.first, territory.map({ !target.territories.contains($0) }) ?? true {
                 values["territory"] = .text(first)
             }
-            let state = try writeAsHub("account", id: id, values, by: admin, now: now, db: db)
+            let state = try writeAsHub("account", id: id, values, by: admin, now: now, db: db, history: false)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO hub_account_former (account_id, territory, owner, until, seq, new_owner, moved_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [id, territory, owner, now, try Hub.nextSeq(db), user, admin])
+            let placement = values["territory"]?.textValue ?? territory
+            try Hub.record(
+                HistoryEntry(
+                    kind: .transfer, at: now, user: admin, device: "server", field: "owner", value: .text(user),
+                    detail: "moved from \(owner ?? "nobody")\(territory.map { " (\($0))" } ?? "") to \(user)"
+                        + "\(placement.map { " (\($0))" } ?? "")"),
+                entity: "account", id: id, db: db)
             // Everything under the account moves with it: back into the feed, so the new owner's
             // replica pulls it all on its next sync.
             let children = try Row.fetchAll(

@@ -13,6 +13,15 @@ public struct QueuedConflict: Hashable, Sendable {
 
 /// How an admin settles a conflict.
 public enum ConflictChoice: Hashable, Sendable, Codable {
+    /// How the history says it.
+    public var phrase: String {
+        switch self {
+        case .keepCurrent: "kept the current value"
+        case .keepIncoming: "kept the incoming value"
+        case let .value(value): "entered \(value)"
+        }
+    }
+
     /// Keep the value the row held when the conflict arose (for a delete-vs-edit: the live row
     /// if it was live, the delete if it was deleted; for a duplicate: keep both records).
     case keepCurrent
@@ -22,16 +31,58 @@ public enum ConflictChoice: Hashable, Sendable, Codable {
     case value(FieldValue)
 }
 
+/// Which queue items to list.
+public struct ConflictFilter: Hashable, Sendable {
+    public var includeResolved: Bool
+    /// Only items about this record type (`account`, `opportunity`, …).
+    public var entity: String?
+    /// Only items queued by this rule: its full name (`review`, `natural-key:tax id`) or the part
+    /// before the colon (`natural-key`).
+    public var rule: String?
+    /// Only items whose record's account is in this territory.
+    public var territory: String?
+    /// Only items queued at or before this time (Unix ms): the ones waiting longest.
+    public var queuedBefore: Int64?
+
+    public init(
+        includeResolved: Bool = false, entity: String? = nil, rule: String? = nil, territory: String? = nil,
+        queuedBefore: Int64? = nil
+    ) {
+        self.includeResolved = includeResolved
+        self.entity = entity
+        self.rule = rule
+        self.territory = territory
+        self.queuedBefore = queuedBefore
+    }
+}
+
 extension Hub {
     /// The queue, oldest first; only open items unless `includeResolved`.
     public func conflicts(includeResolved: Bool = false) throws -> [QueuedConflict] {
+        try conflicts(matching: ConflictFilter(includeResolved: includeResolved))
+    }
+
+    /// The queue items `filter` selects, oldest first.
+    public func conflicts(matching filter: ConflictFilter) throws -> [QueuedConflict] {
         try writer.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
-                    sql:
-                        "SELECT * FROM hub_conflict \(includeResolved ? "" : "WHERE status = 'open'") ORDER BY created_at, id"
-                )
-            ).map(Hub.queued)
+                    sql: """
+                        SELECT c.* FROM hub_conflict c
+                        LEFT JOIN hub_row r ON r.entity = c.entity AND r.row_id = c.row_id
+                        LEFT JOIN hub_account a ON a.account_id = r.account_id
+                        WHERE (? OR c.status = 'open') AND (? IS NULL OR c.entity = ?)
+                            AND (? IS NULL OR a.territory = ?) AND (? IS NULL OR c.created_at <= ?)
+                        ORDER BY c.created_at, c.id
+                        """),
+                arguments: [
+                    filter.includeResolved, filter.entity, filter.entity, filter.territory, filter.territory,
+                    filter.queuedBefore, filter.queuedBefore,
+                ]
+            ).map(Hub.queued).filter { item in
+                guard let rule = filter.rule else { return true }
+                return item.conflict.rule == rule || item.conflict.rule.split(separator: ":").first.map(String.init) == rule
+            }
         }
     }
 
@@ -171,6 +222,11 @@ extension Hub {
                 }
                 result = merged.row
             }
+            var entry = HistoryEntry(
+                kind: .resolution, at: now, user: resolver, device: "server", op: operation?.name,
+                field: conflict.field, detail: "settled conflict \(conflict.id) (\(conflict.rule)): \(choice.phrase)")
+            if case let .update(_, value, _)? = operation { entry.value = value }
+            try Hub.record(entry, entity: conflict.entity, id: conflict.rowID, db: db)
             try db.cachedStatement(
                 sql:
                     "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?"

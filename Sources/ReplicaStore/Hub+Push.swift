@@ -136,6 +136,9 @@ extension Hub {
                         ])
                     }
                     try record(outcome, for: change, replica: replica, db: db, into: &answers)
+                    try Hub.record(
+                        Hub.historyEntry(change, outcome: outcome, writer: writer, at: now), entity: change.entity,
+                        id: change.rowID, db: db)
                 }
             }
             let newHighWater = max(highWater, changeset.changes.last?.dot.counter ?? 0)

@@ -181,6 +181,24 @@ public struct Hub: Sendable {
                     arguments: [try SQLMapping.json(state), row["entity"], row["row_id"]])
             }
         }
+        migrator.registerMigration("hub-v4-history-and-departures") { db in
+            // Every event of every record, for `satchel … history`; and where each transfer sits
+            // in the feed, so the former holder's replica learns the account left it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_history (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        entry TEXT NOT NULL
+                    );
+                    CREATE INDEX hub_history_row ON hub_history(entity, row_id, id);
+                    ALTER TABLE hub_account_former ADD COLUMN seq INTEGER;
+                    ALTER TABLE hub_account_former ADD COLUMN new_owner TEXT;
+                    ALTER TABLE hub_account_former ADD COLUMN moved_by TEXT;
+                    CREATE INDEX hub_account_former_seq ON hub_account_former(seq);
+                    """)
+        }
         try migrator.migrate(writer)
     }
 
@@ -240,20 +258,26 @@ public struct Hub: Sendable {
     /// reader does not scan the same out-of-scope rows again).
     public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all) throws -> PullResponse {
         let page = try pullPage(since: cursor, limit: limit, scope: scope)
-        return PullResponse(rows: try page.rows.map(Hub.snapshot), cursor: page.cursor, hasMore: page.hasMore)
+        return PullResponse(
+            rows: try page.rows.map(Hub.snapshot), cursor: page.cursor, hasMore: page.hasMore,
+            departed: page.departed.isEmpty ? nil : page.departed)
     }
 
     /// The same page as ``pull(since:limit:scope:)``, as the JSON the wire carries. The stored
     /// states are spliced in as they are, with their sequence numbers, without being decoded.
     public func pullEncoded(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all) throws -> EncodedPage {
         let page = try pullPage(since: cursor, limit: limit, scope: scope)
+        var tail = "\"cursor\":\(page.cursor),\"hasMore\":\(page.hasMore)"
+        if !page.departed.isEmpty {
+            tail += ",\"departed\":" + String(decoding: try WireJSON.encoder.encode(page.departed), as: UTF8.self)
+        }
         return EncodedPage(
-            json: Hub.encodedPage(page.rows, tail: "\"cursor\":\(page.cursor),\"hasMore\":\(page.hasMore)"),
+            json: Hub.encodedPage(page.rows, tail: tail),
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.cursor, snapshot: nil)
     }
 
     private func pullPage(since cursor: Int64, limit: Int, scope: ReadScope) throws
-        -> (rows: [StoredRow], cursor: Int64, hasMore: Bool)
+        -> (rows: [StoredRow], cursor: Int64, hasMore: Bool, departed: [Departure])
     {
         let limit = max(1, limit)
         let condition = try Hub.scopeCondition(scope)
@@ -269,7 +293,7 @@ public struct Hub: Sendable {
             let hasMore = rows.count > limit
             let page = Array(rows.prefix(limit))
             let end = hasMore ? (page.last?.seq ?? cursor) : max(cursor, try Hub.currentSeq(db))
-            return (page, end, hasMore)
+            return (page, end, hasMore, try Hub.departures(scope, after: cursor, upTo: end, schema: schema, db: db))
         }
     }
 

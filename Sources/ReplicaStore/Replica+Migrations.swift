@@ -77,6 +77,29 @@ extension Replica {
                 try createIndexes(entity, db: db)
             }
         }
+        migrator.registerMigration("v2-departures-and-notices") { db in
+            // Records that left this laptop's scope (dropped once nothing of ours is pending on
+            // them), and what the laptop tells its user about such events.
+            try db.execute(
+                sql: """
+                    CREATE TABLE _departed (
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        departure TEXT NOT NULL,
+                        PRIMARY KEY (entity, row_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE _notice (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        seen INTEGER NOT NULL DEFAULT 0
+                    );
+                    """)
+        }
         return migrator
     }
 

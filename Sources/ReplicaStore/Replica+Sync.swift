@@ -111,6 +111,7 @@ extension Replica {
                     try apply(held, entity: schema, db: db)
                 }
             }
+            try dropDeparted(now: now, db: db)
             try db.cachedStatement(sql: "UPDATE _replica SET applying = 0").execute()
         }
     }
@@ -135,7 +136,10 @@ extension Replica {
 
     /// Marks every recorded outcome as seen by the rep.
     public func markOutcomesSeen() throws {
-        try writer.write { db in try db.cachedStatement(sql: "UPDATE _outcome SET seen = 1 WHERE seen = 0").execute() }
+        try writer.write { db in
+            try db.cachedStatement(sql: "UPDATE _outcome SET seen = 1 WHERE seen = 0").execute()
+            try db.cachedStatement(sql: "UPDATE _notice SET seen = 1 WHERE seen = 0").execute()
+        }
     }
 
     // MARK: - Applying pulled rows
@@ -155,6 +159,12 @@ extension Replica {
                 guard let entity = schema.entity(snapshot.entity) else { continue }
                 try apply(snapshot, entity: entity, db: db)
             }
+            for departure in page.departed ?? [] {
+                try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO _departed (entity, row_id, departure) VALUES (?, ?, ?)"
+                ).execute(arguments: [departure.entity, departure.id, try SQLMapping.json(departure)])
+            }
+            try dropDeparted(now: now, db: db)
             try db.cachedStatement(
                 sql: "UPDATE _replica SET applying = 0, pull_cursor = MAX(pull_cursor, ?), last_sync_at = ?"
             ).execute(arguments: [page.cursor, now])
@@ -241,6 +251,92 @@ extension Replica {
         }
     }
 
+    // MARK: - Departures
+
+    /// Drops every departed record (and everything under it) that has nothing of this
+    /// replica's still waiting to be pushed, and tells the user. A record with pending changes
+    /// stays until the hub has acknowledged them: the user's work is pushed first, then it goes.
+    /// Runs with capture off (`applying = 1` is set by the caller or here).
+    func dropDeparted(now: Int64, db: Database) throws {
+        let departures = try String.fetchAll(db.cachedStatement(sql: "SELECT departure FROM _departed"))
+            .map { try SQLMapping.decode(Departure.self, from: $0) }
+        guard !departures.isEmpty else { return }
+        try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
+        for departure in departures {
+            let rows = try descendants(of: departure.entity, id: departure.id, db: db)
+            let pending = try rows.contains { entity, id in
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _outbox WHERE entity = ? AND row_id = ?)"),
+                    arguments: [entity, id]) ?? false
+            }
+            guard !pending else { continue }
+            for (entity, id) in rows.reversed() {
+                try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(entity)) WHERE id = ?").execute(arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM _row_meta WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [entity, id])
+                try db.cachedStatement(sql: "DELETE FROM _held_snapshot WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [entity, id])
+            }
+            try db.cachedStatement(sql: "DELETE FROM _departed WHERE entity = ? AND row_id = ?")
+                .execute(arguments: [departure.entity, departure.id])
+            let others = rows.count - 1
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO _notice (kind, entity, row_id, title, message, received_at) VALUES ('departed', ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                departure.entity, departure.id, departure.title,
+                "moved to \(departure.to) by \(departure.by); removed from this laptop"
+                    + (others > 0 ? " with the \(others) record\(others == 1 ? "" : "s") under it" : ""),
+                now,
+            ])
+        }
+        try db.cachedStatement(sql: "UPDATE _replica SET applying = 0").execute()
+    }
+
+    /// A record and every row under it through the schema's parent references, parents first.
+    func descendants(of entity: String, id: String, db: Database) throws -> [(entity: String, id: String)] {
+        var found: [(entity: String, id: String)] = []
+        var level: [(entity: String, id: String)] = []
+        if try Replica.row(try schema.requireEntityOrThrow(entity), id: id, db: db) != nil { level = [(entity, id)] }
+        while !level.isEmpty {
+            found += level
+            var next: [(entity: String, id: String)] = []
+            for child in schema.entities {
+                guard let parentField = child.parentField, let field = child.field(parentField),
+                    case let .reference(parent) = field.type
+                else { continue }
+                let ids = level.filter { $0.entity == parent }.map(\.id)
+                guard !ids.isEmpty else { continue }
+                let column = SQLMapping.quote(SQLMapping.columns(field)[0].name)
+                for parentID in ids {
+                    for childID in try String.fetchAll(
+                        db.cachedStatement(sql: "SELECT id FROM \(SQLMapping.quote(child.name)) WHERE \(column) = ?"),
+                        arguments: [parentID])
+                    {
+                        next.append((child.name, childID))
+                    }
+                }
+            }
+            level = next
+        }
+        return found
+    }
+
+    /// What this laptop was told about records that left it, newest first.
+    public func notices(unseenOnly: Bool = false) throws -> [Notice] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT * FROM _notice \(unseenOnly ? "WHERE seen = 0" : "") ORDER BY id DESC")
+            ).map {
+                Notice(
+                    kind: $0["kind"], entity: $0["entity"], rowID: $0["row_id"], title: $0["title"], message: $0["message"],
+                    receivedAt: $0["received_at"])
+            }
+        }
+    }
+
     /// Writes a bootstrapped row into a replica that has no work of its own.
     private func insertFresh(_ snapshot: RowSnapshot, entity: EntitySchema, db: Database) throws {
         var columns = ["id"]
@@ -319,6 +415,17 @@ extension Replica {
             ])
         }
     }
+}
+
+/// Something the laptop tells its user that is not about one of their changes: an account
+/// moved to someone else and left this laptop.
+public struct Notice: Hashable, Sendable, Codable {
+    public var kind: String
+    public var entity: String
+    public var rowID: String
+    public var title: String
+    public var message: String
+    public var receivedAt: Int64
 }
 
 /// The outcome of one of this replica's changes, as the hub reported it.

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import ReplicaStore
 import SatchelModel
+import SyncClient
 import SyncCore
 
 extension Satchel {
     struct Accounts: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "account", abstract: "Customers: add, edit, show, list, history.",
-            subcommands: [Add.self, Edit.self, Show.self, List.self, History.self])
+            commandName: "account", abstract: "Customers: add, edit, show, list, history, transfer.",
+            subcommands: [Add.self, Edit.self, Show.self, List.self, History.self, Transfer.self])
     }
 }
 
@@ -82,16 +83,50 @@ extension Satchel.Accounts {
         }
     }
 
-    struct History: ParsableCommand {
+    struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "history",
-            abstract: "Who last changed each field, from which device and when; your own changes and their outcomes.")
+            commandName: "history", abstract: RecordHistory.abstract)
 
         @Argument(help: "The account id (or a unique prefix).") var id: String
+        @Flag(help: "Do not ask the server; show only what this laptop knows.") var offline = false
         @OptionGroup var options: GlobalOptions
 
-        func run() throws {
-            try RecordHistory.show("account", id: id, options: options)
+        func run() async throws {
+            try await RecordHistory.show("account", id: id, offline: offline, options: options)
+        }
+    }
+
+    struct Transfer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "transfer",
+            abstract: "Give an account, with everything under it, to another user (managers and admins, online).",
+            discussion: """
+                The new owner's laptop receives the account on its next sync. The former owner's laptop pushes \
+                any changes it still holds (they wait in the queue for the new owner's side), then removes the \
+                account and says so in 'satchel status'. For a short absence, transfer to a colleague and back.
+                """)
+
+        @Argument(help: "The account id (or a unique prefix).") var id: String
+        @Option(help: "The user who takes the account over.") var to: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let replica = try options.openReplica()
+            let id = try Records.resolve("account", id, replica: replica)
+            let client = try options.client()
+            let account = try await client.request(
+                "POST", "/v1/admin/accounts/\(Satchel.Admin.pathComponent(id))/transfer", body: TransferRequest(to: to),
+                as: RowSnapshot.self)
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(account)
+                return
+            }
+            let title = CRMSchema.account.title(of: account.values, id: id)
+            print(
+                "Transferred \(title) to \(account.values["owner"]?.textValue ?? to)"
+                    + "\(account.values["territory"]?.textValue.map { " (territory \($0))" } ?? ""). "
+                    + "Their laptop gets it on its next sync; the former owner's laptop removes it on its next sync.")
         }
     }
 }
@@ -103,6 +138,8 @@ enum RecordHistory {
         var fields: [FieldLine]
         var yourChanges: [ChangeLine]
         var conflicts: [String]
+        /// Every change by everyone, from the server (nil offline).
+        var everyone: [HistoryEntry]?
     }
 
     struct FieldLine: Encodable {
@@ -123,7 +160,10 @@ enum RecordHistory {
         var at: Int64?
     }
 
-    static func show(_ entity: String, id: String, options: GlobalOptions) throws {
+    static let abstract =
+        "Every change to the record, by whom, from which device, and what became of it (from the server; offline, what this laptop knows)."
+
+    static func show(_ entity: String, id: String, offline: Bool, options: GlobalOptions) async throws {
         let replica = try options.openReplica()
         let id = try Records.resolve(entity, id, replica: replica)
         guard let values = try replica.row(entity, id: id) else { throw ReplicaError.unknownRecord(entity: entity, id: id) }
@@ -157,13 +197,52 @@ enum RecordHistory {
                 ChangeLine(counter: recorded.counter, op: recorded.op, field: recorded.field,
                     value: recorded.op == "update" ? value : nil, outcome: recorded.status, detail: detail, at: recorded.receivedAt))
         }
-        let report = Report(id: id, fields: fields, yourChanges: changes.sorted { $0.counter > $1.counter }, conflicts: conflicts)
+        var report = Report(id: id, fields: fields, yourChanges: changes.sorted { $0.counter > $1.counter }, conflicts: conflicts)
+        var unreachable: String?
+        if !offline {
+            // One attempt: history is a look-up, and offline is the normal case on the road.
+            let client = try options.client()
+            var configuration = client.configuration
+            configuration.maxAttempts = 1
+            do {
+                report.everyone = try await SyncClient(replica: client.replica, configuration: configuration).request(
+                    "GET", "/v1/history/\(entity)/\(Satchel.Admin.pathComponent(id))", as: HistoryResponse.self
+                ).entries
+            } catch SyncClientError.transport {
+                unreachable = "the server could not be reached"
+            } catch SyncClientError.refused(let error, _) where error.code == .notFound {
+                unreachable = "the server has no record of it yet (it has not been synced)"
+            }
+        }
         let output = Output(options)
         if output.json {
             try output.printJSON(report)
             return
         }
         print(output.bold("\(schema.label.capitalized) \(schema.title(of: values, id: id))"))
+        if let everyone = report.everyone {
+            print("Every change, oldest first (from the server):")
+            output.table(
+                ["WHEN", "WHO", "DEVICE", "WHAT", "VALUE", "OUTCOME", "DETAIL"],
+                everyone.map { entry in
+                    let type = entry.field.flatMap { schema.field($0)?.type } ?? .text(maxLength: 0)
+                    let what: String
+                    switch entry.kind {
+                    case .change: what = entry.field.map { "set \($0)" } ?? entry.op ?? "change"
+                    case .resolution: what = "resolved" + (entry.field.map { " \($0)" } ?? "")
+                    case .transfer: what = "transferred"
+                    case .import: what = "imported"
+                    case .server: what = entry.field.map { "server set \($0)" } ?? "server"
+                    }
+                    return [
+                        Output.time(entry.wall ?? entry.at), entry.user, entry.device, what,
+                        entry.value.map { Output.display($0, type) } ?? "", entry.outcome.map(output.outcome) ?? "",
+                        entry.detail ?? "",
+                    ]
+                })
+        } else if let unreachable {
+            print("(Everyone's changes are not shown: \(unreachable). This is what this laptop knows.)")
+        }
         print("Fields, last change first:")
         output.table(
             ["FIELD", "VALUE", "BY", "DEVICE", "WHEN"],

@@ -29,14 +29,24 @@ extension Satchel.Admin {
 extension Satchel.Admin.Conflicts {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "List open conflicts (--all for resolved ones too).")
+            commandName: "list", abstract: "List open conflicts (--all for resolved ones too), oldest first.")
         @Flag(help: "Include resolved conflicts.") var all = false
+        @Option(help: "Only conflicts about this record type (account, opportunity, …).") var entity: String?
+        @Option(help: "Only conflicts queued by this rule (review, delete-vs-edit, transfer, natural-key, …).") var rule: String?
+        @Option(help: "Only conflicts on accounts in this territory.") var territory: String?
+        @Option(help: "Only conflicts waiting at least this long: 30m, 12h, 3d, 2w.") var olderThan: String?
         @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
+            var query = [URLQueryItem(name: "status", value: all ? "all" : "open")]
+            for (name, value) in [("entity", entity), ("rule", rule), ("territory", territory), ("olderThan", olderThan)] {
+                if let value { query.append(URLQueryItem(name: name, value: value)) }
+            }
+            var components = URLComponents()
+            components.queryItems = query
             var items = try await options.client().request(
-                "GET", "/v1/admin/conflicts?status=\(all ? "all" : "open")", as: ConflictListResponse.self
+                "GET", "/v1/admin/conflicts?\(components.percentEncodedQuery ?? "")", as: ConflictListResponse.self
             ).conflicts
             if let limit = limitOption.limit { items = Array(items.prefix(limit)) }
             let output = Output(options)

@@ -4,11 +4,18 @@ import ReplicaStore
 import SatchelModel
 import SyncCore
 
-/// Show/list/edit subcommands that are the same for every record type.
-protocol RecordKind {
+/// A record type a generic subcommand works on.
+protocol EntityKind {
     static var entity: String { get }
+}
+
+/// Show/list/edit/history subcommands that are the same for every record type.
+protocol RecordKind: EntityKind {
     static var columns: [String] { get }
 }
+
+enum ContactKind: EntityKind { static let entity = "contact" }
+enum OpportunityKind: EntityKind { static let entity = "opportunity" }
 
 struct GenericShow<Kind: RecordKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
@@ -18,6 +25,17 @@ struct GenericShow<Kind: RecordKind>: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws { try Records.show(Kind.entity, id: id, replica: try options.openReplica(), options: options) }
+}
+
+struct GenericHistory<Kind: EntityKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "history", abstract: RecordHistory.abstract)
+    }
+    @Argument(help: "The id (or a unique prefix).") var id: String
+    @Flag(help: "Do not ask the server; show only what this laptop knows.") var offline = false
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws { try await RecordHistory.show(Kind.entity, id: id, offline: offline, options: options) }
 }
 
 struct GenericEdit<Kind: RecordKind>: ParsableCommand {
@@ -68,7 +86,8 @@ extension Satchel {
     struct Quotes: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "quote", abstract: "Versioned quotes; lines are final once the quote is issued.",
-            subcommands: [Add.self, Line.self, SetStatus.self, GenericShow<QuoteKind>.self, GenericList<QuoteKind>.self])
+            subcommands: [Add.self, Line.self, SetStatus.self, GenericShow<QuoteKind>.self, GenericList<QuoteKind>.self,
+                GenericHistory<QuoteKind>.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -136,7 +155,8 @@ extension Satchel {
     struct Orders: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "order", abstract: "Orders: draft and submit offline; approval belongs to the company.",
-            subcommands: [Add.self, Line.self, Submit.self, GenericEdit<OrderKind>.self, GenericShow<OrderKind>.self, GenericList<OrderKind>.self])
+            subcommands: [Add.self, Line.self, Submit.self, GenericEdit<OrderKind>.self, GenericShow<OrderKind>.self, GenericList<OrderKind>.self,
+                GenericHistory<OrderKind>.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -201,7 +221,8 @@ extension Satchel {
     struct Tickets: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ticket", abstract: "Service requests and complaints.",
-            subcommands: [Add.self, SetStatus.self, GenericEdit<TicketKind>.self, GenericShow<TicketKind>.self, GenericList<TicketKind>.self])
+            subcommands: [Add.self, SetStatus.self, GenericEdit<TicketKind>.self, GenericShow<TicketKind>.self, GenericList<TicketKind>.self,
+                GenericHistory<TicketKind>.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -252,7 +273,8 @@ extension Satchel {
     struct Tasks: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "task", abstract: "Follow-ups and to-dos.",
-            subcommands: [Add.self, Done.self, GenericEdit<TaskKind>.self, GenericShow<TaskKind>.self, GenericList<TaskKind>.self])
+            subcommands: [Add.self, Done.self, GenericEdit<TaskKind>.self, GenericShow<TaskKind>.self, GenericList<TaskKind>.self,
+                GenericHistory<TaskKind>.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(

@@ -103,6 +103,9 @@ extension Satchel {
             }
             print("\(identity.user) on \(identity.device): \(report.pending) change\(report.pending == 1 ? "" : "s") waiting to sync.")
             print("Last sync: \(report.lastSyncAt.map(Output.time) ?? "never").")
+            for notice in report.notices {
+                print("\(notice.entity.capitalized) \(notice.title) (\(notice.rowID.prefix(8))) \(notice.message).")
+            }
             if report.changes.isEmpty {
                 print("Nothing new about your changes.")
                 return
@@ -125,6 +128,8 @@ struct StatusReport: Encodable {
     var pending: Int
     var lastSyncAt: Int64?
     var changes: [Item]
+    /// Records that left this laptop (an account transferred to someone else), not yet shown.
+    var notices: [Notice] = []
 
     struct Item: Encodable {
         var counter: UInt64
@@ -173,7 +178,9 @@ struct StatusReport: Encodable {
                 items.append(item("rejected", "\(rejection.reason); \(rejection.remedy)"))
             }
         }
-        return StatusReport(pending: try replica.pendingCount(), lastSyncAt: identity.lastSyncAt, changes: items)
+        return StatusReport(
+            pending: try replica.pendingCount(), lastSyncAt: identity.lastSyncAt, changes: items,
+            notices: try replica.notices(unseenOnly: true))
     }
 }
 

@@ -9,7 +9,7 @@ import SyncCore
 extension Satchel {
     struct Contacts: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "contact", abstract: "People at your accounts.", subcommands: [Add.self, Edit.self, Show.self, List.self])
+            commandName: "contact", abstract: "People at your accounts.", subcommands: [Add.self, Edit.self, Show.self, List.self, GenericHistory<ContactKind>.self])
     }
 }
 
@@ -169,7 +169,7 @@ extension Satchel {
     struct Opportunities: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "opp", abstract: "Sales opportunities and their stages.",
-            subcommands: [Add.self, Edit.self, Stage.self, Show.self, List.self])
+            subcommands: [Add.self, Edit.self, Stage.self, Show.self, List.self, GenericHistory<OpportunityKind>.self])
     }
 }
 

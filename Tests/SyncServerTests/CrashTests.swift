@@ -94,13 +94,13 @@ struct CrashTests {
         let token = try WireJSON.decoder.decode(AddUserResponse.self, from: Data(added.output.utf8)).enrollmentToken
         let home = data + "/alice"
 
-        // `satchel login` bootstraps in pages of 5; it is killed once some pages are in.
+        // `satchel login` bootstraps one row per page (3,000 requests); it is killed once some are in.
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["login", "--server", server.url.absoluteString, "--token", token]
         var environment = ProcessInfo.processInfo.environment
         environment["SATCHEL_HOME"] = home
-        environment["SATCHEL_PAGE_SIZE"] = "5"
+        environment["SATCHEL_PAGE_SIZE"] = "1"
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

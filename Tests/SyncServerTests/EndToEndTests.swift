@@ -169,6 +169,91 @@ struct EndToEndTests {
         #expect(try company.carol.replica.visits(ofAccount: company.acme).count == 1)
     }
 
+    @Test func aTransferLeavesTheFormerHoldersLaptopsOnlyAfterTheirWorkIsPushedAndTellsThem() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        let contact = try company.admin.replica.insert("contact", values: ["account_id": .text(company.acme), "name": .text("Jeanne")])
+        _ = try await company.admin.sync()
+        for laptop in [company.alice, company.bob, company.carol] { _ = try await laptop.sync() }
+        #expect(try company.bob.replica.row("contact", id: contact) != nil)
+
+        // Alice edits Acme offline; Acme (north) moves to Carol (south) meanwhile.
+        try company.alice.replica.update("account", id: company.acme, set: ["phone": .text("+33 3 20 00 00 01")])
+        _ = try await company.admin.request(
+            "POST", "/v1/admin/accounts/\(company.acme)/transfer", body: TransferRequest(to: "carol"), as: RowSnapshot.self)
+
+        // A pull alone does not drop what Alice has not pushed yet.
+        _ = try await company.alice.pull()
+        #expect(try company.alice.replica.row("account", id: company.acme)?["phone"] == .text("+33 3 20 00 00 01"))
+        #expect(try company.alice.replica.notices().isEmpty)
+
+        // Her sync pushes the edit (queued for the new owner's side), then the account leaves her laptop.
+        let summary = try await company.alice.sync()
+        #expect(summary.queued == 1)
+        #expect(try company.alice.replica.row("account", id: company.acme) == nil)
+        #expect(try company.alice.replica.row("contact", id: contact) == nil, "everything under it goes too")
+        let notice = try #require(try company.alice.replica.notices(unseenOnly: true).first)
+        #expect(notice.rowID == company.acme && notice.title == "Acme Ltd")
+        #expect(notice.message == "moved to carol by root; removed from this laptop with the 1 record under it")
+
+        // Bob held it through the territory: his laptop lets it go on his next sync as well.
+        _ = try await company.bob.sync()
+        #expect(try company.bob.replica.row("account", id: company.acme) == nil)
+        #expect(try company.bob.replica.notices().count == 1)
+        // Carol has it all; the admin (who sees everything) still has it.
+        _ = try await company.carol.sync()
+        #expect(try company.carol.replica.row("contact", id: contact) != nil)
+        _ = try await company.admin.sync()
+        #expect(try company.admin.replica.row("account", id: company.acme) != nil && company.admin.replica.notices().isEmpty)
+
+        // Nothing a rep did is lost, and the history says who did what.
+        let queued = try await company.admin.request("GET", "/v1/admin/conflicts?rule=transfer", as: ConflictListResponse.self)
+        let item = try #require(queued.conflicts.first)
+        _ = try await company.admin.request(
+            "POST", "/v1/admin/conflicts/\(item.conflict.id)/resolve", body: ResolveRequest(keep: "incoming"),
+            as: ConflictRecord.self)
+        let history = try await company.carol.request("GET", "/v1/history/account/\(company.acme)", as: HistoryResponse.self)
+        #expect(history.entries.map(\.kind) == [.change, .transfer, .change, .resolution])
+        #expect(history.entries[0].op == "insert" && history.entries[0].user == "root")
+        #expect(history.entries[1].detail == "moved from alice (north) to carol (south)")
+        #expect(history.entries[2].user == "alice" && history.entries[2].device == "alice-laptop")
+        #expect(history.entries[2].outcome == "queued" && history.entries[2].value == .text("+33 3 20 00 00 01"))
+        #expect(history.entries[3].value == .text("+33 3 20 00 00 01") && history.entries[3].user == "root")
+        // Alice no longer sees Acme: its history is not hers to read.
+        await #expect(throws: SyncClientError.self) {
+            _ = try await company.alice.request("GET", "/v1/history/account/\(company.acme)", as: HistoryResponse.self)
+        }
+    }
+
+    @Test func theQueueFiltersByTerritoryRuleAgeAndEntity() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        for laptop in [company.alice, company.bob, company.carol] { _ = try await laptop.sync() }
+        // Two reviews: the credit rating of Acme (north), and of Globex (south).
+        try company.alice.replica.update("account", id: company.acme, set: ["credit_rating": .text("BB")])
+        try company.bob.replica.update("account", id: company.acme, set: ["credit_rating": .text("AAA")])
+        try company.carol.replica.update("account", id: company.globex, set: ["credit_rating": .text("C")])
+        try company.admin.replica.update("account", id: company.globex, set: ["credit_rating": .text("D")])
+        for laptop in [company.alice, company.bob, company.carol, company.admin] { _ = try await laptop.sync() }
+
+        func count(_ query: String) async throws -> Int {
+            try await company.admin.request("GET", "/v1/admin/conflicts?\(query)", as: ConflictListResponse.self).conflicts.count
+        }
+        #expect(try await count("status=open") == 2)
+        #expect(try await count("territory=north") == 1)
+        #expect(try await count("territory=south") == 1)
+        #expect(try await count("territory=west") == 0)
+        #expect(try await count("rule=review") == 2)
+        #expect(try await count("rule=natural-key") == 0)
+        #expect(try await count("entity=account&territory=south") == 1)
+        #expect(try await count("entity=opportunity") == 0)
+        #expect(try await count("olderThan=0m") == 2)
+        #expect(try await count("olderThan=1d") == 0)
+        for bad in ["olderThan=soon", "olderThan=3y", "entity=customer"] {
+            await #expect(throws: SyncClientError.self, "\(bad) is refused") { _ = try await count(bad) }
+        }
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameAnswer() async throws {

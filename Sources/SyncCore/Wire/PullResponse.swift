@@ -57,10 +57,13 @@ public struct PullResponse: Hashable, Sendable, Codable {
     /// The cursor to ask from next: the sequence number of the last row in this page.
     public var cursor: Int64
     public var hasMore: Bool
+    /// Records that left the reader's scope up to `cursor` (absent when none).
+    public var departed: [Departure]?
 
-    public init(rows: [RowSnapshot], cursor: Int64, hasMore: Bool) {
+    public init(rows: [RowSnapshot], cursor: Int64, hasMore: Bool, departed: [Departure]? = nil) {
         self.rows = rows
         self.cursor = cursor
         self.hasMore = hasMore
+        self.departed = departed
     }
 }

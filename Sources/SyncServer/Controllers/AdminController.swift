@@ -49,11 +49,27 @@ struct AdminController: Sendable {
     func conflicts(_ request: Request) throws -> Response {
         let principal = try Principal.authenticate(request, store: store)
         try principal.require([.admin], to: "reading the conflict queue")
-        let status = request.uri.queryParameters.get("status") ?? "open"
+        let query = request.uri.queryParameters
+        let status = query.get("status") ?? "open"
         guard ["open", "all"].contains(status) else {
             throw ProtocolError(.invalidRequest, "status is open or all")
         }
-        let items = try store.conflicts(includeResolved: status == "all").map(Self.record)
+        var filter = ConflictFilter(
+            includeResolved: status == "all", entity: query.get("entity"), rule: query.get("rule"),
+            territory: query.get("territory"))
+        if let entity = filter.entity, store.schema.entity(entity) == nil {
+            throw ProtocolError(
+                .invalidRequest,
+                "there is no record type '\(entity.prefix(40))'; use one of \(store.schema.entities.map(\.name).joined(separator: ", "))")
+        }
+        if let age = query.get("olderThan") {
+            guard let milliseconds = Self.duration(age) else {
+                throw ProtocolError(
+                    .invalidRequest, "olderThan is a duration such as 30m, 12h or 3d, not '\(age.prefix(40))'")
+            }
+            filter.queuedBefore = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) - milliseconds
+        }
+        let items = try store.conflicts(matching: filter).map(Self.record)
         return try WireBody.respond(ConflictListResponse(conflicts: items), to: request)
     }
 
@@ -118,6 +134,19 @@ struct AdminController: Sendable {
     }
 
     /// A path parameter, percent-decoded (a conflict id holds a colon).
+    /// "30m", "12h", "3d" or "2w" in milliseconds.
+    static func duration(_ text: String) -> Int64? {
+        guard let unit = text.last, let count = Int64(text.dropLast()), count >= 0, count < 100_000 else { return nil }
+        let minute: Int64 = 60_000
+        switch unit {
+        case "m": return count * minute
+        case "h": return count * 60 * minute
+        case "d": return count * 24 * 60 * minute
+        case "w": return count * 7 * 24 * 60 * minute
+        default: return nil
+        }
+    }
+
     static func parameter(_ context: BasicRequestContext, _ name: String) -> String? {
         context.parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
     }

@@ -16,6 +16,11 @@ struct SyncController: Sendable {
         router.post("/v1/sync/push") { request, _ in try await push(request) }
         router.get("/v1/sync/pull") { request, _ in try pull(request) }
         router.get("/v1/sync/bootstrap") { request, _ in try bootstrap(request) }
+        router.get("/v1/history/:entity/:id") { request, context in
+            try history(
+                request, entity: AdminController.parameter(context, "entity") ?? "",
+                id: AdminController.parameter(context, "id") ?? "")
+        }
     }
 
     // MARK: - Enroll
@@ -103,6 +108,18 @@ struct SyncController: Sendable {
             snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope)
         metrics.pulledRows.increment(by: Int64(page.rowCount))
         return try WireBody.respond(json: page.json, to: request)
+    }
+
+    /// Every recorded event of one record the caller may see.
+    func history(_ request: Request, entity: String, id: String) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        guard store.schema.entity(entity) != nil else {
+            throw ProtocolError(.notFound, "there is no record type '\(entity.prefix(40))'")
+        }
+        guard let entries = try store.history(entity, id: id, scope: principal.scope) else {
+            throw ProtocolError(.notFound, "there is no \(entity) \(id.prefix(64)) in your scope")
+        }
+        return try WireBody.respond(HistoryResponse(entity: entity, id: id, entries: entries), to: request)
     }
 
     private func pageSize(_ request: Request) throws -> Int {

@@ -25,6 +25,8 @@ public protocol ServerStore: Sendable {
     func bootstrapEncoded(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws -> EncodedPage
 
     func conflicts(includeResolved: Bool) throws -> [QueuedConflict]
+    func conflicts(matching filter: ConflictFilter) throws -> [QueuedConflict]
+    func history(_ entity: String, id: String, scope: ReadScope) throws -> [HistoryEntry]?
     func conflict(_ id: String) throws -> QueuedConflict
     @discardableResult func resolve(_ id: String, choice: ConflictChoice, by resolver: String) throws -> RowState?
     @discardableResult func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState?

@@ -1,0 +1,97 @@
+import GRDB
+import SyncCore
+
+extension Hub {
+    // MARK: - History
+
+    /// Every recorded event of one record, oldest first (empty for a record the hub never saw).
+    public func history(_ entity: String, id: String) throws -> [HistoryEntry] {
+        try writer.read { db in
+            try String.fetchAll(
+                db.cachedStatement(sql: "SELECT entry FROM hub_history WHERE entity = ? AND row_id = ? ORDER BY id"),
+                arguments: [entity, id]
+            ).map { try SQLMapping.decode(HistoryEntry.self, from: $0) }
+        }
+    }
+
+    /// The history of a record the reader may see; nil when the hub has no such record or it
+    /// is outside `scope`.
+    public func history(_ entity: String, id: String, scope: ReadScope) throws -> [HistoryEntry]? {
+        try writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+                    arguments: [entity, id]),
+                try Hub.scope(scope, covers: row["account_id"] as String?, db: db)
+            else { return nil }
+            return try String.fetchAll(
+                db.cachedStatement(sql: "SELECT entry FROM hub_history WHERE entity = ? AND row_id = ? ORDER BY id"),
+                arguments: [entity, id]
+            ).map { try SQLMapping.decode(HistoryEntry.self, from: $0) }
+        }
+    }
+
+    static func record(_ entry: HistoryEntry, entity: String, id: String, db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO hub_history (entity, row_id, entry) VALUES (?, ?, ?)")
+            .execute(arguments: [entity, id, try SQLMapping.json(entry)])
+    }
+
+    /// The history entry of a pushed change and its outcome.
+    static func historyEntry(_ change: Change, outcome: MergeOutcome, writer: Writer, at now: Int64) -> HistoryEntry {
+        var entry = HistoryEntry(
+            kind: .change, at: now, user: writer.user, device: writer.device, wall: change.wallTime, hlc: change.hlc,
+            op: change.operation.name, outcome: outcome.kind)
+        switch change.operation {
+        case let .insert(values): entry.values = values
+        case let .update(field, value, _):
+            entry.field = field
+            entry.value = value
+        case .delete: break
+        }
+        switch outcome {
+        case .applied: break
+        case let .merged(winner, rule): entry.detail = "\(rule): the field now holds \(winner)"
+        case let .queued(conflict): entry.detail = conflict.explanation
+        case let .rejected(rejection): entry.detail = rejection.reason
+        }
+        return entry
+    }
+
+    // MARK: - Departures
+
+    /// The accounts that left `scope` in the feed positions `(cursor, end]`: a transfer moved
+    /// them from a placement the scope covered to one it does not.
+    static func departures(_ scope: ReadScope, after cursor: Int64, upTo end: Int64, schema: Schema, db: Database) throws
+        -> [Departure]
+    {
+        guard !scope.everything, end > cursor else { return [] }
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT f.account_id, f.territory, f.owner, f.seq, f.new_owner, f.moved_by,
+                        a.territory AS now_territory, a.owner AS now_owner, r.state
+                    FROM hub_account_former f
+                    LEFT JOIN hub_account a ON a.account_id = f.account_id
+                    LEFT JOIN hub_row r ON r.entity = 'account' AND r.row_id = f.account_id
+                    WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq
+                    """),
+            arguments: [cursor, end])
+        var departures: [Departure] = []
+        var seen: Set<String> = []
+        for row in rows.reversed() {
+            let id: String = row["account_id"]
+            guard !seen.contains(id) else { continue }
+            seen.insert(id)
+            guard scope.contains(territory: row["territory"], owner: row["owner"]),
+                !scope.contains(territory: row["now_territory"], owner: row["now_owner"])
+            else { continue }
+            let title = try (row["state"] as String?).map { try SQLMapping.decode(RowState.self, from: $0) }
+                .map { schema.entity("account")?.title(of: $0.values, id: id) ?? id } ?? id
+            departures.append(
+                Departure(
+                    entity: "account", id: id, title: title, to: row["new_owner"] ?? "", by: row["moved_by"] ?? "",
+                    seq: row["seq"]))
+        }
+        return departures.sorted { $0.seq < $1.seq }
+    }
+}
