@@ -19,6 +19,7 @@ public enum ConflictChoice: Hashable, Sendable, Codable {
         case .keepCurrent: "kept the current value"
         case .keepIncoming: "kept the incoming value"
         case let .value(value): "entered \(value)"
+        case let .merged(into): "merged the pair into \(into)"
         }
     }
 
@@ -29,6 +30,8 @@ public enum ConflictChoice: Hashable, Sendable, Codable {
     case keepIncoming
     /// Enter a new value (field conflicts only).
     case value(FieldValue)
+    /// A duplicate candidate settled by merging the pair into this record (``Hub/mergeRecords(_:keep:merge:take:by:)``).
+    case merged(into: String)
 }
 
 /// Which queue items to list.
@@ -199,6 +202,8 @@ extension Hub {
                     } catch {
                         throw HubError.invalidResolution(error.description)
                     }
+                case .merged:
+                    throw HubError.invalidResolution("only a duplicate candidate is settled by merging")
                 }
                 operation = .update(field: field, value: value, base: state?.values[field] ?? .null)
             }

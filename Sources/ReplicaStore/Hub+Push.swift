@@ -45,7 +45,7 @@ extension Hub {
                     packed: try Int64.fetchOne(db.cachedStatement(sql: "SELECT hlc FROM hub_meta")) ?? 0),
                 maxForwardDrift: maxClockDrift)
             let environment = environment(writer: writer, db: db)
-            let fresh = changeset.changes.filter { $0.dot.counter > highWater }
+            let fresh = try changeset.changes.filter { $0.dot.counter > highWater }.map { try redirected($0, db: db) }
             // A row this push creates belongs to the account its insert names, possibly one the
             // same push creates; remember them so later changes in the push can be placed.
             var created: [String: String?] = [:]

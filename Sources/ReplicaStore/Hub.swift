@@ -199,6 +199,35 @@ public struct Hub: Sendable {
                     CREATE INDEX hub_account_former_seq ON hub_account_former(seq);
                     """)
         }
+        migrator.registerMigration("hub-v5-redirects") { db in
+            // Where the id of a record merged into another now leads.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_redirect (
+                        entity TEXT NOT NULL,
+                        from_id TEXT NOT NULL,
+                        to_id TEXT NOT NULL,
+                        merged_at INTEGER NOT NULL,
+                        merged_by TEXT NOT NULL,
+                        PRIMARY KEY (entity, from_id)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("hub-v6-natural-keys") { db in
+            // Keys are normalised by the schema's current rules (tax ids became compact: "FR 40
+            // 123" and "FR40123" are one key): compute every live row's keys again.
+            try db.execute(sql: "DELETE FROM hub_key")
+            for row in try Row.fetchAll(db, sql: "SELECT state FROM hub_row WHERE deleted = 0") {
+                let state = try SQLMapping.decode(RowState.self, from: row["state"])
+                guard let entity = schema.entity(state.entity) else { continue }
+                for key in entity.naturalKeys {
+                    guard let value = key.key(of: state.values) else { continue }
+                    try db.execute(
+                        sql: "INSERT INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)",
+                        arguments: [state.entity, key.name, value, state.id])
+                }
+            }
+        }
         try migrator.migrate(writer)
     }
 

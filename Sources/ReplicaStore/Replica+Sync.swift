@@ -323,6 +323,24 @@ extension Replica {
         return found
     }
 
+    /// How many rows of each type hang directly under a record (through parent references).
+    public func childCounts(of entity: String, id: String) throws -> [String: Int] {
+        try writer.read { db in
+            var counts: [String: Int] = [:]
+            for child in schema.entities {
+                guard let parentField = child.parentField, let field = child.field(parentField),
+                    case let .reference(parent) = field.type, parent == entity
+                else { continue }
+                let column = SQLMapping.quote(SQLMapping.columns(field)[0].name)
+                let count = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT COUNT(*) FROM \(SQLMapping.quote(child.name)) WHERE \(column) = ?"),
+                    arguments: [id]) ?? 0
+                if count > 0 { counts[child.name] = count }
+            }
+            return counts
+        }
+    }
+
     /// What this laptop was told about records that left it, newest first.
     public func notices(unseenOnly: Bool = false) throws -> [Notice] {
         try writer.read { db in
@@ -357,7 +375,7 @@ extension Replica {
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)"
         ).execute(arguments: [
-            entity.name, snapshot.id, try SQLMapping.json(snapshot.version), try snapshot.stamps.map { try SQLMapping.json(FieldStamps.Map($0)) },
+            entity.name, snapshot.id, JSONText.versionVector(snapshot.version), snapshot.stamps.map(JSONText.fieldStamps),
         ])
     }
 
@@ -411,7 +429,7 @@ extension Replica {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [
-                entity.name, snapshot.id, try SQLMapping.json(version), try snapshot.stamps.map { try SQLMapping.json(FieldStamps.Map($0)) },
+                entity.name, snapshot.id, JSONText.versionVector(version), snapshot.stamps.map(JSONText.fieldStamps),
             ])
         }
     }

@@ -75,7 +75,7 @@ extension CRMSchema {
         ],
         deleteRule: .editWinsAndQueue,
         naturalKeys: [
-            NaturalKey(name: "tax id", fields: [("tax_id", .words)]),
+            NaturalKey(name: "tax id", fields: [("tax_id", .compact)]),
             NaturalKey(name: "phone", fields: [("phone", .digits)]),
             NaturalKey(name: "name and city", fields: [("name", .words), ("city", .words)]),
         ],

@@ -231,6 +231,7 @@ enum RecordHistory {
                     case .change: what = entry.field.map { "set \($0)" } ?? entry.op ?? "change"
                     case .resolution: what = "resolved" + (entry.field.map { " \($0)" } ?? "")
                     case .transfer: what = "transferred"
+                    case .merge: what = "merged"
                     case .import: what = "imported"
                     case .server: what = entry.field.map { "server set \($0)" } ?? "server"
                     }

@@ -9,7 +9,8 @@ extension Satchel {
     struct Admin: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "admin",
-            abstract: "For admins, online: the conflict queue and users.", subcommands: [Conflicts.self, Users.self])
+            abstract: "For admins, online: the conflict queue, duplicates and users.",
+            subcommands: [Conflicts.self, Duplicates.self, Users.self])
     }
 }
 
@@ -18,6 +19,13 @@ extension Satchel.Admin {
         static let configuration = CommandConfiguration(
             commandName: "conflicts",
             abstract: "What no rule could settle, explained.", subcommands: [List.self, Show.self, Resolve.self])
+    }
+
+    struct Duplicates: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "duplicates",
+            abstract: "Records created twice (same tax id, phone, or name and city): list, compare, merge.",
+            subcommands: [List.self, Show.self, Merge.self])
     }
 
     struct Users: ParsableCommand {
@@ -204,5 +212,126 @@ extension Satchel.Admin {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~:")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+extension Satchel.Admin.Duplicates {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List duplicate candidates waiting for a decision (--all for settled ones too).")
+        @Flag(help: "Include settled candidates.") var all = false
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let items = try await options.client().request(
+                "GET", "/v1/admin/conflicts?status=\(all ? "all" : "open")&rule=natural-key", as: ConflictListResponse.self
+            ).conflicts
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(items)
+                return
+            }
+            let replica = try options.openReplica()
+            func title(_ entity: String, _ id: String) -> String {
+                let values = (try? replica.row(entity, id: id)) ?? nil
+                return "\(values.map { Records.schema(entity).title(of: $0, id: id) } ?? "?") (\(id.prefix(8)))"
+            }
+            output.table(
+                ["ID", "STATUS", "NEW", "SAME AS", "BY", "SINCE"],
+                items.map { item in
+                    [item.conflict.id, item.status, title(item.conflict.entity, item.conflict.rowID),
+                     item.conflict.relatedRowIDs.map { title(item.conflict.entity, $0) }.joined(separator: ", "),
+                     item.conflict.rule.replacingOccurrences(of: "natural-key:", with: ""), Output.time(item.createdAt)]
+                })
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Compare a duplicate pair field by field, with what hangs under each.")
+        @Argument(help: "The duplicate candidate's id (or a unique prefix of 4+ characters).") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let client = try options.client()
+            let id = try await Satchel.Admin.Conflicts.fullID(id, client: client)
+            let item = try await client.request(
+                "GET", "/v1/admin/conflicts/\(Satchel.Admin.pathComponent(id))", as: ConflictRecord.self)
+            let conflict = item.conflict
+            guard conflict.kind == .duplicateCandidate else {
+                throw CLIError("\(id) is not a duplicate candidate; see it with 'satchel admin conflicts show \(id)'")
+            }
+            let replica = try options.openReplica()
+            let schema = Records.schema(conflict.entity)
+            let ids = conflict.relatedRowIDs + [conflict.rowID]
+            let rows = try ids.map { id in
+                guard let values = try replica.row(conflict.entity, id: id) else {
+                    throw CLIError("\(conflict.entity) \(id) is not on this laptop; run 'satchel sync' first")
+                }
+                return values
+            }
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(["conflict": item.conflict.id, "records": ids.joined(separator: ",")])
+                return
+            }
+            print(output.bold(conflict.explanation))
+            output.table(
+                ["FIELD", "SAME"] + ids.map { "\($0.prefix(8))\($0 == conflict.rowID ? " (new)" : "")" },
+                schema.fields.compactMap { field in
+                    let values = rows.map { $0[field.name] ?? .null }
+                    guard values.contains(where: { !$0.isNull }) else { return nil }
+                    let same = Set(values).count == 1
+                    return [field.name, same ? "=" : "≠"] + values.map { Output.display($0, field.type) }
+                })
+            for id in ids {
+                let counts = try replica.childCounts(of: conflict.entity, id: id)
+                let text = counts.keys.sorted().map { "\(counts[$0]!) \($0)\(counts[$0]! == 1 ? "" : "s")" }
+                print("under \(id.prefix(8)): \(text.isEmpty ? "nothing" : text.joined(separator: ", "))")
+            }
+            print(
+                "Merge with: satchel admin duplicates merge \(conflict.relatedRowIDs.first?.prefix(8) ?? "KEEP") "
+                    + "\(conflict.rowID.prefix(8)) [--take FIELD …]   (or keep both: satchel admin conflicts resolve \(id.prefix(8)) --keep current)")
+        }
+    }
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "merge",
+            abstract: "Merge one record into another: its children move over, and its id leads to the kept one.",
+            discussion: """
+                Every field keeps the kept record's value, except those named with --take, which take the \
+                merged record's. Contacts, visits, opportunities, quotes, orders, tickets and tasks of the merged \
+                record move to the kept one on the server and, at their next sync, on every laptop; changes \
+                laptops push later to the merged id land on the kept record.
+                """)
+        @Argument(help: "The id of the record to keep (or a unique prefix).") var keep: String
+        @Argument(help: "The id of the record to merge into it (or a unique prefix).") var merge: String
+        @Option(name: .customLong("take"), help: "A field to take from the merged record (repeat).") var take: [String] = []
+        @Option(help: "The record type.") var entity: String = "account"
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let schema = Records.schema(entity)
+            for field in take where schema.field(field) == nil {
+                throw CLIError("\(schema.labelWithArticle) has no field '\(field)'; see 'satchel \(entity) show ID'")
+            }
+            let replica = try options.openReplica()
+            let keep = try Records.resolve(entity, self.keep, replica: replica)
+            let other = try Records.resolve(entity, merge, replica: replica)
+            let response = try await options.client().request(
+                "POST", "/v1/admin/records/\(entity)/\(Satchel.Admin.pathComponent(keep))/merge",
+                body: MergeRequest(from: other, take: take), as: MergeResponse.self)
+            let output = Output(options)
+            if output.json {
+                try output.printJSON(response)
+                return
+            }
+            let moved = response.moved.keys.sorted().map { "\(response.moved[$0]!) \($0)\(response.moved[$0]! == 1 ? "" : "s")" }
+            print(
+                "Merged \(other.prefix(8)) into \(schema.title(of: response.kept.values, id: keep)) (\(keep.prefix(8)))"
+                    + (moved.isEmpty ? "" : "; moved over: \(moved.joined(separator: ", "))") + ". "
+                    + "\(other.prefix(8)) now leads to \(keep.prefix(8)); every laptop gets the result on its next sync.")
+        }
     }
 }

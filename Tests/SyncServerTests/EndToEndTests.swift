@@ -254,6 +254,79 @@ struct EndToEndTests {
         }
     }
 
+    @Test func aDuplicatePairIsMergedWithItsChildrenOnEveryReplicaAndNobodysVisitIsLost() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        for laptop in [company.alice, company.bob] { _ = try await laptop.sync() }
+        func visit(_ laptop: SyncClient, _ account: String, _ purpose: String) throws {
+            try laptop.replica.insert(
+                "visit",
+                values: [
+                    "account_id": .text(account), "rep": .text(laptop.replica.identity().user),
+                    "started_at": .integer(1_790_000_000_000), "channel": .text("face_to_face"), "purpose": .text(purpose),
+                ])
+        }
+        // Offline, both reps create the same customer (same tax id), each with work under it.
+        let dupont = try company.alice.replica.insert(
+            "account", values: ["name": .text("Dupont SA"), "tax_id": .text("FR 40 123 456 789"), "city": .text("Lille")])
+        let contact = try company.alice.replica.insert("contact", values: ["account_id": .text(dupont), "name": .text("Marc Dupont")])
+        try visit(company.alice, dupont, "first call")
+        let twin = try company.bob.replica.insert(
+            "account",
+            values: [
+                "name": .text("Dupont S.A."), "tax_id": .text("FR40123456789"), "city": .text("Lille"), "phone": .text("+33 3 20 11 22 33"),
+            ])
+        try visit(company.bob, twin, "demo")
+        let deal = try company.bob.replica.insert(
+            "opportunity", values: ["account_id": .text(twin), "name": .text("Dupont fleet"), "stage": .text("prospecting")])
+        _ = try await company.alice.sync()
+        let bobsDay = try await company.bob.sync()
+        #expect(bobsDay.queued == 1, "the second customer is a duplicate candidate, not a silent second account")
+
+        let candidates = try await company.admin.request(
+            "GET", "/v1/admin/conflicts?rule=natural-key", as: ConflictListResponse.self).conflicts
+        let candidate = try #require(candidates.first)
+        #expect(candidates.count == 1 && candidate.conflict.rowID == twin && candidate.conflict.relatedRowIDs == [dupont])
+
+        // Meanwhile, offline again, Bob logs another visit on his Dupont and corrects its city.
+        try visit(company.bob, twin, "follow-up")
+        try company.bob.replica.update("account", id: twin, set: ["city": .text("Roubaix")])
+
+        // The admin merges Bob's record into Alice's, taking his phone.
+        let merged = try await company.admin.request(
+            "POST", "/v1/admin/records/account/\(dupont)/merge", body: MergeRequest(from: twin, take: ["phone"]),
+            as: MergeResponse.self)
+        #expect(merged.moved == ["opportunity": 1, "visit": 1])
+        #expect(merged.settledConflicts == [candidate.conflict.id])
+        #expect(merged.kept.values["phone"] == .text("+33 3 20 11 22 33") && merged.kept.values["name"] == .text("Dupont SA"))
+
+        // Bob's later work lands on the kept record; every laptop ends with one Dupont and all the work.
+        let late = try await company.bob.sync()
+        #expect(late.rejected == 0)
+        for laptop in [company.alice, company.bob, company.admin] { _ = try await laptop.sync() }
+        for laptop in [company.alice, company.bob, company.admin] {
+            #expect(try laptop.replica.row("account", id: twin) == nil)
+            #expect(try laptop.replica.row("account", id: dupont)?["city"] == .text("Roubaix"))
+            #expect(try laptop.replica.visits(ofAccount: dupont).count == 3, "nobody's visit is lost")
+            #expect(try laptop.replica.row("opportunity", id: deal)?["account_id"] == .text(dupont))
+            #expect(try laptop.replica.row("contact", id: contact)?["account_id"] == .text(dupont))
+        }
+        #expect(try company.server.hub.redirect("account", id: twin) == dupont)
+        let open = try await company.admin.request("GET", "/v1/admin/conflicts", as: ConflictListResponse.self).conflicts
+        #expect(open.isEmpty)
+        let history = try await company.admin.request("GET", "/v1/history/account/\(dupont)", as: HistoryResponse.self)
+        #expect(history.entries.contains { $0.kind == .merge && $0.detail?.contains("taking its phone") == true })
+        // A merged record cannot be merged again, and nothing merges into itself.
+        await #expect(throws: SyncClientError.self) {
+            _ = try await company.admin.request(
+                "POST", "/v1/admin/records/account/\(dupont)/merge", body: MergeRequest(from: twin), as: MergeResponse.self)
+        }
+        await #expect(throws: SyncClientError.self) {
+            _ = try await company.admin.request(
+                "POST", "/v1/admin/records/account/\(dupont)/merge", body: MergeRequest(from: dupont), as: MergeResponse.self)
+        }
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameAnswer() async throws {

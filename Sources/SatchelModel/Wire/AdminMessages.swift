@@ -94,3 +94,31 @@ public struct TransferRequest: Hashable, Sendable, Codable {
         self.to = to
     }
 }
+
+/// `POST /v1/admin/records/{entity}/{keep}/merge`: merge record `from` into `keep`.
+public struct MergeRequest: Hashable, Sendable, Codable {
+    /// The id of the record that goes away (its id then leads to the kept one).
+    public var from: String
+    /// Fields whose value is taken from `from`; every other field keeps the kept record's value.
+    public var take: [String]
+
+    public init(from: String, take: [String] = []) {
+        self.from = from
+        self.take = take
+    }
+}
+
+/// The answer to a merge: the kept record as replicas receive it, what moved to it, and the
+/// queue items the merge settled.
+public struct MergeResponse: Hashable, Sendable, Codable {
+    public var kept: RowSnapshot
+    /// Rows re-parented from the merged-away record, by record type.
+    public var moved: [String: Int]
+    public var settledConflicts: [String]
+
+    public init(kept: RowSnapshot, moved: [String: Int], settledConflicts: [String]) {
+        self.kept = kept
+        self.moved = moved
+        self.settledConflicts = settledConflicts
+    }
+}

@@ -27,6 +27,9 @@ public struct NaturalKey: Hashable, Sendable {
         case digits
         /// Case-fold, keep letters and digits, collapse the rest (names, cities).
         case words
+        /// Case-fold, keep letters and digits only ("FR 40 123-456" is "fr40123456"): identifiers
+        /// written with or without spaces and dashes (tax ids).
+        case compact
     }
 
     public var name: String
@@ -51,6 +54,9 @@ public struct NaturalKey: Hashable, Sendable {
                 if part.count < 6 { return nil }
             case .words:
                 part = text.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: " ")
+                if part.isEmpty { return nil }
+            case .compact:
+                part = String(text.lowercased().filter { $0.isLetter || $0.isNumber })
                 if part.isEmpty { return nil }
             }
             parts.append(part)

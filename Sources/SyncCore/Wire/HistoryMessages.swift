@@ -9,6 +9,9 @@ public struct HistoryEntry: Hashable, Sendable, Codable {
         case resolution
         /// The record's account moved to another owner.
         case transfer
+        /// Two records found to be the same were merged: this one kept, merged away, or moved
+        /// from one to the other.
+        case merge
         /// The record came in through an import.
         case `import`
         /// The server set a field itself (an account a rep created placed in their territory).

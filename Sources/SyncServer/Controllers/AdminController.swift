@@ -20,6 +20,9 @@ struct AdminController: Sendable {
         router.post("/v1/admin/accounts/:id/transfer") { request, context in
             try await transfer(request, id: Self.parameter(context, "id"))
         }
+        router.post("/v1/admin/records/:entity/:id/merge") { request, context in
+            try await merge(request, entity: Self.parameter(context, "entity") ?? "", keep: Self.parameter(context, "id") ?? "")
+        }
     }
 
     func users(_ request: Request) throws -> Response {
@@ -134,6 +137,27 @@ struct AdminController: Sendable {
     }
 
     /// A path parameter, percent-decoded (a conflict id holds a colon).
+    func merge(_ request: Request, entity: String, keep: String) async throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "merging records")
+        let body = try WireBody.decode(MergeRequest.self, from: try await WireBody.read(request, limits: limits))
+        guard store.schema.entity(entity) != nil else {
+            throw ProtocolError(.notFound, "there is no record type '\(entity.prefix(40))'")
+        }
+        do {
+            let report = try store.mergeRecords(entity, keep: keep, merge: body.from, take: body.take, by: principal.user.name)
+            guard let kept = try store.snapshot(entity, id: keep) else {
+                throw ProtocolError(.notFound, "there is no \(entity) \(keep.prefix(64))")
+            }
+            return try WireBody.respond(
+                MergeResponse(kept: kept, moved: report.moved, settledConflicts: report.settledConflicts), to: request)
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw SyncController.protocolError(error)
+        }
+    }
+
     /// "30m", "12h", "3d" or "2w" in milliseconds.
     static func duration(_ text: String) -> Int64? {
         guard let unit = text.last, let count = Int64(text.dropLast()), count >= 0, count < 100_000 else { return nil }
@@ -160,6 +184,9 @@ struct AdminController: Sendable {
         case let .value(entered)?:
             resolution = "value"
             value = entered
+        case let .merged(into)?:
+            resolution = "merged"
+            value = .text(into)
         case nil: break
         }
         return ConflictRecord(

@@ -27,6 +27,9 @@ public protocol ServerStore: Sendable {
     func conflicts(includeResolved: Bool) throws -> [QueuedConflict]
     func conflicts(matching filter: ConflictFilter) throws -> [QueuedConflict]
     func history(_ entity: String, id: String, scope: ReadScope) throws -> [HistoryEntry]?
+    @discardableResult
+    func mergeRecords(_ entity: String, keep: String, merge other: String, take: [String], by admin: String) throws
+        -> MergeReport
     func conflict(_ id: String) throws -> QueuedConflict
     @discardableResult func resolve(_ id: String, choice: ConflictChoice, by resolver: String) throws -> RowState?
     @discardableResult func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState?
