@@ -155,6 +155,7 @@ extension Hub {
                     """
             ).execute(arguments: [replica.rawValue, Int64(newHighWater), writer.user, writer.device, now])
             try db.cachedStatement(sql: "UPDATE hub_meta SET hlc = ?").execute(arguments: [hubClock.last.packed])
+            try flushPullMarks(db)
             return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
         }
     }

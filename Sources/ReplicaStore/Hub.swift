@@ -27,6 +27,8 @@ public struct EncodedPage: Sendable {
 /// ```
 public struct Hub: Sendable {
     let writer: any DatabaseWriter
+    /// How far each device has pulled, kept in memory and written with the next write.
+    let pullMarks = PullMarks()
     public let schema: Schema
     let merger: Merger
     let clock: Replica.WallClock
@@ -227,6 +229,16 @@ public struct Hub: Sendable {
                         arguments: [state.entity, key.name, value, state.id])
                 }
             }
+        }
+        migrator.registerMigration("hub-v7-compaction") { db in
+            // How far each device has pulled (compaction stays below the slowest active one),
+            // devices an admin retired from that count, and how far tombstones were purged.
+            try db.execute(
+                sql: """
+                    ALTER TABLE hub_device ADD COLUMN pulled_to INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE hub_device ADD COLUMN dormant INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE hub_meta ADD COLUMN compacted_to INTEGER NOT NULL DEFAULT 0;
+                    """)
         }
         try migrator.migrate(writer)
     }

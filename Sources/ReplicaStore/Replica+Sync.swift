@@ -323,6 +323,40 @@ extension Replica {
         return found
     }
 
+    /// Empties the replica's copy of the records for a fresh download (the server compacted its
+    /// history past this replica's position), keeping its own bookkeeping: outcomes, notices.
+    ///
+    /// Refused while changes of this replica wait to be pushed: they must reach the server first.
+    public func startRebaseline() throws {
+        let now = clock()
+        try writer.write { db in
+            guard try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM _outbox")) == 0 else {
+                throw ReplicaError.notAllowed(
+                    reason: "the server asks this laptop to download a fresh copy, and changes of yours are not pushed yet",
+                    remedy: "run 'satchel sync' again when the network is steady; nothing is lost meanwhile")
+            }
+            try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
+            for entity in schema.entities {
+                try db.execute(sql: "DELETE FROM \(SQLMapping.quote(entity.name))")
+            }
+            try db.execute(sql: "DELETE FROM _row_meta; DELETE FROM _held_snapshot; DELETE FROM _departed")
+            try db.execute(
+                sql: """
+                    UPDATE _replica SET applying = 0, pull_cursor = 0, bootstrapped = 0, bootstrap_snapshot = NULL,
+                        bootstrap_after = 0
+                    """)
+            try db.execute(
+                sql: """
+                    INSERT INTO _notice (kind, entity, row_id, title, message, received_at)
+                    VALUES ('rebaseline', '', '', 'This laptop', ?, ?)
+                    """,
+                arguments: [
+                    "was away while the server compacted its history; it downloaded a fresh copy (your changes were pushed first)",
+                    now,
+                ])
+        }
+    }
+
     /// How many rows of each type hang directly under a record (through parent references).
     public func childCounts(of entity: String, id: String) throws -> [String: Int] {
         try writer.read { db in
@@ -375,7 +409,7 @@ extension Replica {
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)"
         ).execute(arguments: [
-            entity.name, snapshot.id, JSONText.versionVector(snapshot.version), snapshot.stamps.map(JSONText.fieldStamps),
+            entity.name, snapshot.id, RowJSON.versionVector(snapshot.version), snapshot.stamps.map(RowJSON.fieldStamps),
         ])
     }
 
@@ -429,7 +463,7 @@ extension Replica {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO _row_meta (entity, row_id, version, stamps) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [
-                entity.name, snapshot.id, JSONText.versionVector(version), snapshot.stamps.map(JSONText.fieldStamps),
+                entity.name, snapshot.id, RowJSON.versionVector(version), snapshot.stamps.map(RowJSON.fieldStamps),
             ])
         }
     }

@@ -134,6 +134,10 @@ public struct SyncClient: Sendable {
     }
 
     /// Pulls every page since the replica's cursor; returns the rows applied.
+    ///
+    /// When the server has compacted its history past the cursor (the laptop was retired from
+    /// compaction while away), the replica downloads a fresh copy instead, once nothing of its
+    /// own is waiting to be pushed.
     public func pull(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
         var rows = 0
         while true {
@@ -141,7 +145,13 @@ public struct SyncClient: Sendable {
             let request = TransportRequest(
                 method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=\(configuration.pageSize)",
                 headers: ["Accept-Encoding": "gzip"])
-            let page = try Self.decode(PullResponse.self, from: try await send(request))
+            let page: PullResponse
+            do {
+                page = try Self.decode(PullResponse.self, from: try await send(request))
+            } catch SyncClientError.refused(let error, _) where error.code == .rebaseline {
+                try replica.startRebaseline()
+                return rows + (try await bootstrap(progress: progress))
+            }
             try replica.apply(page)
             rows += page.rows.count
             progress(.pulling(rows: rows))

@@ -104,7 +104,11 @@ extension Satchel {
             print("\(identity.user) on \(identity.device): \(report.pending) change\(report.pending == 1 ? "" : "s") waiting to sync.")
             print("Last sync: \(report.lastSyncAt.map(Output.time) ?? "never").")
             for notice in report.notices {
-                print("\(notice.entity.capitalized) \(notice.title) (\(notice.rowID.prefix(8))) \(notice.message).")
+                if notice.entity.isEmpty {
+                    print("\(notice.title) \(notice.message).")
+                } else {
+                    print("\(notice.entity.capitalized) \(notice.title) (\(notice.rowID.prefix(8))) \(notice.message).")
+                }
             }
             if report.changes.isEmpty {
                 print("Nothing new about your changes.")

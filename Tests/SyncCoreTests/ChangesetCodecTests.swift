@@ -156,11 +156,11 @@ struct RowStateCodingTests {
 extension RowStateCodingTests {
     @Test func handWrittenJSONIsTheEncodersJSON() throws {
         let vector = VersionVector([Self.writer: 5, ReplicaID("hub-1"): 12, ReplicaID("ö\"quoted\"/x"): 1])
-        #expect(JSONText.versionVector(vector) == String(decoding: try WireJSON.encoder.encode(vector), as: UTF8.self))
+        #expect(RowJSON.versionVector(vector) == String(decoding: try WireJSON.encoder.encode(vector), as: UTF8.self))
         let stamps = Self.tombstone.stamps.merging(
             ["name": FieldStamp(dot: Dot(replica: ReplicaID("a\\b"), counter: 1), hlc: HLCTimestamp(packed: 7), wall: 3,
                 user: "zoë \"z\"", device: "pc/2")]) { $1 }
-        #expect(JSONText.fieldStamps(stamps) == String(decoding: try WireJSON.encoder.encode(FieldStamps.Map(stamps)), as: UTF8.self))
-        #expect(try WireJSON.decoder.decode(FieldStamps.Map.self, from: Data(JSONText.fieldStamps(stamps).utf8)).stamps == stamps)
+        #expect(RowJSON.fieldStamps(stamps) == String(decoding: try WireJSON.encoder.encode(FieldStamps.Map(stamps)), as: UTF8.self))
+        #expect(try WireJSON.decoder.decode(FieldStamps.Map.self, from: Data(RowJSON.fieldStamps(stamps).utf8)).stamps == stamps)
     }
 }

@@ -327,6 +327,50 @@ struct EndToEndTests {
         }
     }
 
+    @Test func aLaptopAwayAcrossACompactionRejoinsWithItsWorkAndNothingDeletedComesBack() async throws {
+        let company = try await Company.start()
+        defer { Task { await company.server.stop() } }
+        let hub = company.server.hub
+        let yard = try company.admin.replica.insert(
+            "account", values: ["name": .text("Yard & Co"), "city": .text("Lens"), "territory": .text("north")])
+        _ = try await company.admin.sync()
+        for laptop in [company.alice, company.bob] { _ = try await laptop.sync() }
+
+        // Alice goes on the road: she edits Acme and Yard offline. Meanwhile Bob deletes Yard.
+        try company.alice.replica.update("account", id: company.acme, set: ["phone": .text("+33 3 21 00 00 00")])
+        try company.alice.replica.update("account", id: yard, set: ["city": .text("Arras")])
+        try company.bob.replica.delete("account", id: yard)
+        for laptop in [company.bob, company.admin, company.carol] { _ = try await laptop.sync() }
+        #expect(try company.admin.replica.row("account", id: yard) == nil)
+        // A pull acknowledges what came before it: one more sync each says they have the tombstone.
+        for laptop in [company.bob, company.admin, company.carol] { _ = try await laptop.sync() }
+
+        // Alice's laptop holds the tombstone on the server until an admin retires it.
+        let held = try hub.compact()
+        #expect(held.purged == 0 && held.holdingBack.contains("alice (alice-laptop)"))
+        try hub.retireDevice(try company.alice.replica.identity().replicaID)
+        let compacted = try hub.compact()
+        #expect(compacted.purged == 1)
+        #expect(try hub.row("account", id: yard) == nil, "the tombstone is gone for good")
+
+        // Alice comes back: her work is pushed, the deleted account does not come back, and her
+        // laptop re-baselines to exactly the server's state.
+        let summary = try await company.alice.sync()
+        #expect(summary.pushed == 2 && summary.applied == 1 && summary.rejected == 1)
+        #expect(try hub.row("account", id: company.acme)?.values["phone"] == .text("+33 3 21 00 00 00"))
+        #expect(try hub.row("account", id: yard) == nil)
+        #expect(try company.alice.replica.row("account", id: yard) == nil)
+        #expect(try company.alice.replica.row("account", id: company.acme)?["phone"] == .text("+33 3 21 00 00 00"))
+        #expect(try company.alice.replica.identity().isBootstrapped)
+        #expect(try company.alice.replica.notices(unseenOnly: true).contains { $0.kind == "rebaseline" })
+        let refused = try #require(try company.alice.replica.outcomes().first { $0.rowID == yard })
+        #expect(refused.status == "rejected", "her edit of the deleted account is answered, not dropped silently")
+        // Back in the fold: she counts for compaction again, and a later sync is an ordinary pull.
+        _ = try await company.alice.sync()
+        #expect(try hub.devices().first { $0.user == "alice" }?.retired == false)
+        #expect(try company.alice.replica.rows("account").map(\.id).sorted() == (try company.bob.replica.rows("account").map(\.id).sorted()))
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameAnswer() async throws {

@@ -27,6 +27,8 @@ public struct ProtocolError: Error, Hashable, Sendable, Codable, CustomStringCon
         public static let invalidValue = Code("invalid-value")
         public static let notFound = Code("not-found")
         public static let conflict = Code("conflict")
+        /// The feed before the pull's cursor was compacted: the replica must download a fresh copy.
+        public static let rebaseline = Code("rebaseline")
         public static let invalidRequest = Code("invalid-request")
         public static let internalError = Code("internal")
     }

@@ -95,6 +95,13 @@ struct SyncController: Sendable {
         let principal = try Principal.authenticate(request, store: store)
         let since = try Self.integer(request, "since", default: 0)
         let limit = try pageSize(request)
+        guard try !store.pullNeedsRebaseline(since: since) else {
+            throw ProtocolError(
+                .rebaseline,
+                "the server compacted its history past this laptop's position (it was away for long); "
+                    + "push your changes, then download a fresh copy (satchel sync does both)")
+        }
+        store.notePulled(principal.device.replicaID, upTo: since)
         let page = try store.pullEncoded(since: since, limit: limit, scope: principal.scope)
         metrics.pulledRows.increment(by: Int64(page.rowCount))
         return try WireBody.respond(json: page.json, to: request)
@@ -106,6 +113,8 @@ struct SyncController: Sendable {
         let after = try Self.integer(request, "after", default: 0)
         let page = try store.bootstrapEncoded(
             snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope)
+        // A bootstrapping device needs no tombstone from before its snapshot.
+        if let snapshot = page.snapshot { store.notePulled(principal.device.replicaID, upTo: snapshot) }
         metrics.pulledRows.increment(by: Int64(page.rowCount))
         return try WireBody.respond(json: page.json, to: request)
     }

@@ -11,6 +11,7 @@ extension ProtocolError: HTTPResponseError {
         case .forbidden, .forgedReplica, .outOfScope: return .forbidden
         case .notFound: return .notFound
         case .gap, .conflict: return .conflict
+        case .rebaseline: return .gone
         case .tooLarge, .tooManyChanges: return .contentTooLarge
         case .unsupportedEncoding: return .unsupportedMediaType
         case .internalError: return .internalServerError

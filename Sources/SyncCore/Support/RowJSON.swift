@@ -1,7 +1,7 @@
 /// Hand-written JSON for the two values a replica writes for every row it receives (a version
 /// vector and the field stamps): the same JSON the Codable encoders produce, sorted keys
 /// included, without their per-value overhead. A bootstrap of 10,000 rows writes 20,000 of them.
-public enum JSONText {
+public enum RowJSON {
     /// A JSON string literal.
     public static func quoted(_ text: String) -> String {
         var out = "\""

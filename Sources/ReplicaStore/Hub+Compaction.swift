@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// How far each device has pulled, noted on every pull without a write of its own. The marks
+/// reach `hub_device.pulled_to` with the next push or compaction; marks lost in a crash only
+/// make compaction more careful (it reads the older, smaller positions).
+final class PullMarks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var marks: [ReplicaID: Int64] = [:]
+
+    func note(_ replica: ReplicaID, _ position: Int64) {
+        lock.lock()
+        marks[replica] = max(marks[replica] ?? 0, position)
+        lock.unlock()
+    }
+
+    func take() -> [ReplicaID: Int64] {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = marks
+        marks = [:]
+        return taken
+    }
+}
+
+/// What a compaction did.
+public struct CompactionReport: Hashable, Sendable {
+    /// Tombstones removed for good.
+    public var purged: Int
+    /// The feed position every active device has pulled past (nothing at or below it is needed).
+    public var watermark: Int64
+    /// The active devices that hold the watermark where it is (the slowest first).
+    public var holdingBack: [String]
+}
+
+/// A device as the compaction sees it.
+public struct DeviceStatus: Hashable, Sendable {
+    public var replicaID: ReplicaID
+    public var user: String
+    public var device: String
+    public var pulledTo: Int64
+    public var lastPushAt: Int64?
+    public var retired: Bool
+}
+
+extension Hub {
+    /// Notes that `replica` has applied the feed up to `position` (the `since` of its pull, or
+    /// the snapshot of its bootstrap). It counts as active again if it had been retired.
+    public func notePulled(_ replica: ReplicaID, upTo position: Int64) {
+        pullMarks.note(replica, position)
+    }
+
+    func flushPullMarks(_ db: Database) throws {
+        for (replica, position) in pullMarks.take() {
+            try db.cachedStatement(
+                sql: "UPDATE hub_device SET pulled_to = MAX(pulled_to, ?), dormant = 0 WHERE replica_id = ?"
+            ).execute(arguments: [position, replica.rawValue])
+        }
+    }
+
+    /// Every enrolled device with how far it has pulled.
+    public func devices() throws -> [DeviceStatus] {
+        try writer.write { db in
+            try flushPullMarks(db)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.replica_id, d.user, d.device, d.pulled_to, d.dormant, r.last_push_at FROM hub_device d
+                    LEFT JOIN hub_replica r ON r.replica_id = d.replica_id WHERE d.retired = 0 ORDER BY d.user, d.device
+                    """
+            ).map {
+                DeviceStatus(
+                    replicaID: ReplicaID($0["replica_id"]), user: $0["user"], device: $0["device"], pulledTo: $0["pulled_to"],
+                    lastPushAt: $0["last_push_at"], retired: $0["dormant"])
+            }
+        }
+    }
+
+    /// Retires a device from compaction: a laptop lost, replaced or away for good no longer
+    /// holds tombstones on the server. Its credential stays valid: if it comes back, its first
+    /// pull asks it to download a fresh copy (after its pending changes are pushed).
+    public func retireDevice(_ replica: ReplicaID) throws {
+        try writer.write { db in
+            try flushPullMarks(db)
+            try db.execute(sql: "UPDATE hub_device SET dormant = 1 WHERE replica_id = ?", arguments: [replica.rawValue])
+            guard db.changesCount == 1 else { throw HubError.invalidUser("there is no device \(replica)") }
+        }
+    }
+
+    /// Removes the tombstones every active device has pulled past, for good.
+    ///
+    /// A deleted row's tombstone is what tells a replica to delete its copy; once every active
+    /// device has pulled beyond it, nobody needs it. A device that was retired and comes back
+    /// with an older cursor is asked to re-baseline (``pullNeedsRebaseline(since:)``), so nothing
+    /// deleted comes back to life on it.
+    @discardableResult
+    public func compact() throws -> CompactionReport {
+        try writer.write { db in
+            try flushPullMarks(db)
+            let active = try Row.fetchAll(
+                db,
+                sql: "SELECT replica_id, user, device, pulled_to FROM hub_device WHERE retired = 0 AND dormant = 0 ORDER BY pulled_to")
+            let watermark = try active.first.map { $0["pulled_to"] as Int64 } ?? Hub.currentSeq(db)
+            let purged = try Int64.fetchOne(
+                db, sql: "SELECT MAX(seq) FROM hub_row WHERE deleted = 1 AND seq <= ?", arguments: [watermark])
+            try db.execute(sql: "DELETE FROM hub_row WHERE deleted = 1 AND seq <= ?", arguments: [watermark])
+            let count = db.changesCount
+            if let purged {
+                try db.execute(sql: "UPDATE hub_meta SET compacted_to = MAX(compacted_to, ?)", arguments: [purged])
+            }
+            let holding = active.prefix { ($0["pulled_to"] as Int64) == watermark }.map {
+                "\($0["user"] as String) (\($0["device"] as String))"
+            }
+            return CompactionReport(purged: count, watermark: watermark, holdingBack: Array(holding))
+        }
+    }
+
+    /// Whether a pull from `cursor` may have missed a tombstone that compaction removed.
+    public func pullNeedsRebaseline(since cursor: Int64) throws -> Bool {
+        try writer.read { db in
+            cursor < (try Int64.fetchOne(db.cachedStatement(sql: "SELECT compacted_to FROM hub_meta")) ?? 0)
+        }
+    }
+}
