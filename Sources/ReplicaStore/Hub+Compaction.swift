@@ -8,6 +8,17 @@ import SyncCore
 final class PullMarks: @unchecked Sendable {
     private let lock = NSLock()
     private var marks: [ReplicaID: Int64] = [:]
+    private var lastWritten = Date.distantPast
+
+    /// Whether the marks should be written now: some are waiting and the last write is over a
+    /// second old (a busy server writes them about once a second, an idle one at once).
+    func due() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !marks.isEmpty, Date().timeIntervalSince(lastWritten) >= 1 else { return false }
+        lastWritten = Date()
+        return true
+    }
 
     func note(_ replica: ReplicaID, _ position: Int64) {
         lock.lock()
@@ -49,6 +60,12 @@ extension Hub {
     /// the snapshot of its bootstrap). It counts as active again if it had been retired.
     public func notePulled(_ replica: ReplicaID, upTo position: Int64) {
         pullMarks.note(replica, position)
+    }
+
+    /// Writes the pull marks when they are due (see `PullMarks.due()`); called after pulls.
+    public func writePullMarksIfDue() throws {
+        guard pullMarks.due() else { return }
+        try writer.write { db in try flushPullMarks(db) }
     }
 
     func flushPullMarks(_ db: Database) throws {

@@ -430,6 +430,14 @@ extension Replica {
             // has judged them (edit-wins may bring it back); the held snapshot settles it.
         } else if snapshot.deleted {
             try db.cachedStatement(sql: "DELETE FROM \(table) WHERE id = ?").execute(arguments: [snapshot.id])
+            // A record of ours that waited as a duplicate candidate and is now gone was merged
+            // into the one it duplicated: the rep hears it once.
+            try db.cachedStatement(
+                sql: """
+                    UPDATE _outcome SET kind = 'settled', seen = 0
+                    WHERE entity = ? AND row_id = ? AND op = 'insert' AND kind = 'queued'
+                    """
+            ).execute(arguments: [entity.name, snapshot.id])
         } else if !pendingDelete {
             var columns = ["id"]
             var arguments: [(any DatabaseValueConvertible)?] = [snapshot.id]

@@ -169,6 +169,14 @@ struct StatusReport: Encodable {
                 items.append(item("overridden", "the conflict was resolved by \(writer) for another value", conflict: conflict.id))
             case ("overridden", _):
                 items.append(item("overridden", "changed since by \(writer)"))
+            case ("settled", .queued(let conflict)):
+                items.append(
+                    item(
+                        "settled",
+                        conflict.kind == .duplicateCandidate
+                            ? "merged into the \(conflict.entity) it duplicated; what was under it moved there"
+                            : "the record was removed when the conflict was settled",
+                        now: nil, conflict: conflict.id))
             case ("accepted", .queued(let conflict)):
                 items.append(item("accepted", "the conflict was resolved in favour of your value", conflict: conflict.id))
             case (_, .applied):

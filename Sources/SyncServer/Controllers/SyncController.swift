@@ -102,6 +102,7 @@ struct SyncController: Sendable {
                     + "push your changes, then download a fresh copy (satchel sync does both)")
         }
         store.notePulled(principal.device.replicaID, upTo: since)
+        try store.writePullMarksIfDue()
         let page = try store.pullEncoded(since: since, limit: limit, scope: principal.scope)
         metrics.pulledRows.increment(by: Int64(page.rowCount))
         return try WireBody.respond(json: page.json, to: request)
