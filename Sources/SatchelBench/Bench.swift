@@ -49,7 +49,7 @@ public enum Bench {
         report.figure(
             "merge_to_raw_ratio_wall", rounded((operations / mergeWall) / (operations / rawWall), 3), "merge / raw ratio (wall)")
         report.figure(
-            "bootstrap_ms", rounded(Spread(samples.map(\.bootstrap.wallMS)).median, 1),
+            "bootstrap_in_process_ms", rounded(Spread(samples.map(\.bootstrap.wallMS)).median, 1),
             "bootstrap + point read, in process, ms (wall, median)")
         report.figure(
             "capture_ms", rounded(Spread(samples.map(\.capture.cpuMS)).median, 1), "capture, all reps, ms (CPU, median)")

@@ -33,6 +33,9 @@ struct ProtocolExampleTests {
         case "conflict-list-response": return try again(ConflictListResponse.self)
         case "resolve-request": return try again(ResolveRequest.self)
         case "transfer-request": return try again(TransferRequest.self)
+        case "history-response": return try again(HistoryResponse.self)
+        case "merge-request": return try again(MergeRequest.self)
+        case "merge-response": return try again(MergeResponse.self)
         default: return nil
         }
     }
@@ -42,7 +45,8 @@ struct ProtocolExampleTests {
         for stem in [
             "changeset", "push-response", "pull-response", "bootstrap-response", "enroll-request", "enroll-response",
             "error-response", "health-response", "add-user-request", "add-user-response", "user-list-response",
-            "conflict-record", "conflict-list-response", "resolve-request", "transfer-request",
+            "conflict-record", "conflict-list-response", "resolve-request", "transfer-request", "history-response",
+            "merge-request", "merge-response",
         ] {
             #expect(stems.contains(stem), "Protocol/examples/\(stem).json is missing")
         }
