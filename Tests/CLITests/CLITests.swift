@@ -42,6 +42,60 @@ struct CLITests {
         }
     }
 
+    // MARK: - The admin's workflows
+
+    @Test func duplicatesMergeTransferAndHistoryFromTheCommandLine() throws {
+        let office = try Office()
+        let root = try office.laptop("root", role: "admin")
+        let acme = try #require(
+            try root.ok(["account", "add", "--name", "Acme Ltd", "--set", "territory=north", "--set", "owner=alice", "--json"])
+                .object()["id"] as? String)
+        try root.ok(["sync"])
+        let alice = try office.laptop("alice", role: "rep", territory: "north")
+        let bob = try office.laptop("bob", role: "rep", territory: "north")
+        let carol = try office.laptop("carol", role: "rep", territory: "south")
+
+        // The same customer, twice, with a visit each.
+        let dupont = try #require(
+            try alice.ok(["account", "add", "--name", "Dupont SA", "--city", "Lille", "--tax-id", "FR 40 123 456 789", "--json"])
+                .object()["id"] as? String)
+        let twin = try #require(
+            try bob.ok(["account", "add", "--name", "Dupont S.A.", "--city", "Lille", "--tax-id", "FR40123456789", "--phone", "0320112233", "--json"])
+                .object()["id"] as? String)
+        try alice.ok(["visit", "log", "--account", dupont, "--purpose", "first call", "--outcome", "demo"])
+        try bob.ok(["visit", "log", "--account", twin, "--purpose", "demo", "--outcome", "fleet"])
+        for laptop in [alice, bob, root] { try laptop.ok(["sync"]) }
+        let candidates = try root.ok(["admin", "duplicates", "list", "--json"]).array()
+        #expect(candidates.count == 1)
+        let id = try #require((candidates.first?["conflict"] as? [String: Any])?["id"] as? String)
+        let shown = try root.ok(["admin", "duplicates", "show", id]).output
+        #expect(shown.contains("same tax id") && shown.contains("under \(dupont.prefix(8)): 1 visit"))
+        let merged = try root.ok(["admin", "duplicates", "merge", String(dupont.prefix(8)), String(twin.prefix(8)), "--take", "phone"])
+        #expect(merged.output.contains("moved over: 1 visit"))
+        try alice.ok(["sync"])
+        #expect(try alice.ok(["visit", "list", "--account", dupont, "--json"]).array().count == 2)
+        #expect(try alice.ok(["account", "show", dupont, "--json"]).object()["phone"] as? String == "0320112233")
+        let settled = try root.ok(["admin", "conflicts", "list", "--all", "--rule", "natural-key", "--json"]).array()
+        #expect(settled.first?["resolution"] as? String == "merged")
+        try bob.ok(["sync"])
+        #expect(try bob.ok(["status"]).output.contains("merged into the account it duplicated"))
+
+        // Bob edits Acme offline; an admin gives Acme to Carol; Bob's sync pushes, then lets go.
+        try bob.ok(["account", "edit", acme, "--set", "phone=0320999999"])
+        #expect(try root.ok(["account", "transfer", String(acme.prefix(8)), "--to", "carol"]).output.contains("to carol (territory south)"))
+        #expect(try bob.ok(["sync"]).output.contains("1 queued"))
+        #expect(try bob.ok(["status"]).output.contains("Account Acme Ltd (\(acme.prefix(8))) moved to carol by root; removed from this laptop."))
+        #expect(try bob.run(["account", "show", acme]).status != 0)
+        try carol.ok(["sync"])
+        let history = try carol.ok(["account", "history", String(acme.prefix(8)), "--json"]).object()
+        let kinds = (history["everyone"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(kinds == ["change", "transfer", "change"])
+        #expect(try carol.ok(["account", "history", String(acme.prefix(8))]).output.contains("moved from alice (north) to carol (south)"))
+        // A rep may not transfer, and the queue's filters are checked.
+        #expect(try alice.run(["account", "transfer", dupont, "--to", "bob"]).error.contains("403 forbidden"))
+        #expect(try root.run(["admin", "conflicts", "list", "--older-than", "soon"]).error.contains("olderThan is a duration"))
+    }
+
     // MARK: - A day in the field
 
     @Test func twoRepsDayWithAConflictTheAdminResolves() throws {
