@@ -105,11 +105,14 @@ extension Hub {
             }
             if let tombstone = gone.row { try save(tombstone, db: db) }
             try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO hub_redirect (entity, from_id, to_id, merged_at, merged_by) VALUES (?, ?, ?, ?, ?)"
-            ).execute(arguments: [entity, other, keep, now, admin])
+                sql: """
+                    INSERT OR REPLACE INTO hub_redirect (entity, from_id, to_id, merged_at, merged_by, seq)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [entity, other, keep, now, admin, try Hub.nextSeq(db)])
             // Anything that redirected to the merged-away record now goes to the kept one.
-            try db.cachedStatement(sql: "UPDATE hub_redirect SET to_id = ? WHERE entity = ? AND to_id = ?")
-                .execute(arguments: [keep, entity, other])
+            try db.cachedStatement(sql: "UPDATE hub_redirect SET to_id = ?, seq = ? WHERE entity = ? AND to_id = ?")
+                .execute(arguments: [keep, try Hub.nextSeq(db), entity, other])
 
             // The queue items that asked whether these two are the same are answered.
             var settled: [String] = []
@@ -145,6 +148,21 @@ extension Hub {
                 entity: entity, id: other, db: db)
             return MergeReport(kept: try Hub.row(entity, id: keep, db: db) ?? result, moved: moved, settledConflicts: settled)
         }
+    }
+
+    /// The merges in feed positions `(cursor, end]` whose kept record `scope` may see.
+    static func redirects(_ scope: ReadScope, after cursor: Int64, upTo end: Int64, db: Database) throws -> [Redirect] {
+        guard end > cursor else { return [] }
+        return try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT d.entity, d.from_id, d.to_id, r.account_id FROM hub_redirect d
+                    LEFT JOIN hub_row r ON r.entity = d.entity AND r.row_id = d.to_id
+                    WHERE d.seq > ? AND d.seq <= ? ORDER BY d.seq
+                    """),
+            arguments: [cursor, end]
+        ).filter { try Hub.scope(scope, covers: $0["account_id"] as String?, db: db) }
+            .map { Redirect(entity: $0["entity"], from: $0["from_id"], to: $0["to_id"]) }
     }
 
     /// Where a merged-away record's id leads now (nil when it was never merged).

@@ -240,6 +240,14 @@ public struct Hub: Sendable {
                     ALTER TABLE hub_meta ADD COLUMN compacted_to INTEGER NOT NULL DEFAULT 0;
                     """)
         }
+        migrator.registerMigration("hub-v8-redirect-feed") { db in
+            // Where each merge sits in the feed, so laptops learn the merged-away id's new target.
+            try db.execute(
+                sql: """
+                    ALTER TABLE hub_redirect ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX hub_redirect_seq ON hub_redirect(seq);
+                    """)
+        }
         try migrator.migrate(writer)
     }
 
@@ -301,7 +309,7 @@ public struct Hub: Sendable {
         let page = try pullPage(since: cursor, limit: limit, scope: scope)
         return PullResponse(
             rows: try page.rows.map(Hub.snapshot), cursor: page.cursor, hasMore: page.hasMore,
-            departed: page.departed.isEmpty ? nil : page.departed)
+            departed: page.departed.isEmpty ? nil : page.departed, redirects: page.redirects.isEmpty ? nil : page.redirects)
     }
 
     /// The same page as ``pull(since:limit:scope:)``, as the JSON the wire carries. The stored
@@ -312,13 +320,16 @@ public struct Hub: Sendable {
         if !page.departed.isEmpty {
             tail += ",\"departed\":" + String(decoding: try WireJSON.encoder.encode(page.departed), as: UTF8.self)
         }
+        if !page.redirects.isEmpty {
+            tail += ",\"redirects\":" + String(decoding: try WireJSON.encoder.encode(page.redirects), as: UTF8.self)
+        }
         return EncodedPage(
             json: Hub.encodedPage(page.rows, tail: tail),
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.cursor, snapshot: nil)
     }
 
     private func pullPage(since cursor: Int64, limit: Int, scope: ReadScope) throws
-        -> (rows: [StoredRow], cursor: Int64, hasMore: Bool, departed: [Departure])
+        -> (rows: [StoredRow], cursor: Int64, hasMore: Bool, departed: [Departure], redirects: [Redirect])
     {
         let limit = max(1, limit)
         let condition = try Hub.scopeCondition(scope)
@@ -334,7 +345,10 @@ public struct Hub: Sendable {
             let hasMore = rows.count > limit
             let page = Array(rows.prefix(limit))
             let end = hasMore ? (page.last?.seq ?? cursor) : max(cursor, try Hub.currentSeq(db))
-            return (page, end, hasMore, try Hub.departures(scope, after: cursor, upTo: end, schema: schema, db: db))
+            return (
+                page, end, hasMore, try Hub.departures(scope, after: cursor, upTo: end, schema: schema, db: db),
+                try Hub.redirects(scope, after: cursor, upTo: end, db: db)
+            )
         }
     }
 

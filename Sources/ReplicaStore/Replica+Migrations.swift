@@ -100,6 +100,18 @@ extension Replica {
                     );
                     """)
         }
+        migrator.registerMigration("v3-redirects") { db in
+            // Ids of records merged into others, and where they lead now.
+            try db.execute(
+                sql: """
+                    CREATE TABLE _redirect (
+                        entity TEXT NOT NULL,
+                        from_id TEXT NOT NULL,
+                        to_id TEXT NOT NULL,
+                        PRIMARY KEY (entity, from_id)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

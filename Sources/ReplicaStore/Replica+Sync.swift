@@ -159,6 +159,11 @@ extension Replica {
                 guard let entity = schema.entity(snapshot.entity) else { continue }
                 try apply(snapshot, entity: entity, db: db)
             }
+            for redirect in page.redirects ?? [] {
+                try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO _redirect (entity, from_id, to_id) VALUES (?, ?, ?)"
+                ).execute(arguments: [redirect.entity, redirect.from, redirect.to])
+            }
             for departure in page.departed ?? [] {
                 try db.cachedStatement(
                     sql: "INSERT OR REPLACE INTO _departed (entity, row_id, departure) VALUES (?, ?, ?)"
@@ -354,6 +359,22 @@ extension Replica {
                     "was away while the server compacted its history; it downloaded a fresh copy (your changes were pushed first)",
                     now,
                 ])
+        }
+    }
+
+    /// Where the id (or a unique prefix of 4+ characters of the id) of a record merged into
+    /// another leads now; nil when no merged record matches.
+    public func redirect(_ entity: String, id: String) throws -> (from: String, to: String)? {
+        try writer.read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT from_id, to_id FROM _redirect WHERE entity = ? AND (from_id = ? OR (length(?) >= 4 AND
+                            substr(from_id, 1, length(?)) = ?)) LIMIT 2
+                        """),
+                arguments: [entity, id, id, id, id])
+            guard rows.count == 1 else { return nil }
+            return (rows[0]["from_id"], rows[0]["to_id"])
         }
     }
 

@@ -67,7 +67,14 @@ enum Records {
         let matches = try replica.ids(entity, prefix: id)
         switch matches.count {
         case 1: return matches[0]
-        case 0: throw ReplicaError.unknownRecord(entity: entity, id: id)
+        case 0:
+            // A record merged into another: its id leads to the kept one.
+            if let redirect = try replica.redirect(entity, id: id), try replica.row(entity, id: redirect.to) != nil {
+                FileHandle.standardError.write(
+                    Data("satchel: \(entity) \(redirect.from.prefix(8)) was merged into \(redirect.to.prefix(8)); showing that\n".utf8))
+                return redirect.to
+            }
+            throw ReplicaError.unknownRecord(entity: entity, id: id)
         default: throw CLIError("'\(id)' matches \(matches.count) \(entity) records; give more of the id")
         }
     }

@@ -79,6 +79,9 @@ struct CLITests {
         #expect(settled.first?["resolution"] as? String == "merged")
         try bob.ok(["sync"])
         #expect(try bob.ok(["status"]).output.contains("merged into the account it duplicated"))
+        let followed = try bob.ok(["account", "show", String(twin.prefix(8)), "--json"])
+        #expect(try followed.object()["id"] as? String == dupont)
+        #expect(followed.error.contains("was merged into \(dupont.prefix(8))"))
 
         // Bob edits Acme offline; an admin gives Acme to Carol; Bob's sync pushes, then lets go.
         try bob.ok(["account", "edit", acme, "--set", "phone=0320999999"])

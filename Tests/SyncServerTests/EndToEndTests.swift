@@ -312,6 +312,8 @@ struct EndToEndTests {
             #expect(try laptop.replica.row("contact", id: contact)?["account_id"] == .text(dupont))
         }
         #expect(try company.server.hub.redirect("account", id: twin) == dupont)
+        #expect(try company.bob.replica.redirect("account", id: twin)?.to == dupont, "the laptops learn where the id leads")
+        #expect(try company.carol.replica.redirect("account", id: twin) == nil, "but only those who may see the kept record")
         let open = try await company.admin.request("GET", "/v1/admin/conflicts", as: ConflictListResponse.self).conflicts
         #expect(open.isEmpty)
         let history = try await company.admin.request("GET", "/v1/history/account/\(dupont)", as: HistoryResponse.self)

@@ -71,6 +71,19 @@ public struct HistoryResponse: Hashable, Sendable, Codable {
     }
 }
 
+/// A record merged into another: its id now leads to the kept record (in a pull page's `redirects`).
+public struct Redirect: Hashable, Sendable, Codable {
+    public var entity: String
+    public var from: String
+    public var to: String
+
+    public init(entity: String, from: String, to: String) {
+        self.entity = entity
+        self.from = from
+        self.to = to
+    }
+}
+
 /// A record that left the reader's scope since its cursor (in a pull page's `departed`): its
 /// holder changed, so the reader's replica drops it and everything under it, and says so.
 public struct Departure: Hashable, Sendable, Codable {

@@ -59,8 +59,13 @@ public struct PullResponse: Hashable, Sendable, Codable {
     public var hasMore: Bool
     /// Records that left the reader's scope up to `cursor` (absent when none).
     public var departed: [Departure]?
+    /// Records merged into others up to `cursor`, whose ids now lead to the kept ones (absent when none).
+    public var redirects: [Redirect]?
 
-    public init(rows: [RowSnapshot], cursor: Int64, hasMore: Bool, departed: [Departure]? = nil) {
+    public init(
+        rows: [RowSnapshot], cursor: Int64, hasMore: Bool, departed: [Departure]? = nil, redirects: [Redirect]? = nil
+    ) {
+        self.redirects = redirects
         self.rows = rows
         self.cursor = cursor
         self.hasMore = hasMore
