@@ -33,7 +33,7 @@ extension Hub {
 
     static func record(_ entry: HistoryEntry, entity: String, id: String, db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO hub_history (entity, row_id, entry) VALUES (?, ?, ?)")
-            .execute(arguments: [entity, id, try SQLMapping.json(entry)])
+            .execute(arguments: [entity, id, RowJSON.historyEntry(entry)])
     }
 
     /// The history entry of a pushed change and its outcome.

@@ -196,7 +196,10 @@ extension Hub {
     ) throws {
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome) VALUES (?, ?, ?)"
-        ).execute(arguments: [replica.rawValue, Int64(change.dot.counter), try SQLMapping.json(outcome)])
+        ).execute(arguments: [
+            replica.rawValue, Int64(change.dot.counter),
+            outcome == .applied ? #"{"kind":"applied"}"# : try SQLMapping.json(outcome),
+        ])
         outcomes.append(ChangeOutcome(counter: change.dot.counter, outcome: outcome))
     }
 

@@ -468,7 +468,7 @@ public struct Hub: Sendable {
         try db.cachedStatement(
             sql:
                 "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [state.entity, state.id, seq, state.isDeleted, account, try SQLMapping.json(state)])
+        ).execute(arguments: [state.entity, state.id, seq, state.isDeleted, account, RowJSON.rowState(state)])
         if state.entity == "account" {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"

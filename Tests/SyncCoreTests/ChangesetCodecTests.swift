@@ -164,3 +164,33 @@ extension RowStateCodingTests {
         #expect(try WireJSON.decoder.decode(FieldStamps.Map.self, from: Data(RowJSON.fieldStamps(stamps).utf8)).stamps == stamps)
     }
 }
+
+extension RowStateCodingTests {
+    @Test func handWrittenRowStatesAndHistoryAreTheEncodersJSON() throws {
+        func encoded(_ value: some Encodable) throws -> String { String(decoding: try WireJSON.encoder.encode(value), as: UTF8.self) }
+        var live = Self.tombstone
+        live.deleted = nil
+        live.members = [:]
+        live.values["amount"] = .money(Money(minor: 1_250_000, currency: "EUR"))
+        live.values["tags"] = .stringSet(["key", "north"])
+        live.values["opt_out"] = .bool(true)
+        live.values["visits"] = .integer(-3)
+        live.values["where"] = .location(Location(lat: 50.63, lon: 3.06))
+        live.values["empty"] = .null
+        live.values["quote \" and \\ and é"] = .text("line\nnext\ttab")
+        for state in [Self.tombstone, live] {
+            #expect(RowJSON.rowState(state) == (try encoded(state)))
+            #expect(try WireJSON.decoder.decode(RowState.self, from: Data(RowJSON.rowState(state).utf8)) == state)
+        }
+        let entries = [
+            HistoryEntry(kind: .change, at: 5, user: "alice", device: "pc", wall: 4, hlc: HLCTimestamp(packed: 9), op: "insert",
+                values: live.values, outcome: "applied"),
+            HistoryEntry(kind: .resolution, at: 6, user: "root", device: "server", op: "update", field: "name", value: .text("Acme"),
+                detail: "settled \"it\""),
+            HistoryEntry(kind: .transfer, at: 7, user: "root", device: "server"),
+        ]
+        for entry in entries {
+            #expect(RowJSON.historyEntry(entry) == (try encoded(entry)))
+        }
+    }
+}
