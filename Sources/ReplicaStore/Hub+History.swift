@@ -76,14 +76,19 @@ extension Hub {
                     WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq
                     """),
             arguments: [cursor, end])
+        // An account moved more than once in the range left the reader if the reader held it
+        // at any of those moves and does not hold it now; the last move says where it went.
+        var heldBefore: Set<String> = []
+        for row in rows where scope.contains(territory: row["territory"], owner: row["owner"]) {
+            heldBefore.insert(row["account_id"])
+        }
         var departures: [Departure] = []
         var seen: Set<String> = []
         for row in rows.reversed() {
             let id: String = row["account_id"]
             guard !seen.contains(id) else { continue }
             seen.insert(id)
-            guard scope.contains(territory: row["territory"], owner: row["owner"]),
-                !scope.contains(territory: row["now_territory"], owner: row["now_owner"])
+            guard heldBefore.contains(id), !scope.contains(territory: row["now_territory"], owner: row["now_owner"])
             else { continue }
             let title = try (row["state"] as String?).map { try SQLMapping.decode(RowState.self, from: $0) }
                 .map { schema.entity("account")?.title(of: $0.values, id: id) ?? id } ?? id

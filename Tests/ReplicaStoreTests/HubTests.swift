@@ -55,6 +55,25 @@ struct HubTests {
         #expect(all.rows.first { $0.id == acme }?.stamps?["phone"]?.user == "alice")
     }
 
+    @Test func anAccountMovedTwiceStillLeavesItsFirstHolder() throws {
+        let hub = try makeHub()
+        for (name, territory) in [("alice", "north"), ("bob", "south"), ("carol", "west")] {
+            try hub.addUser(UserInfo(name: name, role: .rep, territories: [territory]), enrollmentHash: name)
+        }
+        try hub.importRecords([Hub.ImportRecord(
+            entity: "account", id: "acme", values: ["name": .text("Acme"), "territory": .text("north")], origin: "test")])
+        let alice = try hub.scope(of: try #require(try hub.user("alice")))
+        let start = try hub.pull(since: 0, scope: alice).cursor
+        try hub.transferAccount("acme", to: "bob", by: "root")
+        try hub.transferAccount("acme", to: "carol", by: "root")
+        let page = try hub.pull(since: start, scope: alice)
+        #expect(page.departed?.map(\.id) == ["acme"] && page.departed?.first?.to == "carol")
+        let bob = try hub.scope(of: try #require(try hub.user("bob")))
+        #expect(try hub.pull(since: start, scope: bob).departed?.map(\.id) == ["acme"], "bob held it in between")
+        let carol = try hub.scope(of: try #require(try hub.user("carol")))
+        #expect(try hub.pull(since: start, scope: carol).departed == nil)
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameOutcomes() throws {
