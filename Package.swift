@@ -107,7 +107,9 @@ let package = Package(
             name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "SatchelBench", "SatchelTestSupport"],
+            name: "SatchelBenchTests", dependencies: ["SatchelBench", "SatchelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "SatchelTestSupport"],
             swiftSettings: swiftSettings),
     ]
 )
