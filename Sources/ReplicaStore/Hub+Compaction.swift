@@ -109,7 +109,7 @@ extension Hub {
     ///
     /// A deleted row's tombstone is what tells a replica to delete its copy; once every active
     /// device has pulled beyond it, nobody needs it. A device that was retired and comes back
-    /// with an older cursor is asked to re-baseline (``pullNeedsRebaseline(since:)``), so nothing
+    /// with an older cursor is asked to re-baseline (``HubError/rebaselineRequired(cursor:compactedTo:)`` from its pull), so nothing
     /// deleted comes back to life on it.
     @discardableResult
     public func compact() throws -> CompactionReport {
@@ -130,13 +130,6 @@ extension Hub {
                 "\($0["user"] as String) (\($0["device"] as String))"
             }
             return CompactionReport(purged: count, watermark: watermark, holdingBack: Array(holding))
-        }
-    }
-
-    /// Whether a pull from `cursor` may have missed a tombstone that compaction removed.
-    public func pullNeedsRebaseline(since cursor: Int64) throws -> Bool {
-        try writer.read { db in
-            cursor < (try Int64.fetchOne(db.cachedStatement(sql: "SELECT compacted_to FROM hub_meta")) ?? 0)
         }
     }
 }

@@ -50,14 +50,25 @@ extension Hub {
             // same push creates; remember them so later changes in the push can be placed.
             var created: [String: String?] = [:]
             var transferred: Set<Dot> = []
+            // Inserts under a parent the hub does not hold (deleted, then compacted away): refused
+            // with a reason, not taken for an intrusion that would refuse the whole push.
+            var orphans: [Dot: (label: String, id: String)] = [:]
+            var orphanRows: Set<String> = []
             for change in fresh {
                 let key = change.entity + "/" + change.rowID
+                // Later changes to a refused orphan are answered by the merger ("there is no …").
+                if orphanRows.contains(key) { continue }
                 var account: String?
                 if let known = created[key] {
                     account = known
                 } else if case .insert(let values) = change.operation,
                     try Hub.row(change.entity, id: change.rowID, db: db) == nil
                 {
+                    if let missing = try missingParent(change.entity, values: values, pending: created, db: db) {
+                        orphans[change.dot] = missing
+                        orphanRows.insert(key)
+                        continue
+                    }
                     account = try Hub.accountID(
                         of: RowState(entity: change.entity, id: change.rowID, values: values), schema: schema, db: db,
                         pending: created)
@@ -98,6 +109,20 @@ extension Hub {
                     refused.append((change, .queued(try transferConflict(change, row: before, writer: writer))))
                 }
                 admitted.removeAll { transferred.contains($0.dot) }
+                for change in admitted {
+                    guard let missing = orphans[change.dot] else { continue }
+                    refused.append(
+                        (
+                            change,
+                            .rejected(
+                                Rejection(
+                                    rule: "identity",
+                                    reason:
+                                        "there is no \(missing.label) \(missing.id): it was deleted, or never reached the server",
+                                    remedy: "record it again under another \(missing.label)"))
+                        ))
+                }
+                admitted.removeAll { orphans[$0.dot] != nil }
                 let result =
                     admitted.isEmpty
                     ? RowMerge(row: before, outcomes: [])
@@ -158,6 +183,22 @@ extension Hub {
             try flushPullMarks(db)
             return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
         }
+    }
+
+    /// The parent a new row names when the hub holds no such parent (nor does the push create it).
+    func missingParent(_ entity: String, values: [String: FieldValue], pending: [String: String?], db: Database) throws
+        -> (label: String, id: String)?
+    {
+        guard let schema = schema.entity(entity), let parentField = schema.parentField,
+            let field = schema.field(parentField),
+            case .reference(let parent) = field.type, let parentID = values[parentField]?.textValue,
+            pending[parent + "/" + parentID] == nil
+        else { return nil }
+        let held =
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM hub_row WHERE entity = ? AND row_id = ?)"),
+                arguments: [parent, parentID]) ?? false
+        return held ? nil : (self.schema.entity(parent)?.label ?? parent, parentID)
     }
 
     /// The queue item for an edit or delete by a former holder of the record's account.

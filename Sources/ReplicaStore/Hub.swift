@@ -334,6 +334,13 @@ public struct Hub: Sendable {
         let limit = max(1, limit)
         let condition = try Hub.scopeCondition(scope)
         return try writer.read { db in
+            // Checked in the page's own read: a compaction either happened before it (and the
+            // reader is told to re-baseline) or did not touch what it reads.
+            if cursor > 0, let compacted = try Int64.fetchOne(db.cachedStatement(sql: "SELECT compacted_to FROM hub_meta")),
+                cursor < compacted
+            {
+                throw HubError.rebaselineRequired(cursor: cursor, compactedTo: compacted)
+            }
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -515,6 +522,8 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case userExists(String)
     case invalidUser(String)
     case storage(String)
+    /// The feed before `cursor` was compacted: the reader may have missed a tombstone.
+    case rebaselineRequired(cursor: Int64, compactedTo: Int64)
 
     public var description: String {
         switch self {
@@ -542,6 +551,9 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
             return detail
         case .storage(let detail):
             return "the server store failed: \(detail)"
+        case .rebaselineRequired:
+            return "the server compacted its history past this laptop's position (it was away for long); "
+                + "push your changes, then download a fresh copy (satchel sync does both)"
         }
     }
 }

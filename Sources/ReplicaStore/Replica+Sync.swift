@@ -64,7 +64,7 @@ extension Replica {
     public func acknowledge(_ response: PushResponse) throws {
         let now = clock()
         try writer.write { db in
-            var touched: [(entity: String, rowID: String, dot: Dot)] = []
+            var touched: [(entity: String, rowID: String, dot: Dot, refused: Bool)] = []
             let me = try Replica.identity(db)
             for item in response.outcomes {
                 guard
@@ -86,7 +86,9 @@ extension Replica {
                 try db.cachedStatement(sql: "DELETE FROM _outbox WHERE counter = ?").execute(arguments: [
                     Int64(item.counter)
                 ])
-                touched.append((row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter)))
+                var refused = false
+                if case .rejected = item.outcome { refused = true }
+                touched.append((row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter), refused))
                 // A refused insert never reached the hub: the row leaves the laptop too (its values
                 // stay in the outcome, for the rep to see and enter again).
                 if case .rejected = item.outcome, (row["op"] as String) == "insert",
@@ -99,7 +101,7 @@ extension Replica {
                 }
             }
             try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
-            for (entity, rowID, dot) in touched {
+            for (entity, rowID, dot, refused) in touched {
                 guard
                     let text = try String.fetchOne(
                         db.cachedStatement(sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?"),
@@ -107,7 +109,15 @@ extension Replica {
                     let schema = self.schema.entity(entity)
                 else { continue }
                 let held = try SQLMapping.decode(RowSnapshot.self, from: text)
-                if held.version.covers(dot) {
+                // The held state settles the row once it covers our change; also when the hub
+                // refused the change (it took no effect, and a row the hub no longer holds is never
+                // fed again), and for a tombstone once nothing of ours on the row is left to push
+                // (our edit went to the record it was merged into).
+                let nothingLeft =
+                    try !(Bool.fetchOne(
+                        db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _outbox WHERE entity = ? AND row_id = ?)"),
+                        arguments: [entity, rowID]) ?? false)
+                if held.version.covers(dot) || refused || (held.deleted && nothingLeft) {
                     try apply(held, entity: schema, db: db)
                 }
             }
@@ -478,6 +488,11 @@ extension Replica {
         }
         if !snapshot.deleted, let stamps = snapshot.stamps {
             try noteOverrides(snapshot, stamps: stamps, db: db)
+        }
+        if !snapshot.deleted {
+            // A record that left and came back (transferred away and back) stays.
+            try db.cachedStatement(sql: "DELETE FROM _departed WHERE entity = ? AND row_id = ?")
+                .execute(arguments: [entity.name, snapshot.id])
         }
         if !pending.isEmpty {
             // Keep the hub's state of this row until the pending changes are acknowledged.

@@ -211,7 +211,7 @@ public struct Replica: Sendable {
     /// Runs raw SQL against the replica, as any other tool on the laptop could; the capture
     /// triggers still record what it writes. For tests and repairs.
     public func execute(sql: String, arguments: [String?] = []) throws {
-        try writer.write { db in try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments)) }
+        try writer.write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
     }
 
     // MARK: - Reading rows

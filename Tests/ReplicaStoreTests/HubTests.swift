@@ -74,6 +74,28 @@ struct HubTests {
         #expect(try hub.pull(since: start, scope: carol).departed == nil)
     }
 
+    @Test func aNewRowUnderARecordDeletedAndCompactedIsRefusedWithoutJammingThePush() throws {
+        let hub = try makeHub()
+        try hub.importRecords([Hub.ImportRecord(entity: "account", id: "gone", values: ["name": .text("Gone SA")], origin: "test")])
+        let replica = try makeReplica("alice", hub: hub)
+        let admin = try makeReplica("root", hub: hub)
+        // Offline, Alice adds a contact to the account (and names it), while the account is deleted.
+        let contact = try replica.insert("contact", values: ["account_id": .text("gone"), "name": .text("Ann")])
+        try replica.update("contact", id: contact, set: ["title": .text("Buyer")])
+        try replica.update("account", id: "gone", set: ["phone": .text("+33 1")])
+        try admin.delete("account", id: "gone")
+        _ = try InProcessSync.push(admin, to: hub, as: Writer(user: "root", device: "root-laptop", isPrivileged: true))
+        try hub.compact()
+        #expect(try hub.row("account", id: "gone") == nil, "no device holds compaction back here")
+
+        let response = try #require(try InProcessSync.push(replica, to: hub, as: alice))
+        #expect(response.outcomes.map(\.outcome.kind) == ["rejected", "rejected", "rejected"])
+        guard case let .rejected(refusal) = response.outcomes[0].outcome else { return }
+        #expect(refusal.reason == "there is no account gone: it was deleted, or never reached the server")
+        #expect(try replica.pendingCount() == 0, "answered, not jammed")
+        #expect(try hub.row("contact", id: contact) == nil)
+    }
+
     // MARK: - Exactly once
 
     @Test func aReplayedPushIsANoOpWithTheSameOutcomes() throws {

@@ -177,7 +177,7 @@ extension RowStateCodingTests {
         live.values["visits"] = .integer(-3)
         live.values["where"] = .location(Location(lat: 50.63, lon: 3.06))
         live.values["empty"] = .null
-        live.values["quote \" and \\ and é"] = .text("line\nnext\ttab")
+        live.values["quote \" and \\ and é"] = .text("line\nnext\ttab\u{08}\u{0C}\u{01}\u{1F}\r/")
         for state in [Self.tombstone, live] {
             #expect(RowJSON.rowState(state) == (try encoded(state)))
             #expect(try WireJSON.decoder.decode(RowState.self, from: Data(RowJSON.rowState(state).utf8)) == state)

@@ -95,15 +95,15 @@ struct SyncController: Sendable {
         let principal = try Principal.authenticate(request, store: store)
         let since = try Self.integer(request, "since", default: 0)
         let limit = try pageSize(request)
-        guard try !store.pullNeedsRebaseline(since: since) else {
-            throw ProtocolError(
-                .rebaseline,
-                "the server compacted its history past this laptop's position (it was away for long); "
-                    + "push your changes, then download a fresh copy (satchel sync does both)")
-        }
+        // The position is noted first, so a compaction from now on counts this device as active.
         store.notePulled(principal.device.replicaID, upTo: since)
         try store.writePullMarksIfDue()
-        let page = try store.pullEncoded(since: since, limit: limit, scope: principal.scope)
+        let page: EncodedPage
+        do {
+            page = try store.pullEncoded(since: since, limit: limit, scope: principal.scope)
+        } catch let error as HubError {
+            throw Self.protocolError(error)
+        }
         metrics.pulledRows.increment(by: Int64(page.rowCount))
         return try WireBody.respond(json: page.json, to: request)
     }
@@ -176,6 +176,7 @@ struct SyncController: Sendable {
             case .alreadyResolved, .userExists: return ProtocolError(.conflict, error.description)
             case .invalidResolution, .invalidUser: return ProtocolError(.invalidRequest, error.description)
             case .storage: return ProtocolError(.internalError, error.description)
+            case .rebaselineRequired: return ProtocolError(.rebaseline, error.description)
             }
         default:
             return error

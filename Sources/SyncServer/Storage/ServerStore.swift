@@ -29,7 +29,6 @@ public protocol ServerStore: Sendable {
     func history(_ entity: String, id: String, scope: ReadScope) throws -> [HistoryEntry]?
     func notePulled(_ replica: ReplicaID, upTo position: Int64)
     func writePullMarksIfDue() throws
-    func pullNeedsRebaseline(since cursor: Int64) throws -> Bool
     @discardableResult
     func mergeRecords(_ entity: String, keep: String, merge other: String, take: [String], by admin: String) throws
         -> MergeReport
