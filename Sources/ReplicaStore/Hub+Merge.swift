@@ -1,4 +1,5 @@
 import GRDB
+import SatchelModel
 import SyncCore
 
 /// What a merge of two records did.
@@ -24,10 +25,13 @@ extension Hub {
     /// - the duplicate-candidate items about the pair are closed as merged;
     /// - both records' histories say so.
     @discardableResult
-    public func mergeRecords(_ entity: String, keep: String, merge other: String, take: [String], by admin: String) throws
+    public func mergeRecords(_ entity: String, keep: String, merge other: String, take: [String], by admin: String)
+        throws
         -> MergeReport
     {
-        guard let schema = self.schema.entity(entity) else { throw HubError.invalidResolution("there is no record type \(entity)") }
+        guard let schema = self.schema.entity(entity) else {
+            throw HubError.invalidResolution("there is no record type \(entity)")
+        }
         guard keep != other else { throw HubError.invalidResolution("a record cannot be merged into itself") }
         for field in take where schema.field(field) == nil {
             throw HubError.invalidResolution("\(schema.labelWithArticle) has no field '\(field)'")
@@ -42,56 +46,106 @@ extension Hub {
             }
             let keptTitle = schema.title(of: kept.values, id: keep)
             let mergedTitle = schema.title(of: merged.values, id: other)
+            // A merge never moves work between holders: that is what a transfer is for, and a
+            // transfer tells the laptops that lose the record.
+            if entity == "account" {
+                for field in ["territory", "owner"] where take.contains(field) {
+                    throw HubError.invalidResolution(
+                        "an account's \(field) moves only by transfer; merge without --take \(field), then transfer")
+                }
+                // Everyone who sees the merged account must still see the kept one: the same
+                // territory, and a different owner only if the territory is one of theirs.
+                let territory = merged.values["territory"]?.textValue
+                guard kept.values["territory"]?.textValue == territory else {
+                    throw HubError.invalidResolution(
+                        "\(mergedTitle) is in territory \(territory ?? "none") and \(keptTitle) in "
+                            + "\(kept.values["territory"]?.textValue ?? "none"); transfer one to the other's holder first "
+                            + "(satchel account transfer), then merge")
+                }
+                if let owner = merged.values["owner"]?.textValue, owner != kept.values["owner"]?.textValue,
+                    let holder = try Hub.user(owner, db: db), !(territory.map(holder.territories.contains) ?? false)
+                {
+                    throw HubError.invalidResolution(
+                        "\(owner) owns \(mergedTitle) outside their territories and would lose it; "
+                            + "transfer \(keptTitle) to \(owner) first (satchel account transfer), then merge")
+                }
+            } else {
+                let accounts = try String.fetchAll(
+                    db.cachedStatement(
+                        sql:
+                            "SELECT DISTINCT coalesce(account_id, '') FROM hub_row WHERE entity = ? AND row_id IN (?, ?)"
+                    ),
+                    arguments: [entity, keep, other])
+                guard accounts.count == 1 else {
+                    throw HubError.invalidResolution(
+                        "\(mergedTitle) and \(keptTitle) belong to different accounts; move one first, then merge")
+                }
+            }
 
             // The fields taken from the merged-away record.
             var taken: [String: FieldValue] = [:]
-            for field in take where merged.values[field] != kept.values[field] { taken[field] = merged.values[field] ?? .null }
+            for field in take where merged.values[field] != kept.values[field] {
+                taken[field] = merged.values[field] ?? .null
+            }
             var result = kept
-            if !taken.isEmpty, let written = try writeAsHub(entity, id: keep, taken, by: admin, now: now, db: db, history: false) {
+            if !taken.isEmpty,
+                let written = try writeAsHub(entity, id: keep, taken, by: admin, now: now, db: db, history: false)
+            {
                 result = written
             }
 
-            // Re-parent the children, then feed everything under the kept record again.
+            // Re-point every reference to the merged record (the parent of contacts, visits and
+            // the rest, and other references such as a ticket's contact), then feed everything
+            // under the kept record again.
             var moved: [String: Int] = [:]
             for child in self.schema.entities {
-                guard let parentField = child.parentField, let field = child.field(parentField),
-                    case let .reference(parent) = field.type, parent == entity
-                else { continue }
-                let ids = try String.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT row_id FROM hub_row WHERE entity = ? AND deleted = 0
-                                AND json_extract(state, '$.values.' || ?) = ? ORDER BY row_id
-                            """),
-                    arguments: [child.name, parentField, other])
-                for id in ids {
-                    guard var state = try Hub.row(child.name, id: id, db: db) else { continue }
-                    let change = try hubChange(
-                        child.name, id: id, now: now, context: state.version,
-                        operation: .update(field: parentField, value: .text(keep), base: .text(other)), db: db)
-                    state.values[parentField] = .text(keep)
-                    state.stamps[parentField] = FieldStamp(
-                        dot: change.dot, hlc: change.hlc, wall: now, user: admin, device: "server")
-                    state.version.record(change.dot)
-                    try save(state, db: db)
-                    try Hub.record(
-                        HistoryEntry(
-                            kind: .merge, at: now, user: admin, device: "server", wall: now, hlc: change.hlc, op: "update",
-                            field: parentField, value: .text(keep),
-                            detail: "moved from \(mergedTitle) (\(other)) to \(keptTitle) (\(keep)), which it duplicated"),
-                        entity: child.name, id: id, db: db)
-                    moved[child.name, default: 0] += 1
+                for field in child.fields {
+                    guard case .reference(let parent) = field.type, parent == entity else { continue }
+                    let parentField = field.name
+                    let ids = try String.fetchAll(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT row_id FROM hub_row WHERE entity = ? AND deleted = 0
+                                    AND json_extract(state, '$.values.' || ?) = ? ORDER BY row_id
+                                """),
+                        arguments: [child.name, parentField, other])
+                    for id in ids {
+                        guard var state = try Hub.row(child.name, id: id, db: db) else { continue }
+                        let change = try hubChange(
+                            child.name, id: id, now: now, context: state.version,
+                            operation: .update(field: parentField, value: .text(keep), base: .text(other)), db: db)
+                        state.values[parentField] = .text(keep)
+                        state.stamps[parentField] = FieldStamp(
+                            dot: change.dot, hlc: change.hlc, wall: now, user: admin, device: "server")
+                        state.version.record(change.dot)
+                        try save(state, db: db)
+                        try Hub.record(
+                            HistoryEntry(
+                                kind: .merge, at: now, user: admin, device: "server", wall: now, hlc: change.hlc,
+                                op: "update",
+                                field: parentField, value: .text(keep),
+                                detail:
+                                    "moved from \(mergedTitle) (\(other)) to \(keptTitle) (\(keep)), which it duplicated"
+                            ),
+                            entity: child.name, id: id, db: db)
+                        moved[child.name, default: 0] += 1
+                    }
                 }
             }
             if entity == "account" {
                 // Rows further down (lines under a quote) name their account only through the
                 // chain: move them with it, and back into the feed.
                 let deeper = try Row.fetchAll(
-                    db.cachedStatement(sql: "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = ? AND row_id = ?)"),
+                    db.cachedStatement(
+                        sql:
+                            "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = ? AND row_id = ?)"
+                    ),
                     arguments: [other, entity, other])
                 for row in deeper {
-                    try db.cachedStatement(sql: "UPDATE hub_row SET account_id = ?, seq = ? WHERE entity = ? AND row_id = ?")
-                        .execute(arguments: [keep, try Hub.nextSeq(db), row["entity"] as String, row["row_id"] as String])
+                    try db.cachedStatement(
+                        sql: "UPDATE hub_row SET account_id = ?, seq = ? WHERE entity = ? AND row_id = ?"
+                    )
+                    .execute(arguments: [keep, try Hub.nextSeq(db), row["entity"] as String, row["row_id"] as String])
                 }
             }
 
@@ -118,7 +172,9 @@ extension Hub {
             var settled: [String] = []
             for item in try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT id, body FROM hub_conflict WHERE status = 'open' AND kind = 'duplicate-candidate' AND entity = ?"),
+                    sql:
+                        "SELECT id, body FROM hub_conflict WHERE status = 'open' AND kind = 'duplicate-candidate' AND entity = ?"
+                ),
                 arguments: [entity])
             {
                 let conflict = try SQLMapping.decode(Conflict.self, from: item["body"] as String)
@@ -133,7 +189,8 @@ extension Hub {
             }
 
             let takenText = taken.keys.sorted().joined(separator: ", ")
-            let movedText = moved.keys.sorted().map { "\(moved[$0]!) \($0)\(moved[$0]! == 1 ? "" : "s")" }.joined(separator: ", ")
+            let movedText = moved.keys.sorted().map { "\(moved[$0]!) \($0)\(moved[$0]! == 1 ? "" : "s")" }.joined(
+                separator: ", ")
             try Hub.record(
                 HistoryEntry(
                     kind: .merge, at: now, user: admin, device: "server",
@@ -146,7 +203,8 @@ extension Hub {
                     kind: .merge, at: now, user: admin, device: "server", op: "delete",
                     detail: "merged into \(keptTitle) (\(keep)); this id now leads there"),
                 entity: entity, id: other, db: db)
-            return MergeReport(kept: try Hub.row(entity, id: keep, db: db) ?? result, moved: moved, settledConflicts: settled)
+            return MergeReport(
+                kept: try Hub.row(entity, id: keep, db: db) ?? result, moved: moved, settledConflicts: settled)
         }
     }
 
@@ -172,7 +230,8 @@ extension Hub {
 
     static func redirect(_ entity: String, id: String, db: Database) throws -> String? {
         try String.fetchOne(
-            db.cachedStatement(sql: "SELECT to_id FROM hub_redirect WHERE entity = ? AND from_id = ?"), arguments: [entity, id])
+            db.cachedStatement(sql: "SELECT to_id FROM hub_redirect WHERE entity = ? AND from_id = ?"),
+            arguments: [entity, id])
     }
 
     /// A pushed change as it applies after merges: an edit of a merged-away record goes to the
@@ -185,18 +244,18 @@ extension Hub {
         }
         guard let entity = schema.entity(change.entity) else { return change }
         func target(_ field: FieldSchema, _ value: FieldValue) throws -> FieldValue? {
-            guard case let .reference(parent) = field.type, let id = value.textValue,
+            guard case .reference(let parent) = field.type, let id = value.textValue,
                 let target = try Hub.redirect(parent, id: id, db: db)
             else { return nil }
             return .text(target)
         }
         switch change.operation {
-        case var .insert(values):
+        case .insert(var values):
             for field in entity.fields {
                 if let value = values[field.name], let moved = try target(field, value) { values[field.name] = moved }
             }
             change.operation = .insert(values)
-        case let .update(name, value, base):
+        case .update(let name, let value, let base):
             if let field = entity.field(name), let moved = try target(field, value) {
                 change.operation = .update(field: name, value: moved, base: base)
             }

@@ -248,6 +248,20 @@ public struct Hub: Sendable {
                     CREATE INDEX hub_redirect_seq ON hub_redirect(seq);
                     """)
         }
+        migrator.registerMigration("hub-v9-feed-positions") { db in
+            // Transfers and merges recorded before they had a place in the feed get one now, so
+            // laptops learn of them on their next pull.
+            for row in try Row.fetchAll(db, sql: "SELECT rowid FROM hub_account_former WHERE seq IS NULL ORDER BY rowid") {
+                try db.execute(
+                    sql: "UPDATE hub_account_former SET seq = ? WHERE rowid = ?",
+                    arguments: [try Hub.nextSeq(db), row["rowid"] as Int64])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT entity, from_id FROM hub_redirect WHERE seq = 0") {
+                try db.execute(
+                    sql: "UPDATE hub_redirect SET seq = ? WHERE entity = ? AND from_id = ?",
+                    arguments: [try Hub.nextSeq(db), row["entity"] as String, row["from_id"] as String])
+            }
+        }
         try migrator.migrate(writer)
     }
 

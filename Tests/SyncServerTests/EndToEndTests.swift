@@ -327,6 +327,18 @@ struct EndToEndTests {
             _ = try await company.admin.request(
                 "POST", "/v1/admin/records/account/\(dupont)/merge", body: MergeRequest(from: dupont), as: MergeResponse.self)
         }
+        // A merge never moves work between holders: accounts of different territories, or taking
+        // the territory, are refused (a transfer does that, and tells the laptops).
+        for request in [MergeRequest(from: company.globex), MergeRequest(from: company.acme, take: ["territory"])] {
+            do {
+                _ = try await company.admin.request(
+                    "POST", "/v1/admin/records/account/\(dupont)/merge", body: request, as: MergeResponse.self)
+                Issue.record("the merge of \(request.from) should be refused")
+            } catch let SyncClientError.refused(error, status) {
+                #expect(status == 400 && (error.message.contains("transfer") || error.message.contains("territory")))
+            }
+        }
+        #expect(try company.server.hub.row("account", id: company.globex)?.isDeleted == false)
     }
 
     @Test func aLaptopAwayAcrossACompactionRejoinsWithItsWorkAndNothingDeletedComesBack() async throws {
