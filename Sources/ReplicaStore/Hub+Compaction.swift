@@ -52,7 +52,9 @@ public struct DeviceStatus: Hashable, Sendable {
     public var device: String
     public var pulledTo: Int64
     public var lastPushAt: Int64?
-    public var retired: Bool
+    /// Retired from compaction by an admin (`hub_device.dormant`). Not to be confused with
+    /// `hub_device.retired`, a revoked credential (no command sets it yet).
+    public var retiredFromCompaction: Bool
 }
 
 extension Hub {
@@ -89,7 +91,7 @@ extension Hub {
             ).map {
                 DeviceStatus(
                     replicaID: ReplicaID($0["replica_id"]), user: $0["user"], device: $0["device"], pulledTo: $0["pulled_to"],
-                    lastPushAt: $0["last_push_at"], retired: $0["dormant"])
+                    lastPushAt: $0["last_push_at"], retiredFromCompaction: $0["dormant"])
             }
         }
     }

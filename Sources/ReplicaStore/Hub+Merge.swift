@@ -98,38 +98,35 @@ extension Hub {
             // the rest, and other references such as a ticket's contact), then feed everything
             // under the kept record again.
             var moved: [String: Int] = [:]
-            for child in self.schema.entities {
-                for field in child.fields {
-                    guard case .reference(let parent) = field.type, parent == entity else { continue }
-                    let parentField = field.name
-                    let ids = try String.fetchAll(
-                        db.cachedStatement(
-                            sql: """
-                                SELECT row_id FROM hub_row WHERE entity = ? AND deleted = 0
-                                    AND json_extract(state, '$.values.' || ?) = ? ORDER BY row_id
-                                """),
-                        arguments: [child.name, parentField, other])
-                    for id in ids {
-                        guard var state = try Hub.row(child.name, id: id, db: db) else { continue }
-                        let change = try hubChange(
-                            child.name, id: id, now: now, context: state.version,
-                            operation: .update(field: parentField, value: .text(keep), base: .text(other)), db: db)
-                        state.values[parentField] = .text(keep)
-                        state.stamps[parentField] = FieldStamp(
-                            dot: change.dot, hlc: change.hlc, wall: now, user: admin, device: "server")
-                        state.version.record(change.dot)
-                        try save(state, db: db)
-                        try Hub.record(
-                            HistoryEntry(
-                                kind: .merge, at: now, user: admin, device: "server", wall: now, hlc: change.hlc,
-                                op: "update",
-                                field: parentField, value: .text(keep),
-                                detail:
-                                    "moved from \(mergedTitle) (\(other)) to \(keptTitle) (\(keep)), which it duplicated"
-                            ),
-                            entity: child.name, id: id, db: db)
-                        moved[child.name, default: 0] += 1
-                    }
+            for (child, field) in self.schema.references(to: entity, parentsOnly: false) {
+                let parentField = field.name
+                let ids = try String.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT row_id FROM hub_row WHERE entity = ? AND deleted = 0
+                                AND json_extract(state, '$.values.' || ?) = ? ORDER BY row_id
+                            """),
+                    arguments: [child.name, parentField, other])
+                for id in ids {
+                    guard var state = try Hub.row(child.name, id: id, db: db) else { continue }
+                    let change = try hubChange(
+                        child.name, id: id, now: now, context: state.version,
+                        operation: .update(field: parentField, value: .text(keep), base: .text(other)), db: db)
+                    state.values[parentField] = .text(keep)
+                    state.stamps[parentField] = FieldStamp(
+                        dot: change.dot, hlc: change.hlc, wall: now, user: admin, device: "server")
+                    state.version.record(change.dot)
+                    try save(state, db: db)
+                    try Hub.record(
+                        HistoryEntry(
+                            kind: .merge, at: now, user: admin, device: "server", wall: now, hlc: change.hlc,
+                            op: "update",
+                            field: parentField, value: .text(keep),
+                            detail:
+                                "moved from \(mergedTitle) (\(other)) to \(keptTitle) (\(keep)), which it duplicated"
+                        ),
+                        entity: child.name, id: id, db: db)
+                    moved[child.name, default: 0] += 1
                 }
             }
             if entity == "account" {

@@ -448,10 +448,7 @@ public struct Hub: Sendable {
     }
 
     static func snapshot(_ row: Row) throws -> RowSnapshot {
-        let state = try SQLMapping.decode(RowState.self, from: row["state"])
-        return RowSnapshot(
-            entity: state.entity, id: state.id, seq: row["seq"], values: state.values, version: state.version,
-            deleted: state.isDeleted, stamps: state.stamps)
+        try snapshot(StoredRow(seq: row["seq"], state: row["state"]))
     }
 
     static func currentSeq(_ db: Database) throws -> Int64 {

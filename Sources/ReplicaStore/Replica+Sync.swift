@@ -88,7 +88,8 @@ extension Replica {
                 ])
                 var refused = false
                 if case .rejected = item.outcome { refused = true }
-                touched.append((row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter), refused))
+                touched.append(
+                    (row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter), refused))
                 // A refused insert never reached the hub: the row leaves the laptop too (its values
                 // stay in the outcome, for the rep to see and enter again).
                 if case .rejected = item.outcome, (row["op"] as String) == "insert",
@@ -114,8 +115,10 @@ extension Replica {
                 // fed again), and for a tombstone once nothing of ours on the row is left to push
                 // (our edit went to the record it was merged into).
                 let nothingLeft =
-                    try !(Bool.fetchOne(
-                        db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _outbox WHERE entity = ? AND row_id = ?)"),
+                    try
+                    !(Bool.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT EXISTS (SELECT 1 FROM _outbox WHERE entity = ? AND row_id = ?)"),
                         arguments: [entity, rowID]) ?? false)
                 if held.version.covers(dot) || refused || (held.deleted && nothingLeft) {
                     try apply(held, entity: schema, db: db)
@@ -286,7 +289,9 @@ extension Replica {
             }
             guard !pending else { continue }
             for (entity, id) in rows.reversed() {
-                try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(entity)) WHERE id = ?").execute(arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(entity)) WHERE id = ?").execute(arguments: [
+                    id
+                ])
                 try db.cachedStatement(sql: "DELETE FROM _row_meta WHERE entity = ? AND row_id = ?")
                     .execute(arguments: [entity, id])
                 try db.cachedStatement(sql: "DELETE FROM _held_snapshot WHERE entity = ? AND row_id = ?")
@@ -317,17 +322,12 @@ extension Replica {
         while !level.isEmpty {
             found += level
             var next: [(entity: String, id: String)] = []
-            for child in schema.entities {
-                guard let parentField = child.parentField, let field = child.field(parentField),
-                    case let .reference(parent) = field.type
-                else { continue }
-                let ids = level.filter { $0.entity == parent }.map(\.id)
-                guard !ids.isEmpty else { continue }
-                let column = SQLMapping.quote(SQLMapping.columns(field)[0].name)
-                for parentID in ids {
+            for parent in level {
+                for (child, field) in schema.references(to: parent.entity, parentsOnly: true) {
+                    let column = SQLMapping.quote(SQLMapping.columns(field)[0].name)
                     for childID in try String.fetchAll(
                         db.cachedStatement(sql: "SELECT id FROM \(SQLMapping.quote(child.name)) WHERE \(column) = ?"),
-                        arguments: [parentID])
+                        arguments: [parent.id])
                     {
                         next.append((child.name, childID))
                     }
@@ -347,7 +347,8 @@ extension Replica {
         try writer.write { db in
             guard try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM _outbox")) == 0 else {
                 throw ReplicaError.notAllowed(
-                    reason: "the server asks this laptop to download a fresh copy, and changes of yours are not pushed yet",
+                    reason:
+                        "the server asks this laptop to download a fresh copy, and changes of yours are not pushed yet",
                     remedy: "run 'satchel sync' again when the network is steady; nothing is lost meanwhile")
             }
             try db.cachedStatement(sql: "UPDATE _replica SET applying = 1").execute()
@@ -392,14 +393,13 @@ extension Replica {
     public func childCounts(of entity: String, id: String) throws -> [String: Int] {
         try writer.read { db in
             var counts: [String: Int] = [:]
-            for child in schema.entities {
-                guard let parentField = child.parentField, let field = child.field(parentField),
-                    case let .reference(parent) = field.type, parent == entity
-                else { continue }
+            for (child, field) in schema.references(to: entity, parentsOnly: true) {
                 let column = SQLMapping.quote(SQLMapping.columns(field)[0].name)
-                let count = try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT COUNT(*) FROM \(SQLMapping.quote(child.name)) WHERE \(column) = ?"),
-                    arguments: [id]) ?? 0
+                let count =
+                    try Int.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT COUNT(*) FROM \(SQLMapping.quote(child.name)) WHERE \(column) = ?"),
+                        arguments: [id]) ?? 0
                 if count > 0 { counts[child.name] = count }
             }
             return counts
@@ -414,7 +414,8 @@ extension Replica {
                     sql: "SELECT * FROM _notice \(unseenOnly ? "WHERE seen = 0" : "") ORDER BY id DESC")
             ).map {
                 Notice(
-                    kind: $0["kind"], entity: $0["entity"], rowID: $0["row_id"], title: $0["title"], message: $0["message"],
+                    kind: $0["kind"], entity: $0["entity"], rowID: $0["row_id"], title: $0["title"],
+                    message: $0["message"],
                     receivedAt: $0["received_at"])
             }
         }

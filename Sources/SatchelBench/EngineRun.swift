@@ -187,7 +187,9 @@ public struct EngineRun {
             let (blob, timing) = try Timing.measure { () throws -> (Data, Int) in
                 try EngineRun.perform(workload.ops[rep], on: replicas[rep], clock: clocks[rep])
                 guard let changeset = try replicas[rep].pendingChangeset(limit: Int.max) else { return (Data(), 0) }
-                return (try changeset.compressedData(), try changeset.jsonData().count)
+                // Encoded once: the upload is the zlib of this JSON (`Changeset.compressedData`).
+                let json = try changeset.jsonData()
+                return (try Compression.deflate(json, format: .zlib), json.count)
             }
             sample.capture = sample.capture + timing
             blobs.append(blob.0)

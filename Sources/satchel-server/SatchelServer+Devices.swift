@@ -44,7 +44,7 @@ extension SatchelServer.Devices {
                 let push = device.lastPushAt.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) } ?? "never"
                 print(
                     [device.replicaID.rawValue, device.user, device.device, String(device.pulledTo), push,
-                     device.retired ? "retired" : "active"].joined(separator: "\t"))
+                     device.retiredFromCompaction ? "retired" : "active"].joined(separator: "\t"))
             }
         }
     }

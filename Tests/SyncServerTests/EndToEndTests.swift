@@ -381,7 +381,7 @@ struct EndToEndTests {
         #expect(refused.status == "rejected", "her edit of the deleted account is answered, not dropped silently")
         // Back in the fold: she counts for compaction again, and a later sync is an ordinary pull.
         _ = try await company.alice.sync()
-        #expect(try hub.devices().first { $0.user == "alice" }?.retired == false)
+        #expect(try hub.devices().first { $0.user == "alice" }?.retiredFromCompaction == false)
         #expect(try company.alice.replica.rows("account").map(\.id).sorted() == (try company.bob.replica.rows("account").map(\.id).sorted()))
     }
 

@@ -108,6 +108,19 @@ public struct Schema: Sendable {
         entityIndex[name].map { entities[$0] }
     }
 
+    /// The fields, of every entity, that reference `entity`; only parent references (the ones
+    /// that hang a row under another) when `parentsOnly`.
+    public func references(to entity: String, parentsOnly: Bool) -> [(entity: EntitySchema, field: FieldSchema)] {
+        entities.flatMap { child in
+            child.fields.compactMap { field in
+                guard case .reference(let target) = field.type, target == entity,
+                    !parentsOnly || field.name == child.parentField
+                else { return nil }
+                return (child, field)
+            }
+        }
+    }
+
     /// Returns the entity named `name` or throws ``SchemaError/unknownEntity(_:)``.
     public func requireEntity(_ name: String) throws(SchemaError) -> EntitySchema {
         guard let entity = entity(name) else { throw .unknownEntity(name) }
