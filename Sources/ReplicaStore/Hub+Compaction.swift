@@ -103,7 +103,9 @@ extension Hub {
         try writer.write { db in
             try flushPullMarks(db)
             try db.execute(sql: "UPDATE hub_device SET dormant = 1 WHERE replica_id = ?", arguments: [replica.rawValue])
-            guard db.changesCount == 1 else { throw HubError.invalidUser("there is no device \(replica)") }
+            guard db.changesCount == 1 else {
+                throw HubError.invalidUser("there is no device \(replica); 'satchel-server device list' shows their replica ids")
+            }
         }
     }
 
