@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // zlib through a system-library module: Foundation has no compression on Linux.
@@ -49,6 +53,12 @@ let package = Package(
             dependencies: [
                 "ReplicaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,8 +67,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // The HTTP client for push / pull / bootstrap against a replica.
-        .target(name: "SyncClient", dependencies: ["ReplicaStore"], swiftSettings: swiftSettings),
+        // The HTTP client for push / pull / bootstrap against a replica: URLSession for plain HTTP on
+        // loopback, AsyncHTTPClient for HTTPS (URLSession on Linux cannot trust a private CA).
+        .target(
+            name: "SyncClient",
+            dependencies: [
+                "ReplicaStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
 
         // The server executable: parses arguments, builds the application, runs it.
         .executableTarget(

@@ -82,11 +82,16 @@ extension Hub {
     /// and throws ``HubError/invalidUser(_:)`` listing every problem; with `skipBad` the good
     /// records go in and the report lists the refused ones.
     @discardableResult
-    public func importRecords(_ records: [ImportRecord], by user: String = "import", skipBad: Bool = false) throws
-        -> ImportReport
-    {
+    public func importRecords(
+        _ records: [ImportRecord], by user: String = "import", from device: String = Actor.serverOperator.device,
+        skipBad: Bool = false
+    ) throws -> ImportReport {
         let now = clock()
         return try writer.write { db in
+            try Hub.audit(
+                "import", target: "\(records.count) records",
+                detail: skipBad ? "bad records skipped" : "all or nothing", by: Actor(user: user, device: device), at: now,
+                db: db)
             let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
             var problems: [String] = []
             var imported = 0
@@ -149,41 +154,50 @@ extension Hub {
     /// owner's first territory when the account's is not one of theirs. The rows under the
     /// account move with it (visibility follows the account).
     @discardableResult
-    public func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState? {
+    public func transferAccount(
+        _ id: String, to user: String, by admin: String, from device: String = Actor.serverOperator.device
+    ) throws -> RowState? {
+        guard let placement = schema.placement else {
+            throw HubError.invalidResolution("this schema places no record, so none can be transferred")
+        }
+        let root = placement.root
+        let label = schema.entity(root)?.label ?? root
         let now = clock()
         return try writer.write { db in
             guard let target = try Hub.user(user, db: db) else { throw HubError.unknownUser(user) }
-            guard let account = try Hub.row("account", id: id, db: db), !account.isDeleted else {
-                throw HubError.invalidUser("there is no account \(id)")
+            guard let account = try Hub.row(root, id: id, db: db), !account.isDeleted else {
+                throw HubError.invalidUser("there is no \(label) \(id)")
             }
-            var values: [String: FieldValue] = ["owner": .text(user)]
-            let territory = account.values["territory"]?.textValue
-            let owner = account.values["owner"]?.textValue
+            try Hub.audit("account.transfer", target: "\(root) \(id)", detail: "to \(user)", by: Actor(user: admin, device: device), at: now, db: db)
+            var values: [String: FieldValue] = [placement.ownerField: .text(user)]
+            let location = placement.location(of: account.values)
+            let territory = location.territory
+            let owner = location.owner
             if let first = target.territories.first, territory.map({ !target.territories.contains($0) }) ?? true {
-                values["territory"] = .text(first)
+                values[placement.territoryField] = .text(first)
             }
-            let state = try writeAsHub("account", id: id, values, by: admin, now: now, db: db, history: false)
+            let state = try writeAsHub(root, id: id, values, by: admin, now: now, db: db, history: false)
             try db.cachedStatement(
                 sql: """
                     INSERT INTO hub_account_former (account_id, territory, owner, until, seq, new_owner, moved_by)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [id, territory, owner, now, try Hub.nextSeq(db), user, admin])
-            let placement = values["territory"]?.textValue ?? territory
+            let newTerritory = values[placement.territoryField]?.textValue ?? territory
             try Hub.record(
                 HistoryEntry(
-                    kind: .transfer, at: now, user: admin, device: "server", field: "owner", value: .text(user),
+                    kind: .transfer, at: now, user: admin, device: "server", field: placement.ownerField, value: .text(user),
                     detail: "moved from \(owner ?? "nobody")\(territory.map { " (\($0))" } ?? "") to \(user)"
-                        + "\(placement.map { " (\($0))" } ?? "")"),
-                entity: "account", id: id, db: db)
+                        + "\(newTerritory.map { " (\($0))" } ?? "")"),
+                entity: root, id: id, db: db)
             // Everything under the account moves with it: back into the feed, so the new owner's
             // replica pulls it all on its next sync.
             let children = try Row.fetchAll(
                 db.cachedStatement(
                     sql:
-                        "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = 'account' AND row_id = ?)"
+                        "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = ? AND row_id = ?)"
                 ),
-                arguments: [id, id])
+                arguments: [id, root, id])
             for child in children {
                 try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?").execute(
                     arguments: [try Hub.nextSeq(db), child["entity"] as String, child["row_id"] as String])

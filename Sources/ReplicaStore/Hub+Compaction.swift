@@ -53,8 +53,11 @@ public struct DeviceStatus: Hashable, Sendable {
     public var pulledTo: Int64
     public var lastPushAt: Int64?
     /// Retired from compaction by an admin (`hub_device.dormant`). Not to be confused with
-    /// `hub_device.retired`, a revoked credential (no command sets it yet).
+    /// `hub_device.retired`, an older, unused column.
     public var retiredFromCompaction: Bool
+    /// When an admin revoked its credential (a revoked device holds nothing back either).
+    public var revokedAt: Int64?
+    public var createdAt: Int64
 }
 
 extension Hub {
@@ -85,13 +88,15 @@ extension Hub {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT d.replica_id, d.user, d.device, d.pulled_to, d.dormant, r.last_push_at FROM hub_device d
-                    LEFT JOIN hub_replica r ON r.replica_id = d.replica_id WHERE d.retired = 0 ORDER BY d.user, d.device
+                    SELECT d.replica_id, d.user, d.device, d.pulled_to, d.dormant, d.revoked_at, d.created_at, r.last_push_at
+                    FROM hub_device d LEFT JOIN hub_replica r ON r.replica_id = d.replica_id WHERE d.retired = 0
+                    ORDER BY d.user, d.device
                     """
             ).map {
                 DeviceStatus(
                     replicaID: ReplicaID($0["replica_id"]), user: $0["user"], device: $0["device"], pulledTo: $0["pulled_to"],
-                    lastPushAt: $0["last_push_at"], retiredFromCompaction: $0["dormant"])
+                    lastPushAt: $0["last_push_at"], retiredFromCompaction: $0["dormant"], revokedAt: $0["revoked_at"],
+                    createdAt: $0["created_at"])
             }
         }
     }
@@ -99,13 +104,13 @@ extension Hub {
     /// Retires a device from compaction: a laptop lost, replaced or away for good no longer
     /// holds tombstones on the server. Its credential stays valid: if it comes back, its first
     /// pull asks it to download a fresh copy (after its pending changes are pushed).
-    public func retireDevice(_ replica: ReplicaID) throws {
+    public func retireDevice(_ replica: ReplicaID, by actor: Actor = .serverOperator) throws {
+        let now = clock()
         try writer.write { db in
             try flushPullMarks(db)
             try db.execute(sql: "UPDATE hub_device SET dormant = 1 WHERE replica_id = ?", arguments: [replica.rawValue])
-            guard db.changesCount == 1 else {
-                throw HubError.invalidUser("there is no device \(replica); 'satchel-server device list' shows their replica ids")
-            }
+            guard db.changesCount == 1 else { throw HubError.unknownDevice(replica.rawValue) }
+            try Hub.audit("device.retire", target: replica.rawValue, detail: "retired from compaction", by: actor, at: now, db: db)
         }
     }
 
@@ -116,12 +121,16 @@ extension Hub {
     /// with an older cursor is asked to re-baseline (``HubError/rebaselineRequired(cursor:compactedTo:)`` from its pull), so nothing
     /// deleted comes back to life on it.
     @discardableResult
-    public func compact() throws -> CompactionReport {
-        try writer.write { db in
+    public func compact(by actor: Actor = .serverOperator) throws -> CompactionReport {
+        let now = clock()
+        return try writer.write { db in
             try flushPullMarks(db)
             let active = try Row.fetchAll(
                 db,
-                sql: "SELECT replica_id, user, device, pulled_to FROM hub_device WHERE retired = 0 AND dormant = 0 ORDER BY pulled_to")
+                sql: """
+                    SELECT replica_id, user, device, pulled_to FROM hub_device
+                    WHERE retired = 0 AND dormant = 0 AND revoked_at IS NULL ORDER BY pulled_to
+                    """)
             let watermark = try active.first.map { $0["pulled_to"] as Int64 } ?? Hub.currentSeq(db)
             let purged = try Int64.fetchOne(
                 db, sql: "SELECT MAX(seq) FROM hub_row WHERE deleted = 1 AND seq <= ?", arguments: [watermark])
@@ -133,6 +142,7 @@ extension Hub {
             let holding = active.prefix { ($0["pulled_to"] as Int64) == watermark }.map {
                 "\($0["user"] as String) (\($0["device"] as String))"
             }
+            try Hub.audit("compact", target: "tombstones", detail: "\(count) purged up to \(watermark)", by: actor, at: now, db: db)
             return CompactionReport(purged: count, watermark: watermark, holdingBack: Array(holding))
         }
     }

@@ -61,6 +61,13 @@ public struct ConflictFilter: Hashable, Sendable {
 
 extension Hub {
     /// The queue, oldest first; only open items unless `includeResolved`.
+    /// The number of open conflicts (an indexed count, for `/metrics`).
+    public func openConflictCount() throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM hub_conflict WHERE status = 'open'")) ?? 0
+        }
+    }
+
     public func conflicts(includeResolved: Bool = false) throws -> [QueuedConflict] {
         try conflicts(matching: ConflictFilter(includeResolved: includeResolved))
     }
@@ -118,9 +125,12 @@ extension Hub {
     /// whole history and every contender, and is merged like any other change (as a privileged
     /// writer), so the row's rules and invariants still hold.
     @discardableResult
-    public func resolve(_ id: String, choice: ConflictChoice, by resolver: String) throws -> RowState? {
+    public func resolve(
+        _ id: String, choice: ConflictChoice, by resolver: String, from device: String = Actor.serverOperator.device
+    ) throws -> RowState? {
         let now = clock()
         return try writer.write { db in
+            try Hub.audit("conflict.resolve", target: id, detail: choice.phrase, by: Actor(user: resolver, device: device), at: now, db: db)
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT * FROM hub_conflict WHERE id = ?"), arguments: [id])

@@ -8,13 +8,41 @@ public struct DeviceInfo: Hashable, Sendable {
     public var replicaID: ReplicaID
     public var user: UserInfo
     public var device: String
+    /// When an admin revoked the device's credential (it then opens nothing), and who did.
+    public var revokedAt: Int64?
+    public var revokedBy: String?
+
+    public init(replicaID: ReplicaID, user: UserInfo, device: String, revokedAt: Int64? = nil, revokedBy: String? = nil) {
+        self.replicaID = replicaID
+        self.user = user
+        self.device = device
+        self.revokedAt = revokedAt
+        self.revokedBy = revokedBy
+    }
+}
+
+/// Who did an admin action, and from where: a user and their device, or an operator at the
+/// server's own command line.
+public struct Actor: Hashable, Sendable {
+    public var user: String
+    public var device: String
+
+    public init(user: String, device: String) {
+        self.user = user
+        self.device = device
+    }
+
+    /// Someone at the server machine's command line (`satchel-server user add …`).
+    public static let serverOperator = Actor(user: "operator", device: "satchel-server")
 }
 
 extension Hub {
     // MARK: - Users
 
     /// Registers a user. The caller generates the enrollment token and passes only its hash.
-    public func addUser(_ user: UserInfo, enrollmentHash: String) throws {
+    public func addUser(_ user: UserInfo, enrollmentHash: String, expiresAt: Int64? = nil, by actor: Actor = .serverOperator)
+        throws
+    {
         guard UserInfo.isValidName(user.name) else {
             throw HubError.invalidUser("a user name is 1 to 64 letters, digits, dots, dashes or underscores")
         }
@@ -31,20 +59,59 @@ extension Hub {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO hub_user (name, role, territories, manager, enrollment_hash, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO hub_user (name, role, territories, manager, enrollment_hash, enrollment_expires_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    user.name, user.role.rawValue, try SQLMapping.json(user.territories), user.manager, enrollmentHash, now,
+                    user.name, user.role.rawValue, try SQLMapping.json(user.territories), user.manager, enrollmentHash,
+                    expiresAt, now,
                 ])
+            try Hub.audit(
+                "user.add", target: user.name,
+                detail: "role \(user.role.rawValue)"
+                    + (user.territories.isEmpty ? "" : ", territories \(user.territories.joined(separator: ","))")
+                    + (user.manager.map { ", manager \($0)" } ?? "") + Hub.expiryNote(expiresAt),
+                by: actor, at: now, db: db)
         }
     }
 
+    static func expiryNote(_ expiresAt: Int64?) -> String {
+        guard let expiresAt else { return "" }
+        return "; enrollment token expires " + Hub.isoTime(expiresAt)
+    }
+
+    static func isoTime(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
     /// Replaces a user's enrollment token (the old one stops working).
-    public func setEnrollmentHash(_ hash: String, for name: String) throws {
+    public func setEnrollmentHash(_ hash: String, for name: String, expiresAt: Int64? = nil, by actor: Actor = .serverOperator)
+        throws
+    {
+        let now = clock()
         try writer.write { db in
+            guard let user = try Hub.user(name, db: db) else { throw HubError.unknownUser(name) }
+            guard user.disabled != true else { throw HubError.userDisabled(name) }
+            try db.execute(
+                sql: "UPDATE hub_user SET enrollment_hash = ?, enrollment_expires_at = ? WHERE name = ?",
+                arguments: [hash, expiresAt, name])
+            try Hub.audit("user.token", target: name, detail: "new enrollment token" + Hub.expiryNote(expiresAt), by: actor, at: now, db: db)
+        }
+    }
+
+    /// Disables a user: every device of theirs is refused from the next request on, and they
+    /// cannot enroll a new one. Their records and pending work stay.
+    @discardableResult
+    public func disableUser(_ name: String, by actor: Actor = .serverOperator) throws -> UserInfo {
+        let now = clock()
+        return try writer.write { db in
             guard try Hub.user(name, db: db) != nil else { throw HubError.unknownUser(name) }
-            try db.execute(sql: "UPDATE hub_user SET enrollment_hash = ? WHERE name = ?", arguments: [hash, name])
+            try db.execute(
+                sql: "UPDATE hub_user SET disabled_at = COALESCE(disabled_at, ?), enrollment_hash = NULL WHERE name = ?",
+                arguments: [now, name])
+            try Hub.audit("user.disable", target: name, detail: "every device of \(name) cut off", by: actor, at: now, db: db)
+            return try Hub.user(name, db: db) ?? UserInfo(name: name, role: .rep)
         }
     }
 
@@ -66,7 +133,8 @@ extension Hub {
     static func userInfo(_ row: Row) throws -> UserInfo {
         UserInfo(
             name: row["name"], role: Role(rawValue: row["role"]) ?? .rep,
-            territories: try SQLMapping.decode([String].self, from: row["territories"]), manager: row["manager"])
+            territories: try SQLMapping.decode([String].self, from: row["territories"]), manager: row["manager"],
+            disabled: (row["disabled_at"] as Int64?) == nil ? nil : true)
     }
 
     // MARK: - Devices
@@ -87,6 +155,10 @@ extension Hub {
                 db, sql: "SELECT * FROM hub_user WHERE enrollment_hash = ?", arguments: [enrollmentHash])
             else { return nil }
             let user = try Hub.userInfo(row)
+            if let expiresAt = row["enrollment_expires_at"] as Int64?, expiresAt <= now {
+                throw HubError.tokenExpired(user.name)
+            }
+            guard user.disabled != true else { throw HubError.userDisabled(user.name) }
             let replica = replicaID
             try db.execute(sql: "UPDATE hub_user SET enrollment_hash = NULL WHERE name = ?", arguments: [user.name])
             try db.execute(
@@ -97,18 +169,56 @@ extension Hub {
     }
 
     /// The device a credential (by hash) belongs to, with its user's current role and territories.
+    /// A revoked device and a disabled user are returned as such (``DeviceInfo/revokedAt``,
+    /// ``UserInfo/disabled``): the caller refuses them with a reason.
     public func device(credentialHash: String) throws -> DeviceInfo? {
         try writer.read { db in
             guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT d.replica_id, d.device, u.* FROM hub_device d JOIN hub_user u ON u.name = d.user
-                    WHERE d.credential_hash = ? AND d.retired = 0
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT d.replica_id, d.device, d.revoked_at, d.revoked_by, u.* FROM hub_device d
+                        JOIN hub_user u ON u.name = d.user WHERE d.credential_hash = ?
+                        """),
                 arguments: [credentialHash])
             else { return nil }
-            return DeviceInfo(replicaID: ReplicaID(row["replica_id"]), user: try Hub.userInfo(row), device: row["device"])
+            return DeviceInfo(
+                replicaID: ReplicaID(row["replica_id"]), user: try Hub.userInfo(row), device: row["device"],
+                revokedAt: row["revoked_at"], revokedBy: row["revoked_by"])
         }
+    }
+
+    /// Replaces a device's credential (by hash): the old one stops working in the same
+    /// transaction. Nothing else about the device changes.
+    public func rotateCredential(of replica: ReplicaID, newHash: String) throws {
+        let now = clock()
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE hub_device SET credential_hash = ? WHERE replica_id = ? AND revoked_at IS NULL",
+                arguments: [newHash, replica.rawValue])
+            guard db.changesCount == 1 else { throw HubError.unknownDevice(replica.rawValue) }
+            try Hub.audit("device.rotate", target: replica.rawValue, detail: "credential replaced by its device",
+                by: Actor(user: try String.fetchOne(db, sql: "SELECT user FROM hub_device WHERE replica_id = ?", arguments: [replica.rawValue]) ?? "?", device: replica.rawValue),
+                at: now, db: db)
+        }
+    }
+
+    /// Revokes a device: its credential opens nothing from the next request on. What it pushed
+    /// stays; what it did not push stays on the laptop.
+    @discardableResult
+    public func revokeDevice(_ replica: ReplicaID, by actor: Actor = .serverOperator) throws -> DeviceStatus {
+        let now = clock()
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE hub_device SET revoked_at = COALESCE(revoked_at, ?), revoked_by = COALESCE(revoked_by, ?) WHERE replica_id = ?",
+                arguments: [now, actor.user, replica.rawValue])
+            guard db.changesCount == 1 else { throw HubError.unknownDevice(replica.rawValue) }
+            let owner = try String.fetchOne(db, sql: "SELECT user || ' (' || device || ')' FROM hub_device WHERE replica_id = ?", arguments: [replica.rawValue]) ?? ""
+            try Hub.audit("device.revoke", target: replica.rawValue, detail: "credential of \(owner) revoked", by: actor, at: now, db: db)
+        }
+        guard let status = try devices().first(where: { $0.replicaID == replica }) else {
+            throw HubError.unknownDevice(replica.rawValue)
+        }
+        return status
     }
 
     /// What `user` may see now: admins everything; managers their own and their team's

@@ -25,10 +25,10 @@ extension Hub {
     /// - the duplicate-candidate items about the pair are closed as merged;
     /// - both records' histories say so.
     @discardableResult
-    public func mergeRecords(_ entity: String, keep: String, merge other: String, take: [String], by admin: String)
-        throws
-        -> MergeReport
-    {
+    public func mergeRecords(
+        _ entity: String, keep: String, merge other: String, take: [String], by admin: String,
+        from device: String = Actor.serverOperator.device
+    ) throws -> MergeReport {
         guard let schema = self.schema.entity(entity) else {
             throw HubError.invalidResolution("there is no record type \(entity)")
         }
@@ -38,6 +38,10 @@ extension Hub {
         }
         let now = clock()
         return try writer.write { db in
+            try Hub.audit(
+                "record.merge", target: "\(entity) \(keep)",
+                detail: "merged \(other) into it" + (take.isEmpty ? "" : ", taking \(take.sorted().joined(separator: ", "))"),
+                by: Actor(user: admin, device: device), at: now, db: db)
             guard let kept = try Hub.row(entity, id: keep, db: db), !kept.isDeleted else {
                 throw HubError.invalidResolution("there is no \(schema.label) \(keep) to keep")
             }

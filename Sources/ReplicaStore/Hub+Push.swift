@@ -45,50 +45,15 @@ extension Hub {
                     packed: try Int64.fetchOne(db.cachedStatement(sql: "SELECT hlc FROM hub_meta")) ?? 0),
                 maxForwardDrift: maxClockDrift)
             let environment = environment(writer: writer, db: db)
-            let fresh = try changeset.changes.filter { $0.dot.counter > highWater }.map { try redirected($0, db: db) }
-            // A row this push creates belongs to the account its insert names, possibly one the
-            // same push creates; remember them so later changes in the push can be placed.
-            var created: [String: String?] = [:]
-            var transferred: Set<Dot> = []
-            // Inserts under a parent the hub does not hold (deleted, then compacted away): refused
-            // with a reason, not taken for an intrusion that would refuse the whole push.
-            var orphans: [Dot: (label: String, id: String)] = [:]
-            var orphanRows: Set<String> = []
-            for change in fresh {
-                let key = change.entity + "/" + change.rowID
-                // Later changes to a refused orphan are answered by the merger ("there is no …").
-                if orphanRows.contains(key) { continue }
-                var account: String?
-                if let known = created[key] {
-                    account = known
-                } else if case .insert(let values) = change.operation,
-                    try Hub.row(change.entity, id: change.rowID, db: db) == nil
-                {
-                    if let missing = try missingParent(change.entity, values: values, pending: created, db: db) {
-                        orphans[change.dot] = missing
-                        orphanRows.insert(key)
-                        continue
-                    }
-                    account = try Hub.accountID(
-                        of: RowState(entity: change.entity, id: change.rowID, values: values), schema: schema, db: db,
-                        pending: created)
-                    created[key] = account
-                } else {
-                    account = try Hub.accountID(of: change, schema: schema, db: db)
-                    // A change to a record the hub does not hold (its insert was refused) is not
-                    // an intrusion: the merger answers it with "there is no …".
-                    if account == nil, try Hub.row(change.entity, id: change.rowID, db: db) == nil { continue }
-                }
-                if try !Hub.scope(scope, covers: account, db: db) {
-                    // Someone who held the account before a transfer: their visits and other new
-                    // records are history and go in; their edits wait for the new holders.
-                    guard try Hub.scope(scope, formerlyHeld: account, db: db) else {
-                        throw HubError.outOfScope(entity: change.entity, id: change.rowID)
-                    }
-                    if case .insert = change.operation { continue }
-                    transferred.insert(change.dot)
-                }
+            var seen = try CausalBound(replica: replica, db: db)
+            var fresh: [Change] = []
+            for original in changeset.changes where original.dot.counter > highWater {
+                var change = try redirected(original, db: db)
+                change.context = try seen.clamp(change.context, of: change.dot)
+                fresh.append(change)
             }
+            let verdicts = try judgePlacement(fresh, scope: scope, db: db)
+            let transferred = verdicts.transferred
             for run in Hub.runs(of: fresh) {
                 var admitted: [Change] = []
                 var refused: [(Change, MergeOutcome)] = []
@@ -110,25 +75,19 @@ extension Hub {
                 }
                 admitted.removeAll { transferred.contains($0.dot) }
                 for change in admitted {
-                    guard let missing = orphans[change.dot] else { continue }
-                    refused.append(
-                        (
-                            change,
-                            .rejected(
-                                Rejection(
-                                    rule: "identity",
-                                    reason:
-                                        "there is no \(missing.label) \(missing.id): it was deleted, or never reached the server",
-                                    remedy: "record it again under another \(missing.label)"))
-                        ))
+                    guard let rejection = verdicts.rejected[change.dot] else { continue }
+                    refused.append((change, .rejected(rejection)))
                 }
-                admitted.removeAll { orphans[$0.dot] != nil }
+                admitted.removeAll { verdicts.rejected[$0.dot] != nil }
+                // A record the writer may not see is not touched at all: not its version, not
+                // its history, not its place in the feed.
+                let unseen = verdicts.unseenRows.contains(first.entity + "/" + first.rowID)
                 let result =
                     admitted.isEmpty
                     ? RowMerge(row: before, outcomes: [])
                     : merger.merge(admitted, into: before, environment: environment)
                 let outcomes = (result.outcomes + refused).sorted { $0.change.dot.counter < $1.change.dot.counter }
-                if var after = result.row {
+                if !unseen, var after = result.row {
                     // The row's version records every change judged against it, refused ones
                     // included, and a row whose change was not taken as written goes back into the
                     // feed even when its values did not move: the writer's replica then pulls the
@@ -140,16 +99,19 @@ extension Hub {
                     if after != before || outcomes.contains(where: { $0.outcome != .applied }) {
                         try save(after, db: db)
                     }
-                    if before == nil, after.entity == "account", !writer.isPrivileged,
-                        after.values["territory"]?.isNull ?? true, after.values["owner"]?.isNull ?? true
+                    if before == nil, let placement = schema.placement, after.entity == placement.root,
+                        !writer.isPrivileged, placement.location(of: after.values) == .init(territory: nil, owner: nil)
                     {
-                        var assignment: [String: FieldValue] = ["owner": .text(writer.user)]
-                        if let homeTerritory { assignment["territory"] = .text(homeTerritory) }
+                        var assignment: [String: FieldValue] = [placement.ownerField: .text(writer.user)]
+                        if let homeTerritory { assignment[placement.territoryField] = .text(homeTerritory) }
                         try writeAsHub(after.entity, id: after.id, assignment, by: "server", now: now, db: db)
                     }
                 }
-                for (change, outcome) in outcomes {
-                    if case .queued(let conflict) = outcome {
+                for (change, fullOutcome) in outcomes {
+                    // The queue keeps the whole story for admins; the writer's answer and the
+                    // record's history say nothing of records outside the writer's scope.
+                    let outcome = try redacted(fullOutcome, for: scope, db: db)
+                    if case .queued(let conflict) = fullOutcome {
                         try db.cachedStatement(
                             sql: """
                                 INSERT OR IGNORE INTO hub_conflict (id, entity, row_id, kind, status, body, created_at)
@@ -161,6 +123,7 @@ extension Hub {
                         ])
                     }
                     try record(outcome, for: change, replica: replica, db: db, into: &answers)
+                    if unseen { continue }
                     try Hub.record(
                         Hub.historyEntry(change, outcome: outcome, writer: writer, at: now), entity: change.entity,
                         id: change.rowID, db: db)
@@ -183,22 +146,6 @@ extension Hub {
             try flushPullMarks(db)
             return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
         }
-    }
-
-    /// The parent a new row names when the hub holds no such parent (nor does the push create it).
-    func missingParent(_ entity: String, values: [String: FieldValue], pending: [String: String?], db: Database) throws
-        -> (label: String, id: String)?
-    {
-        guard let schema = schema.entity(entity), let parentField = schema.parentField,
-            let field = schema.field(parentField),
-            case .reference(let parent) = field.type, let parentID = values[parentField]?.textValue,
-            pending[parent + "/" + parentID] == nil
-        else { return nil }
-        let held =
-            try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM hub_row WHERE entity = ? AND row_id = ?)"),
-                arguments: [parent, parentID]) ?? false
-        return held ? nil : (self.schema.entity(parent)?.label ?? parent, parentID)
     }
 
     /// The queue item for an edit or delete by a former holder of the record's account.

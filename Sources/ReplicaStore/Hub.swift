@@ -12,6 +12,15 @@ public struct EncodedPage: Sendable {
     public var next: Int64
     /// A bootstrap's snapshot (nil for a pull).
     public var snapshot: Int64?
+
+    /// The page's JSON with one more member at the end of its object (`value` is JSON already).
+    public func appending(field name: String, value: String) -> Data {
+        var json = self.json
+        guard json.last == UInt8(ascii: "}") else { return json }
+        json.removeLast()
+        json.append(contentsOf: ",\"\(name)\":\(value)}".utf8)
+        return json
+    }
 }
 
 /// The hub's authoritative store: every row's merged state, the change feed replicas pull,
@@ -52,9 +61,17 @@ public struct Hub: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384")
         }
-        return try Hub(
-            writer: DatabasePool(path: path, configuration: configuration), schema: schema, clock: clock,
-            maxClockDrift: maxClockDrift)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // A push is answered only after its commit reached the disk: in WAL mode, NORMAL (which GRDB
+        // sets) may lose the last commits in a power cut after the laptop was told "ok". The writer
+        // is the only connection that commits.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return try Hub(writer: pool, schema: schema, clock: clock, maxClockDrift: maxClockDrift)
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL: a commit waits for the disk).
+    public func synchronousMode() throws -> Int {
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public static func inMemory(
@@ -261,6 +278,26 @@ public struct Hub: Sendable {
                     sql: "UPDATE hub_redirect SET seq = ? WHERE entity = ? AND from_id = ?",
                     arguments: [try Hub.nextSeq(db), row["entity"] as String, row["from_id"] as String])
             }
+        }
+        migrator.registerMigration("hub-v10-trust") { db in
+            // Enrollment tokens expire; users are disabled and devices revoked by an admin; every
+            // admin action is recorded. A token issued before this migration has no expiry.
+            try db.execute(
+                sql: """
+                    ALTER TABLE hub_user ADD COLUMN enrollment_expires_at INTEGER;
+                    ALTER TABLE hub_user ADD COLUMN disabled_at INTEGER;
+                    ALTER TABLE hub_device ADD COLUMN revoked_at INTEGER;
+                    ALTER TABLE hub_device ADD COLUMN revoked_by TEXT;
+                    CREATE TABLE hub_audit (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        device TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        detail TEXT NOT NULL
+                    );
+                    """)
         }
         try migrator.migrate(writer)
     }
@@ -482,15 +519,16 @@ public struct Hub: Sendable {
 
     func save(_ state: RowState, db: Database) throws {
         let seq = try Hub.nextSeq(db)
-        let account = try Hub.accountID(of: state, schema: schema, db: db)
+        let root = try Hub.rootID(of: state, schema: schema, db: db)
         try db.cachedStatement(
             sql:
                 "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [state.entity, state.id, seq, state.isDeleted, account, RowJSON.rowState(state)])
-        if state.entity == "account" {
+        ).execute(arguments: [state.entity, state.id, seq, state.isDeleted, root, RowJSON.rowState(state)])
+        if let placement = schema.placement, state.entity == placement.root {
+            let location = placement.location(of: state.values)
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"
-            ).execute(arguments: [state.id, state.values["territory"]?.textValue, state.values["owner"]?.textValue])
+            ).execute(arguments: [state.id, location.territory, location.owner])
         }
         try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?").execute(arguments: [
             state.entity, state.id,
@@ -535,6 +573,12 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case storage(String)
     /// The feed before `cursor` was compacted: the reader may have missed a tombstone.
     case rebaselineRequired(cursor: Int64, compactedTo: Int64)
+    /// The enrollment token of this user is past its expiry.
+    case tokenExpired(String)
+    /// An admin disabled this user.
+    case userDisabled(String)
+    /// No device has this replica id.
+    case unknownDevice(String)
 
     public var description: String {
         switch self {
@@ -562,6 +606,12 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
             return detail
         case .storage(let detail):
             return "the server store failed: \(detail)"
+        case .tokenExpired:
+            return "the enrollment token has expired; ask an admin for a new one ('satchel-server user token NAME')"
+        case .userDisabled(let name):
+            return "the user \(name) is disabled; ask an admin"
+        case .unknownDevice(let id):
+            return "there is no device \(id); 'satchel-server device list' shows their replica ids"
         case .rebaselineRequired:
             return "the server compacted its history past this laptop's position (it was away for long); "
                 + "push your changes, then download a fresh copy (satchel sync does both)"

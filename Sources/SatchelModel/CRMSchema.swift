@@ -12,7 +12,12 @@ public enum CRMSchema {
         version: version,
         entities: [
             account, contact, visit, opportunity, quote, quoteLine, order, orderLine, ticket, task,
-        ])
+        ],
+        placement: placement)
+
+    /// A book of business is a set of accounts: an account's territory and owner decide who sees
+    /// it and every record under it; an account a rep creates is theirs, in their territory.
+    public static let placement = Placement(root: "account", territoryField: "territory", ownerField: "owner")
 
     // MARK: - Vocabularies
 

@@ -15,12 +15,15 @@ public struct UserInfo: Hashable, Sendable, Codable {
     public var territories: [String]
     /// The manager of a rep (a user name), if any.
     public var manager: String?
+    /// True once an admin disabled the user (every device of theirs is cut off); absent otherwise.
+    public var disabled: Bool?
 
-    public init(name: String, role: Role, territories: [String] = [], manager: String? = nil) {
+    public init(name: String, role: Role, territories: [String] = [], manager: String? = nil, disabled: Bool? = nil) {
         self.name = name
         self.role = role
         self.territories = territories
         self.manager = manager
+        self.disabled = disabled
     }
 
     /// Checks a user name: 1 to 64 letters, digits, dots, dashes or underscores.

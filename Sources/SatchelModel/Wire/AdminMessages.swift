@@ -122,3 +122,80 @@ public struct MergeResponse: Hashable, Sendable, Codable {
         self.settledConflicts = settledConflicts
     }
 }
+
+/// One recorded admin action (`GET /v1/admin/audit`, `satchel-server audit`).
+public struct AuditEntry: Hashable, Sendable, Codable {
+    public var id: Int64
+    /// Milliseconds since the epoch.
+    public var at: Int64
+    /// The user who acted (`operator` at the server's own command line).
+    public var actor: String
+    /// The device they acted from (`satchel-server` at the server's command line).
+    public var device: String
+    /// What was done: `user.add`, `user.disable`, `user.token`, `device.revoke`, `device.retire`,
+    /// `device.rotate`, `conflict.resolve`, `record.merge`, `account.transfer`, `import`, `compact`.
+    public var action: String
+    public var target: String
+    public var detail: String
+
+    public init(id: Int64, at: Int64, actor: String, device: String, action: String, target: String, detail: String) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.device = device
+        self.action = action
+        self.target = target
+        self.detail = detail
+    }
+}
+
+/// `GET /v1/admin/audit`.
+public struct AuditListResponse: Hashable, Sendable, Codable {
+    public var entries: [AuditEntry]
+
+    public init(entries: [AuditEntry]) {
+        self.entries = entries
+    }
+}
+
+/// An enrolled device as admins see it (`GET /v1/admin/devices`).
+public struct DeviceRecord: Hashable, Sendable, Codable {
+    public var replica: String
+    public var user: String
+    public var device: String
+    public var createdAt: Int64
+    public var lastPushAt: Int64?
+    public var pulledTo: Int64
+    /// `active`, `revoked` (its credential opens nothing) or `retired` (from compaction).
+    public var status: String
+
+    public init(
+        replica: String, user: String, device: String, createdAt: Int64, lastPushAt: Int64?, pulledTo: Int64, status: String
+    ) {
+        self.replica = replica
+        self.user = user
+        self.device = device
+        self.createdAt = createdAt
+        self.lastPushAt = lastPushAt
+        self.pulledTo = pulledTo
+        self.status = status
+    }
+}
+
+/// `GET /v1/admin/devices`.
+public struct DeviceListResponse: Hashable, Sendable, Codable {
+    public var devices: [DeviceRecord]
+
+    public init(devices: [DeviceRecord]) {
+        self.devices = devices
+    }
+}
+
+/// `POST /v1/device/rotate`: the device's new credential (the old one no longer works).
+public struct RotateResponse: Hashable, Sendable, Codable {
+    public var credential: String
+
+    public init(credential: String) {
+        self.credential = credential
+    }
+}

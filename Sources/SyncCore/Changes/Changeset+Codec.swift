@@ -93,8 +93,9 @@ struct ChangeWire: Codable {
         default:
             throw .malformed("change \(counter) has unknown op '\(op)' (insert, update or delete)")
         }
-        guard !entity.isEmpty, entity.count <= 64, !row.isEmpty, row.count <= 64 else {
-            throw .malformed("change \(counter) needs an entity and a row id of 1 to 64 characters")
+        guard TextHygiene.isSafeID(entity), TextHygiene.isSafeID(row) else {
+            throw .malformed(
+                "change \(counter) needs an entity and a row id of 1 to 64 letters, digits, '-', '_', '.' or ':'")
         }
         return Change(
             dot: Dot(replica: replica, counter: counter), hlc: hlc, wallTime: wall, entity: entity, rowID: row,

@@ -96,11 +96,15 @@ public struct EntitySchema: Sendable {
 public struct Schema: Sendable {
     public var version: Int
     public var entities: [EntitySchema]
+    /// Which entity roots a book of business and which of its fields place it; nil when the
+    /// schema has no notion of who holds a record (everything is everyone's).
+    public var placement: Placement?
     private let entityIndex: [String: Int]
 
-    public init(version: Int, entities: [EntitySchema]) {
+    public init(version: Int, entities: [EntitySchema], placement: Placement? = nil) {
         self.version = version
         self.entities = entities
+        self.placement = placement
         self.entityIndex = Dictionary(uniqueKeysWithValues: entities.enumerated().map { ($1.name, $0) })
     }
 

@@ -2,7 +2,11 @@ import Foundation
 
 /// The type of a field, which decides how its values are checked and stored.
 public enum FieldType: Hashable, Sendable {
-    /// Free text of at most `maxLength` characters.
+    /// Text fields at least this long hold paragraphs (notes, descriptions): line breaks allowed.
+    public static let longTextLength = 500
+
+    /// Free text of at most `maxLength` characters (Unicode scalars). Text of at least
+    /// ``longTextLength`` may hold line breaks and tabs; shorter text is one line.
     case text(maxLength: Int)
     /// A 64-bit integer within `range`.
     case integer(range: ClosedRange<Int64>)
@@ -65,8 +69,12 @@ public enum FieldType: Hashable, Sendable {
         case (_, .null):
             return .null
         case let (.text(maxLength), .text(text)):
-            guard text.count <= maxLength else { throw fail("is longer than \(maxLength) characters") }
+            // Counted in Unicode scalars, so a value is at most 4 × maxLength bytes whatever it holds.
+            guard text.unicodeScalars.count <= maxLength else { throw fail("is longer than \(maxLength) characters") }
             guard !text.unicodeScalars.contains("\u{0}") else { throw fail("contains a NUL character") }
+            if let problem = TextHygiene.problem(in: text, multiline: maxLength >= FieldType.longTextLength) {
+                throw fail(problem)
+            }
             return value
         case let (.integer(range), .integer(number)):
             guard range.contains(number) else {
@@ -96,14 +104,15 @@ public enum FieldType: Hashable, Sendable {
             }
             return value
         case let (.reference, .text(text)):
-            guard !text.isEmpty, text.count <= 64 else { throw fail("is not a record id") }
+            guard TextHygiene.isSafeID(text) else { throw fail("is not a record id (1 to 64 letters, digits, '-', '_', '.', ':')") }
             return value
         case let (.stringSet, .stringSet(items)):
             guard items.count <= 256 else { throw fail("has more than 256 members") }
             for item in items {
-                guard !item.isEmpty, item.count <= 64, !item.unicodeScalars.contains("\u{0}") else {
+                guard !item.isEmpty, item.unicodeScalars.count <= 64, !item.unicodeScalars.contains("\u{0}") else {
                     throw fail("members are 1 to 64 characters")
                 }
+                if let problem = TextHygiene.problem(in: item, multiline: false) { throw fail("member '\(item)' \(problem)") }
             }
             return .stringSet(Array(Set(items)).sorted())
         case let (.location, .location(point)):

@@ -31,6 +31,14 @@ public struct ProtocolError: Error, Hashable, Sendable, Codable, CustomStringCon
         public static let rebaseline = Code("rebaseline")
         public static let invalidRequest = Code("invalid-request")
         public static let internalError = Code("internal")
+        /// The device credential was revoked by an admin.
+        public static let revoked = Code("revoked")
+        /// The user was disabled by an admin.
+        public static let userDisabled = Code("user-disabled")
+        /// The enrollment token is past its expiry.
+        public static let tokenExpired = Code("token-expired")
+        /// Too many requests; the answer's `Retry-After` says when to try again.
+        public static let rateLimited = Code("rate-limited")
     }
 
     public var code: Code

@@ -61,11 +61,17 @@ public struct PullResponse: Hashable, Sendable, Codable {
     public var departed: [Departure]?
     /// Records merged into others up to `cursor`, whose ids now lead to the kept ones (absent when none).
     public var redirects: [Redirect]?
+    /// The server's high-water mark of the pulling replica: the last of its changes the server
+    /// holds. Lower than what the laptop was told before means the server was restored from a
+    /// backup; the laptop pushes its kept changes after it again. Absent from in-process pulls.
+    public var highWater: UInt64?
 
     public init(
-        rows: [RowSnapshot], cursor: Int64, hasMore: Bool, departed: [Departure]? = nil, redirects: [Redirect]? = nil
+        rows: [RowSnapshot], cursor: Int64, hasMore: Bool, departed: [Departure]? = nil, redirects: [Redirect]? = nil,
+        highWater: UInt64? = nil
     ) {
         self.redirects = redirects
+        self.highWater = highWater
         self.rows = rows
         self.cursor = cursor
         self.hasMore = hasMore

@@ -12,6 +12,9 @@ struct Principal: Sendable {
 
     var user: UserInfo { device.user }
 
+    /// Who acts, for the audit trail.
+    var actor: Actor { Actor(user: device.user.name, device: device.device) }
+
     var writer: Writer {
         Writer(user: device.user.name, device: device.device, isPrivileged: device.user.role.isPrivileged)
     }
@@ -27,7 +30,17 @@ struct Principal: Sendable {
         }
         guard let device = try store.device(credentialHash: Tokens.hash(String(parts[1]))) else {
             throw ProtocolError(
-                .badCredential, "the device credential is not valid (revoked or never issued); log in again with 'satchel login'")
+                .badCredential, "the device credential is not valid (replaced or never issued); log in again with 'satchel login'")
+        }
+        if device.revokedAt != nil {
+            throw ProtocolError(
+                .revoked,
+                "this laptop (\(device.device)) was revoked by \(device.revokedBy ?? "an admin"); "
+                    + "ask \(device.revokedBy ?? "your admin") to enroll it again. Nothing on it is lost")
+        }
+        if device.user.disabled == true {
+            throw ProtocolError(
+                .userDisabled, "the user \(device.user.name) is disabled; ask your admin. Nothing on this laptop is lost")
         }
         return Principal(device: device, scope: try store.scope(of: device.user))
     }

@@ -13,6 +13,14 @@ public enum Tokens {
         return "sat_\(prefix)_\(encoded)"
     }
 
+    /// How long an enrollment token stays valid unless said otherwise: 7 days.
+    public static let defaultLifetime: Duration = .seconds(7 * 24 * 3600)
+
+    /// The expiry (milliseconds since the epoch) of a token issued now that lives `lifetime`.
+    public static func expiry(after lifetime: Duration, now: Date = Date()) -> Int64 {
+        Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) + lifetime.components.seconds * 1000
+    }
+
     /// The hex SHA-256 of a secret: what the store keeps.
     public static func hash(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()

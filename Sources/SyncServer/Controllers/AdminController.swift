@@ -9,19 +9,42 @@ struct AdminController: Sendable {
     let store: any ServerStore
     let limits: ServerLimits
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/v1/admin/users") { request, _ in try users(request) }
-        router.post("/v1/admin/users") { request, _ in try await addUser(request) }
-        router.get("/v1/admin/conflicts") { request, _ in try conflicts(request) }
-        router.get("/v1/admin/conflicts/:id") { request, context in try conflict(request, id: Self.parameter(context, "id")) }
-        router.post("/v1/admin/conflicts/:id/resolve") { request, context in
-            try await resolve(request, id: Self.parameter(context, "id"))
+    func addRoutes(to routes: RouteTable) {
+        routes.get("/v1/admin/users") { request, _ in try await offload { try users(request) } }
+        routes.post("/v1/admin/users") { request, _ in
+            let body = try await WireBody.read(request, limits: limits)
+            return try await offload { try addUser(request, body: body) }
         }
-        router.post("/v1/admin/accounts/:id/transfer") { request, context in
-            try await transfer(request, id: Self.parameter(context, "id"))
+        routes.post("/v1/admin/users/:name/disable") { request, context in
+            let name = Self.parameter(context, "name") ?? ""
+            return try await offload { try disableUser(request, name: name) }
         }
-        router.post("/v1/admin/records/:entity/:id/merge") { request, context in
-            try await merge(request, entity: Self.parameter(context, "entity") ?? "", keep: Self.parameter(context, "id") ?? "")
+        routes.get("/v1/admin/devices") { request, _ in try await offload { try devices(request) } }
+        routes.post("/v1/admin/devices/:replica/revoke") { request, context in
+            let replica = Self.parameter(context, "replica") ?? ""
+            return try await offload { try revokeDevice(request, replica: replica) }
+        }
+        routes.get("/v1/admin/audit") { request, _ in try await offload { try audit(request) } }
+        routes.get("/v1/admin/conflicts") { request, _ in try await offload { try conflicts(request) } }
+        routes.get("/v1/admin/conflicts/:id") { request, context in
+            let id = Self.parameter(context, "id")
+            return try await offload { try conflict(request, id: id) }
+        }
+        routes.post("/v1/admin/conflicts/:id/resolve") { request, context in
+            let id = Self.parameter(context, "id")
+            let body = try await WireBody.read(request, limits: limits)
+            return try await offload { try resolve(request, id: id, body: body) }
+        }
+        routes.post("/v1/admin/accounts/:id/transfer") { request, context in
+            let id = Self.parameter(context, "id")
+            let body = try await WireBody.read(request, limits: limits)
+            return try await offload { try transfer(request, id: id, body: body) }
+        }
+        routes.post("/v1/admin/records/:entity/:id/merge") { request, context in
+            let entity = Self.parameter(context, "entity") ?? ""
+            let keep = Self.parameter(context, "id") ?? ""
+            let body = try await WireBody.read(request, limits: limits)
+            return try await offload { try merge(request, entity: entity, keep: keep, body: body) }
         }
     }
 
@@ -35,18 +58,64 @@ struct AdminController: Sendable {
         return try WireBody.respond(UserListResponse(users: users), to: request)
     }
 
-    func addUser(_ request: Request) async throws -> Response {
+    func addUser(_ request: Request, body data: Data) throws -> Response {
         let principal = try Principal.authenticate(request, store: store)
         try principal.require([.admin], to: "adding a user")
-        let body = try WireBody.decode(AddUserRequest.self, from: try await WireBody.read(request, limits: limits))
+        var user = try WireBody.decode(AddUserRequest.self, from: data)
+        user.disabled = nil
         let token = Tokens.generate(prefix: "enroll")
-        let user = body
         do {
-            try store.addUser(user, enrollmentHash: Tokens.hash(token))
+            try store.addUser(
+                user, enrollmentHash: Tokens.hash(token), expiresAt: Tokens.expiry(after: Tokens.defaultLifetime),
+                by: principal.actor)
         } catch {
             throw SyncController.protocolError(error)
         }
         return try WireBody.respond(AddUserResponse(user: user, enrollmentToken: token), to: request, status: .created)
+    }
+
+    func disableUser(_ request: Request, name: String) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "disabling a user")
+        do {
+            return try WireBody.respond(try store.disableUser(name, by: principal.actor), to: request)
+        } catch {
+            throw SyncController.protocolError(error)
+        }
+    }
+
+    func devices(_ request: Request) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "listing devices")
+        return try WireBody.respond(DeviceListResponse(devices: try store.devices().map(Self.record)), to: request)
+    }
+
+    func revokeDevice(_ request: Request, replica: String) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "revoking a device")
+        guard TextHygiene.isSafeID(replica) else {
+            throw ProtocolError(.notFound, "there is no device \(replica.prefix(64)); GET /v1/admin/devices lists them")
+        }
+        do {
+            return try WireBody.respond(Self.record(try store.revokeDevice(ReplicaID(replica), by: principal.actor)), to: request)
+        } catch {
+            throw SyncController.protocolError(error)
+        }
+    }
+
+    func audit(_ request: Request) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        try principal.require([.admin], to: "reading the audit trail")
+        let limit = try SyncController.integer(request, "limit", default: 200)
+        guard (1...1000).contains(limit) else { throw ProtocolError(.invalidRequest, "limit must be between 1 and 1000") }
+        return try WireBody.respond(AuditListResponse(entries: try store.auditEntries(limit: Int(limit))), to: request)
+    }
+
+    static func record(_ device: DeviceStatus) -> DeviceRecord {
+        DeviceRecord(
+            replica: device.replicaID.rawValue, user: device.user, device: device.device, createdAt: device.createdAt,
+            lastPushAt: device.lastPushAt, pulledTo: device.pulledTo,
+            status: device.revokedAt != nil ? "revoked" : device.retiredFromCompaction ? "retired" : "active")
     }
 
     func conflicts(_ request: Request) throws -> Response {
@@ -86,10 +155,10 @@ struct AdminController: Sendable {
         }
     }
 
-    func resolve(_ request: Request, id: String?) async throws -> Response {
+    func resolve(_ request: Request, id: String?, body data: Data) throws -> Response {
         let principal = try Principal.authenticate(request, store: store)
         try principal.require([.admin], to: "resolving conflicts")
-        let body = try WireBody.decode(ResolveRequest.self, from: try await WireBody.read(request, limits: limits))
+        let body = try WireBody.decode(ResolveRequest.self, from: data)
         let choice: ConflictChoice
         switch (body.keep, body.value) {
         case ("current", nil): choice = .keepCurrent
@@ -99,24 +168,26 @@ struct AdminController: Sendable {
             throw ProtocolError(.invalidRequest, "send {\"keep\": \"current\"}, {\"keep\": \"incoming\"} or {\"value\": …}")
         }
         do {
-            try store.resolve(id ?? "", choice: choice, by: principal.user.name)
+            try store.resolve(id ?? "", choice: choice, by: principal.user.name, from: principal.device.device)
             return try WireBody.respond(Self.record(try store.conflict(id ?? "")), to: request)
         } catch {
             throw SyncController.protocolError(error)
         }
     }
 
-    func transfer(_ request: Request, id: String?) async throws -> Response {
+    func transfer(_ request: Request, id: String?, body data: Data) throws -> Response {
         let principal = try Principal.authenticate(request, store: store)
         try principal.require([.admin, .manager], to: "transferring an account")
-        let body = try WireBody.decode(TransferRequest.self, from: try await WireBody.read(request, limits: limits))
+        let body = try WireBody.decode(TransferRequest.self, from: data)
         let id = id ?? ""
+        guard let placement = store.schema.placement else {
+            throw ProtocolError(.notFound, "this server's schema places no record, so none can be transferred")
+        }
         do {
-            guard let account = try store.row("account", id: id), !account.isDeleted,
-                principal.scope.contains(
-                    territory: account.values["territory"]?.textValue, owner: account.values["owner"]?.textValue)
+            guard let account = try store.row(placement.root, id: id), !account.isDeleted,
+                principal.scope.contains(placement.location(of: account.values))
             else {
-                throw ProtocolError(.notFound, "there is no account \(id) in your scope")
+                throw ProtocolError(.notFound, "there is no account \(id.prefix(64)) in your scope")
             }
             if principal.user.role == .manager {
                 guard let target = try store.user(body.to), target.manager == principal.user.name || target.name == principal.user.name
@@ -124,8 +195,8 @@ struct AdminController: Sendable {
                     throw ProtocolError(.forbidden, "a manager transfers accounts within their team; \(body.to) is not in it")
                 }
             }
-            try store.transferAccount(id, to: body.to, by: principal.user.name)
-            guard let snapshot = try store.snapshot("account", id: id) else {
+            try store.transferAccount(id, to: body.to, by: principal.user.name, from: principal.device.device)
+            guard let snapshot = try store.snapshot(placement.root, id: id) else {
                 throw ProtocolError(.notFound, "there is no account \(id)")
             }
             return try WireBody.respond(snapshot, to: request)
@@ -137,15 +208,16 @@ struct AdminController: Sendable {
     }
 
     /// A path parameter, percent-decoded (a conflict id holds a colon).
-    func merge(_ request: Request, entity: String, keep: String) async throws -> Response {
+    func merge(_ request: Request, entity: String, keep: String, body data: Data) throws -> Response {
         let principal = try Principal.authenticate(request, store: store)
         try principal.require([.admin], to: "merging records")
-        let body = try WireBody.decode(MergeRequest.self, from: try await WireBody.read(request, limits: limits))
+        let body = try WireBody.decode(MergeRequest.self, from: data)
         guard store.schema.entity(entity) != nil else {
             throw ProtocolError(.notFound, "there is no record type '\(entity.prefix(40))'")
         }
         do {
-            let report = try store.mergeRecords(entity, keep: keep, merge: body.from, take: body.take, by: principal.user.name)
+            let report = try store.mergeRecords(
+                entity, keep: keep, merge: body.from, take: body.take, by: principal.user.name, from: principal.device.device)
             guard let kept = try store.snapshot(entity, id: keep) else {
                 throw ProtocolError(.notFound, "there is no \(entity) \(keep.prefix(64))")
             }
@@ -171,7 +243,7 @@ struct AdminController: Sendable {
         }
     }
 
-    static func parameter(_ context: BasicRequestContext, _ name: String) -> String? {
+    static func parameter(_ context: SatchelRequestContext, _ name: String) -> String? {
         context.parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
     }
 

@@ -11,30 +11,45 @@ struct SyncController: Sendable {
     let limits: ServerLimits
     let metrics: ServerMetrics
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.post("/v1/enroll") { request, _ in try await enroll(request) }
-        router.post("/v1/sync/push") { request, _ in try await push(request) }
-        router.get("/v1/sync/pull") { request, _ in try pull(request) }
-        router.get("/v1/sync/bootstrap") { request, _ in try bootstrap(request) }
-        router.get("/v1/history/:entity/:id") { request, context in
-            try history(
-                request, entity: AdminController.parameter(context, "entity") ?? "",
-                id: AdminController.parameter(context, "id") ?? "")
+    func addRoutes(to routes: RouteTable) {
+        routes.post("/v1/enroll") { request, _ in try await enroll(request) }
+        routes.post("/v1/device/rotate") { request, _ in try await offload { try rotate(request) } }
+        routes.post("/v1/sync/push") { request, _ in try await push(request) }
+        routes.get("/v1/sync/pull") { request, _ in try await offload { try pull(request) } }
+        routes.get("/v1/sync/bootstrap") { request, _ in try await offload { try bootstrap(request) } }
+        routes.get("/v1/history/:entity/:id") { request, context in
+            let entity = AdminController.parameter(context, "entity") ?? ""
+            let id = AdminController.parameter(context, "id") ?? ""
+            return try await offload { try history(request, entity: entity, id: id) }
         }
     }
 
-    // MARK: - Enroll
+    // MARK: - Enroll and credentials
 
     func enroll(_ request: Request) async throws -> Response {
-        let body = try WireBody.decode(EnrollRequest.self, from: try await WireBody.read(request, limits: limits))
+        var small = limits
+        small.maxBodyBytes = limits.maxUnauthenticatedBodyBytes
+        small.maxInflatedBytes = limits.maxUnauthenticatedBodyBytes
+        let body = try WireBody.decode(EnrollRequest.self, from: try await WireBody.read(request, limits: small))
         let device = body.device.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !device.isEmpty, device.count <= 64, !body.token.isEmpty, body.token.count <= 256 else {
-            throw ProtocolError(.invalidRequest, "give a device name of 1 to 64 characters and the enrollment token")
+        guard !device.isEmpty, device.utf8.count <= 64, TextHygiene.problem(in: device, multiline: false) == nil,
+            !body.token.isEmpty, body.token.utf8.count <= 256
+        else {
+            throw ProtocolError(
+                .invalidRequest, "give a device name of 1 to 64 bytes, without control characters, and the enrollment token")
         }
         let credential = Tokens.generate(prefix: "device")
-        guard let enrolled = try store.enroll(
-            enrollmentHash: Tokens.hash(body.token), device: device, credentialHash: Tokens.hash(credential))
-        else {
+        let enrolled: DeviceInfo?
+        do {
+            enrolled = try await offload {
+                try store.enroll(enrollmentHash: Tokens.hash(body.token), device: device, credentialHash: Tokens.hash(credential))
+            }
+        } catch HubError.tokenExpired {
+            throw ProtocolError(.tokenExpired, "the enrollment token has expired; ask an admin for a new one")
+        } catch HubError.userDisabled {
+            throw ProtocolError(.userDisabled, "this user is disabled; ask your admin")
+        }
+        guard let enrolled else {
             throw ProtocolError(
                 .badToken, "the enrollment token is not valid (already used or never issued); ask an admin for a new one")
         }
@@ -45,11 +60,23 @@ struct SyncController: Sendable {
             to: request)
     }
 
+    /// Replaces the calling device's credential; the old one stops working at once.
+    func rotate(_ request: Request) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
+        let credential = Tokens.generate(prefix: "device")
+        try store.rotateCredential(of: principal.device.replicaID, newHash: Tokens.hash(credential))
+        return try WireBody.respond(RotateResponse(credential: credential), to: request)
+    }
+
     // MARK: - Push
 
     func push(_ request: Request) async throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
         let data = try await WireBody.read(request, limits: limits)
+        return try await offload { try push(request, data: data) }
+    }
+
+    func push(_ request: Request, data: Data) throws -> Response {
+        let principal = try Principal.authenticate(request, store: store)
         let changeset: Changeset
         do {
             changeset = try Changeset(jsonData: data)
@@ -59,7 +86,7 @@ struct SyncController: Sendable {
         guard changeset.replica == principal.device.replicaID else {
             throw ProtocolError(
                 .forgedReplica,
-                "this device is replica \(principal.device.replicaID), not \(changeset.replica); a device pushes only its own changes")
+                "this device is replica \(principal.device.replicaID), not \(changeset.replica.rawValue.prefix(64)); a device pushes only its own changes")
         }
         guard changeset.schemaVersion <= store.schema.version else {
             throw ProtocolError(
@@ -99,13 +126,16 @@ struct SyncController: Sendable {
         store.notePulled(principal.device.replicaID, upTo: since)
         try store.writePullMarksIfDue()
         let page: EncodedPage
+        let highWater: UInt64
         do {
+            // Read before the page: the page then holds at least every change it counts.
+            highWater = try store.highWater(of: principal.device.replicaID)
             page = try store.pullEncoded(since: since, limit: limit, scope: principal.scope)
         } catch let error as HubError {
             throw Self.protocolError(error)
         }
         metrics.pulledRows.increment(by: Int64(page.rowCount))
-        return try WireBody.respond(json: page.json, to: request)
+        return try WireBody.respond(json: page.appending(field: "highWater", value: String(highWater)), to: request)
     }
 
     func bootstrap(_ request: Request) throws -> Response {
@@ -172,7 +202,9 @@ struct SyncController: Sendable {
             case .gap: return ProtocolError(.gap, error.description)
             case .outOfScope: return ProtocolError(.outOfScope, error.description)
             case .schemaTooNew: return ProtocolError(.unsupportedVersion, error.description)
-            case .unknownConflict, .unknownUser: return ProtocolError(.notFound, error.description)
+            case .unknownConflict, .unknownUser, .unknownDevice: return ProtocolError(.notFound, error.description)
+            case .tokenExpired: return ProtocolError(.tokenExpired, error.description)
+            case .userDisabled: return ProtocolError(.userDisabled, error.description)
             case .alreadyResolved, .userExists: return ProtocolError(.conflict, error.description)
             case .invalidResolution, .invalidUser: return ProtocolError(.invalidRequest, error.description)
             case .storage: return ProtocolError(.internalError, error.description)

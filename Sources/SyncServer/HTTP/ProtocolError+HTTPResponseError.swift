@@ -7,7 +7,8 @@ extension ProtocolError: HTTPResponseError {
     /// The HTTP status of each code (Protocol/README.md lists them).
     public var status: HTTPResponse.Status {
         switch code {
-        case .unauthenticated, .badCredential, .badToken: return .unauthorized
+        case .unauthenticated, .badCredential, .badToken, .revoked, .userDisabled, .tokenExpired: return .unauthorized
+        case .rateLimited: return .tooManyRequests
         case .forbidden, .forgedReplica, .outOfScope: return .forbidden
         case .notFound: return .notFound
         case .gap, .conflict: return .conflict

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The limits every request is held to. A request beyond one gets a 4xx and changes nothing.
 public struct ServerLimits: Hashable, Sendable {
     /// Bytes of request body as sent (compressed or not).
@@ -8,14 +10,30 @@ public struct ServerLimits: Hashable, Sendable {
     public var maxChangesPerPush: Int
     /// Rows in one pull or bootstrap page.
     public var maxPageSize: Int
+    /// Bytes of body on routes that need no credential (enrollment).
+    public var maxUnauthenticatedBodyBytes: Int
+    /// A connection with no traffic for this long is closed.
+    public var idleTimeout: TimeAmount
+    /// A request's head must arrive within this (of the connection opening or the last answer).
+    public var headTimeout: TimeAmount
+    /// A request's body must arrive within this of its head.
+    public var bodyTimeout: TimeAmount
+    /// Requests per device, failed sign-ins and enrollments per address.
+    public var rates: RateLimits
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxInflatedBytes: Int = 32 << 20, maxChangesPerPush: Int = 5000,
-        maxPageSize: Int = 2000
+        maxPageSize: Int = 2000, maxUnauthenticatedBodyBytes: Int = 4096, idleTimeout: TimeAmount = .seconds(60),
+        headTimeout: TimeAmount = .seconds(30), bodyTimeout: TimeAmount = .seconds(120), rates: RateLimits = .standard
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxInflatedBytes = maxInflatedBytes
         self.maxChangesPerPush = maxChangesPerPush
         self.maxPageSize = maxPageSize
+        self.maxUnauthenticatedBodyBytes = maxUnauthenticatedBodyBytes
+        self.idleTimeout = idleTimeout
+        self.headTimeout = headTimeout
+        self.bodyTimeout = bodyTimeout
+        self.rates = rates
     }
 }

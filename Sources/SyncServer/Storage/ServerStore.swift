@@ -9,13 +9,18 @@ import SyncCore
 public protocol ServerStore: Sendable {
     var schema: Schema { get }
 
-    func addUser(_ user: UserInfo, enrollmentHash: String) throws
-    func setEnrollmentHash(_ hash: String, for name: String) throws
+    func addUser(_ user: UserInfo, enrollmentHash: String, expiresAt: Int64?, by actor: Actor) throws
+    func setEnrollmentHash(_ hash: String, for name: String, expiresAt: Int64?, by actor: Actor) throws
+    @discardableResult func disableUser(_ name: String, by actor: Actor) throws -> UserInfo
     func users() throws -> [UserInfo]
     func user(_ name: String) throws -> UserInfo?
     func enroll(enrollmentHash: String, device: String, credentialHash: String) throws -> DeviceInfo?
     func device(credentialHash: String) throws -> DeviceInfo?
+    func rotateCredential(of replica: ReplicaID, newHash: String) throws
+    func devices() throws -> [DeviceStatus]
+    @discardableResult func revokeDevice(_ replica: ReplicaID, by actor: Actor) throws -> DeviceStatus
     func scope(of user: UserInfo) throws -> ReadScope
+    func auditEntries(limit: Int) throws -> [AuditEntry]
 
     func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
     func pull(since cursor: Int64, limit: Int, scope: ReadScope) throws -> PullResponse
@@ -23,20 +28,27 @@ public protocol ServerStore: Sendable {
     /// The pages the HTTP API sends, already in their wire form.
     func pullEncoded(since cursor: Int64, limit: Int, scope: ReadScope) throws -> EncodedPage
     func bootstrapEncoded(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws -> EncodedPage
+    /// How far the hub has processed `replica`'s changes (sent with every pull page, so a laptop
+    /// notices a server restored from a backup and pushes again what it lost).
+    func highWater(of replica: ReplicaID) throws -> UInt64
 
     func conflicts(includeResolved: Bool) throws -> [QueuedConflict]
     func conflicts(matching filter: ConflictFilter) throws -> [QueuedConflict]
+    func openConflictCount() throws -> Int
     func history(_ entity: String, id: String, scope: ReadScope) throws -> [HistoryEntry]?
     func notePulled(_ replica: ReplicaID, upTo position: Int64)
     func writePullMarksIfDue() throws
     @discardableResult
-    func mergeRecords(_ entity: String, keep: String, merge other: String, take: [String], by admin: String) throws
-        -> MergeReport
+    func mergeRecords(_ entity: String, keep: String, merge other: String, take: [String], by admin: String, from device: String)
+        throws -> MergeReport
     func conflict(_ id: String) throws -> QueuedConflict
-    @discardableResult func resolve(_ id: String, choice: ConflictChoice, by resolver: String) throws -> RowState?
-    @discardableResult func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState?
+    @discardableResult func resolve(_ id: String, choice: ConflictChoice, by resolver: String, from device: String) throws
+        -> RowState?
+    @discardableResult func transferAccount(_ id: String, to user: String, by admin: String, from device: String) throws
+        -> RowState?
     @discardableResult
-    func importRecords(_ records: [Hub.ImportRecord], by user: String, skipBad: Bool) throws -> Hub.ImportReport
+    func importRecords(_ records: [Hub.ImportRecord], by user: String, from device: String, skipBad: Bool) throws
+        -> Hub.ImportReport
     func row(_ entity: String, id: String) throws -> RowState?
     func snapshot(_ entity: String, id: String) throws -> RowSnapshot?
 }

@@ -1,0 +1,209 @@
+import GRDB
+import SyncCore
+
+/// What a push may claim, checked against what the hub knows: where each change puts a record,
+/// which dots its context says it has seen, and what its answer may say about other records.
+extension Hub {
+    /// The hub's verdicts on where a push's changes would put records.
+    struct PlacementVerdicts {
+        /// Changes refused before merging, with the reason the writer reads.
+        var rejected: [Dot: Rejection] = [:]
+        /// Rows the writer may not see (`entity/id`): their changes are refused and the rows are
+        /// not touched at all.
+        var unseenRows: Set<String> = []
+        /// Edits and deletes by a former holder of the record's root, queued for the new holders.
+        var transferred: Set<Dot> = []
+    }
+
+    /// Judges every change by each place it touches: where the record is now (it must be in
+    /// `scope`, or have been before a transfer) and where it would be after the change (every
+    /// reference it writes must name a record the writer may see, and a root's placing fields
+    /// must leave it in `scope`). Which fields place a record comes from the schema's
+    /// ``Placement`` and parent references.
+    ///
+    /// A missing record and one outside the scope get the same answer, so a refusal tells the
+    /// writer nothing about other territories.
+    func judgePlacement(_ changes: [Change], scope: ReadScope, db: Database) throws -> PlacementVerdicts {
+        var verdicts = PlacementVerdicts()
+        guard let placement = schema.placement else { return verdicts }
+        // Rows this push creates, with their roots, so later changes in the push can be placed;
+        // and rows whose insert was refused (later changes to them are answered by the merger).
+        var created: [String: String?] = [:]
+        var refusedRows: Set<String> = []
+        for change in changes {
+            let key = change.entity + "/" + change.rowID
+            guard let entity = schema.entity(change.entity) else { continue }
+            if verdicts.unseenRows.contains(key) {
+                verdicts.rejected[change.dot] = Self.unseen(entity, change.rowID)
+                continue
+            }
+            if refusedRows.contains(key) { continue }
+            let isInsert: Bool
+            if case .insert = change.operation { isInsert = true } else { isInsert = false }
+            let stored = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+                arguments: [change.entity, change.rowID])
+            let isNew = created[key] == nil && stored == nil
+            if isNew && !isInsert { continue }  // the merger answers "there is no …"
+
+            // Where the record is now.
+            if !isNew {
+                let root: String? = created[key] ?? stored?["account_id"]
+                if try !Hub.scope(scope, covers: root, db: db) {
+                    if try Hub.scope(scope, formerlyHeld: root, db: db) {
+                        if !isInsert { verdicts.transferred.insert(change.dot) }
+                        continue
+                    }
+                    verdicts.unseenRows.insert(key)
+                    verdicts.rejected[change.dot] = Self.unseen(entity, change.rowID)
+                    continue
+                }
+            }
+
+            // Where the change would put it.
+            let written: [String: FieldValue]
+            switch change.operation {
+            case .insert(let values): written = values
+            case .update(let field, let value, _): written = [field: value]
+            case .delete: written = [:]
+            }
+            var refusal: Rejection?
+            for name in written.keys.sorted() {
+                guard let field = entity.field(name), case .reference(let target) = field.type,
+                    let id = written[name]?.textValue, let targetEntity = schema.entity(target)
+                else { continue }
+                let targetKey = target + "/" + id
+                var visible = false
+                if !refusedRows.contains(targetKey), !verdicts.unseenRows.contains(targetKey) {
+                    let targetRoot: String?
+                    var exists = true
+                    if let known = created[targetKey] {
+                        targetRoot = known
+                    } else if let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+                        arguments: [target, id])
+                    {
+                        targetRoot = row["account_id"]
+                    } else {
+                        targetRoot = nil
+                        exists = false
+                    }
+                    visible =
+                        try exists
+                        && (Hub.scope(scope, covers: targetRoot, db: db)
+                            // A former holder's new records (visits) under the account still go in.
+                            || (isNew && name == entity.parentField && Hub.scope(scope, formerlyHeld: targetRoot, db: db)))
+                }
+                if !visible {
+                    refusal = Rejection(
+                        rule: "scope",
+                        reason:
+                            "there is no \(targetEntity.label) \(id) that you can see: it was deleted, never reached the server, "
+                            + "or is outside your territories",
+                        remedy: name == entity.parentField
+                            ? "record it again under another \(targetEntity.label)"
+                            : "choose another \(targetEntity.label), or leave \(field.label) empty")
+                    break
+                }
+            }
+            if refusal == nil, entity.name == placement.root, !scope.everything,
+                placement.rootFields.contains(where: { written[$0] != nil })
+            {
+                var location = isNew ? Placement.Location(territory: nil, owner: nil) : try Hub.location(ofRoot: change.rowID, db: db)
+                    ?? Placement.Location(territory: nil, owner: nil)
+                if let value = written[placement.territoryField] { location.territory = value.textValue }
+                if let value = written[placement.ownerField] { location.owner = value.textValue }
+                let placedByHub = isNew && location == Placement.Location(territory: nil, owner: nil)
+                if !placedByHub && !scope.contains(location) {
+                    refusal = Rejection(
+                        rule: "scope",
+                        reason: "this would move \(entity.labelWithArticle) outside your territories",
+                        remedy: "ask your manager or an admin to transfer it")
+                }
+            }
+            if let refusal {
+                verdicts.rejected[change.dot] = refusal
+                if isNew { refusedRows.insert(key) }
+                continue
+            }
+            if isNew {
+                created[key] = try Hub.rootID(
+                    of: RowState(entity: change.entity, id: change.rowID, values: written), schema: schema, db: db,
+                    pending: created)
+            }
+        }
+        return verdicts
+    }
+
+    private static func unseen(_ entity: EntitySchema, _ id: String) -> Rejection {
+        Rejection(
+            rule: "scope", reason: "there is no \(entity.label) \(id) that you can see",
+            remedy: "a record outside your territories is changed by its owner, your manager or an admin")
+    }
+
+    /// The answer a writer with `scope` may read: a duplicate candidate that matches records
+    /// outside the scope says only that such a record exists, never which.
+    func redacted(_ outcome: MergeOutcome, for scope: ReadScope, db: Database) throws -> MergeOutcome {
+        guard !scope.everything, case .queued(var conflict) = outcome, conflict.kind == .duplicateCandidate,
+            !conflict.relatedRowIDs.isEmpty
+        else { return outcome }
+        var visible: [String] = []
+        for id in conflict.relatedRowIDs {
+            let root = try Hub.rootID(ofRow: conflict.entity, id: id, schema: schema, db: db)
+            if root != nil, try Hub.location(ofRoot: root ?? "", db: db).map(scope.contains) == true {
+                visible.append(id)
+            }
+        }
+        guard visible.count < conflict.relatedRowIDs.count else { return outcome }
+        let entity = schema.entity(conflict.entity)
+        let label = entity?.label ?? conflict.entity
+        let titles = try visible.compactMap { id in
+            try Hub.row(conflict.entity, id: id, db: db).map { entity?.title(of: $0.values, id: id) ?? id }
+        }
+        let writer = conflict.contenders.first?.stamp.user ?? "someone"
+        conflict.relatedRowIDs = visible
+        conflict.explanation =
+            titles.isEmpty
+            ? "\(writer) created \(conflict.rowTitle), a possible duplicate of a record outside your territory; "
+                + "an admin will review."
+            : "\(writer) created \(conflict.rowTitle), which may be the same \(label) as \(titles.joined(separator: ", ")) "
+                + "or as a record outside your territory; an admin will review."
+        return .queued(conflict)
+    }
+}
+
+/// What the hub has seen of each replica: a change's causal context is believed only up to it.
+///
+/// A laptop learns other replicas' dots only from the hub, so a context that claims more (a
+/// higher counter, or a replica the hub never heard of) is forged or corrupt; it is clamped,
+/// and a forged "I have seen everything" cannot skip the review queue.
+struct CausalBound {
+    private let db: Database
+    private var known: [ReplicaID: UInt64] = [:]
+
+    init(replica: ReplicaID, db: Database) throws {
+        self.db = db
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter FROM hub_meta")) {
+            known[ReplicaID(row["replica_id"] as String)] = UInt64(row["counter"] as Int64)
+        }
+    }
+
+    /// `context` with every entry cut to what the hub has seen; the writer's own entry to the
+    /// changes before `dot`.
+    mutating func clamp(_ context: VersionVector, of dot: Dot) throws -> VersionVector {
+        var bounded: [ReplicaID: UInt64] = [:]
+        for (replica, counter) in context.counters {
+            let limit = replica == dot.replica ? dot.counter - 1 : try seen(replica)
+            let kept = min(counter, limit)
+            if kept > 0 { bounded[replica] = kept }
+        }
+        return bounded.count == context.counters.count && bounded == context.counters ? context : VersionVector(bounded)
+    }
+
+    private mutating func seen(_ replica: ReplicaID) throws -> UInt64 {
+        if let counter = known[replica] { return counter }
+        let counter = try Hub.highWater(replica, db: db)
+        known[replica] = counter
+        return counter
+    }
+}

@@ -1,0 +1,76 @@
+/// What text and ids may hold: no control characters that could drive a terminal, no towers of
+/// combining marks, ids from a small alphabet. The server checks every pushed value with it, and
+/// the command line escapes what it prints with ``escapedForTerminal(_:)``.
+public enum TextHygiene {
+    /// The most combining marks one character may carry (Vietnamese needs 2, some Indic scripts
+    /// a few more; "zalgo" text carries dozens).
+    public static let maxCombiningMarks = 8
+
+    /// The first problem with `text` as a field value, as the end of a sentence ("contains …"),
+    /// or nil. Newline and tab are allowed only in `multiline` text.
+    public static func problem(in text: String, multiline: Bool) -> String? {
+        var marks = 0
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if multiline && (value == 0x0A || value == 0x09) {
+                marks = 0
+                continue
+            }
+            if value < 0x20 || (0x7F...0x9F).contains(value) {
+                return "contains a control character (U+\(hex(value)))"
+                    + (multiline ? "" : "; only long text such as notes may hold line breaks and tabs")
+            }
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .enclosingMark:
+                marks += 1
+                if marks > maxCombiningMarks {
+                    return "stacks more than \(maxCombiningMarks) combining marks on one character"
+                }
+            default:
+                marks = 0
+            }
+        }
+        return nil
+    }
+
+    /// Whether `id` is a safe identifier: 1 to 64 bytes of ASCII letters, digits, `-`, `_`, `.`, `:`.
+    public static func isSafeID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64
+            && id.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                    UInt8(ascii: ":"):
+                    return true
+                default:
+                    return false
+                }
+            }
+    }
+
+    /// `text` with every control character but newline and tab shown as `\u{…}`, so printing a
+    /// value never runs a terminal escape sequence.
+    public static func escapedForTerminal(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var escaped = ""
+        escaped.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            if needsEscape(scalar) {
+                escaped += "\\u{\(hex(scalar.value))}"
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
+    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}

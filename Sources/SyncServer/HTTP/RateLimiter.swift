@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SyncCore
+
+/// Token buckets in memory, one per key. Losing them (a restart, another server) only forgives
+/// some requests, so they need not be shared.
+final class RateLimiter: @unchecked Sendable {
+    /// A bucket of `burst` requests that refills at `perSecond`.
+    struct Rule: Hashable, Sendable {
+        var burst: Double
+        var perSecond: Double
+    }
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
+
+    private let lock = NSLock()
+    private var buckets: [String: Bucket] = [:]
+    private let now: @Sendable () -> Double
+
+    init(now: @escaping @Sendable () -> Double = { Date().timeIntervalSinceReferenceDate }) {
+        self.now = now
+    }
+
+    /// Takes one token from `key`'s bucket: nil when there was one, else the seconds until there is.
+    func take(_ key: String, _ rule: Rule) -> Double? {
+        withBucket(key, rule) { bucket in
+            guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / rule.perSecond }
+            bucket.tokens -= 1
+            return nil
+        }
+    }
+
+    /// The seconds until `key`'s bucket holds a token (nil when it holds one now); takes nothing.
+    func wait(_ key: String, _ rule: Rule) -> Double? {
+        withBucket(key, rule) { bucket in bucket.tokens >= 1 ? nil : (1 - bucket.tokens) / rule.perSecond }
+    }
+
+    private func withBucket(_ key: String, _ rule: Rule, _ body: (inout Bucket) -> Double?) -> Double? {
+        let time = now()
+        lock.lock()
+        defer { lock.unlock() }
+        var bucket = buckets[key] ?? Bucket(tokens: rule.burst, updated: time)
+        bucket.tokens = min(rule.burst, bucket.tokens + (time - bucket.updated) * rule.perSecond)
+        bucket.updated = time
+        let answer = body(&bucket)
+        buckets[key] = bucket
+        if buckets.count > 50_000 { prune(at: time) }
+        return answer
+    }
+
+    /// Forgets buckets untouched for a minute (they would be full again anyway for every rule
+    /// that refills within a minute).
+    private func prune(at time: Double) {
+        buckets = buckets.filter { time - $0.value.updated < 60 }
+    }
+}
+
+/// The rate limits of `ServerLimits`, answered with 429 and `Retry-After`:
+/// - enrollment attempts per address;
+/// - failed authentications per address (a guessed credential costs a token; with none left,
+///   every request from that address waits);
+/// - requests per device credential.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = SatchelRequestContext
+    let limiter: RateLimiter
+    let limits: RateLimits
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let path = request.uri.path
+        if path == "/health" || path == "/metrics" { return try await next(request, context) }
+        let peer = context.peer
+        if let wait = limiter.wait("auth-failure|" + peer, limits.failedAuthentications) {
+            throw RateLimited(retryAfter: wait, what: "too many failed sign-ins from this address")
+        }
+        if path == "/v1/enroll", let wait = limiter.take("enroll|" + peer, limits.enrollments) {
+            throw RateLimited(retryAfter: wait, what: "too many enrollment attempts from this address")
+        }
+        if let credential = request.headers[.authorization], let wait = limiter.take("credential|" + Tokens.hash(credential), limits.perCredential) {
+            throw RateLimited(retryAfter: wait, what: "too many requests from this device")
+        }
+        do {
+            let response = try await next(request, context)
+            if response.status == .unauthorized { _ = limiter.take("auth-failure|" + peer, limits.failedAuthentications) }
+            return response
+        } catch let error as ProtocolError where error.status == .unauthorized {
+            _ = limiter.take("auth-failure|" + peer, limits.failedAuthentications)
+            throw error
+        }
+    }
+}
+
+/// The rules the rate limiter applies; `nil` rules turn limiting off (benchmarks).
+public struct RateLimits: Hashable, Sendable {
+    var enrollments: RateLimiter.Rule
+    var failedAuthentications: RateLimiter.Rule
+    var perCredential: RateLimiter.Rule
+
+    /// Enrollment: 20 at once, then one every 3 s per address. Failed authentications: 30, then
+    /// one every 2 s per address. Each device: 200 requests at once, then 50 a second.
+    public static let standard = RateLimits(
+        enrollments: .init(burst: 20, perSecond: 1.0 / 3), failedAuthentications: .init(burst: 30, perSecond: 0.5),
+        perCredential: .init(burst: 200, perSecond: 50))
+
+    /// As good as no limit (a load generator on one address with a thousand devices).
+    public static let unlimited = RateLimits(
+        enrollments: .init(burst: 1e9, perSecond: 1e9), failedAuthentications: .init(burst: 1e9, perSecond: 1e9),
+        perCredential: .init(burst: 1e9, perSecond: 1e9))
+
+    /// Custom limits (tests use small ones).
+    public static func custom(enrollBurst: Double, failedBurst: Double, credentialBurst: Double, perSecond: Double) -> RateLimits {
+        RateLimits(
+            enrollments: .init(burst: enrollBurst, perSecond: perSecond),
+            failedAuthentications: .init(burst: failedBurst, perSecond: perSecond),
+            perCredential: .init(burst: credentialBurst, perSecond: perSecond))
+    }
+}
+
+/// A 429 with `Retry-After` and the protocol's JSON error body.
+struct RateLimited: Error, HTTPResponseError {
+    var retryAfter: Double
+    var what: String
+
+    var status: HTTPResponse.Status { .tooManyRequests }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let seconds = max(1, Int(retryAfter.rounded(.up)))
+        let error = ProtocolError(.rateLimited, "\(what); try again in \(seconds) s")
+        let body = (try? WireJSON.encoder.encode(ErrorResponse(error: error))) ?? Data()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.retryAfter] = String(seconds)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
