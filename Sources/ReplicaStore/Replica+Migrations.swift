@@ -112,6 +112,27 @@ extension Replica {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v4-kept-acknowledged") { db in
+            // Changes the server acknowledged, kept for a while: a server restored from a backup
+            // older than them gets them again (see Replica.requeueAcknowledged).
+            try db.execute(
+                sql: """
+                    CREATE TABLE _sent (
+                        counter INTEGER PRIMARY KEY,
+                        hlc INTEGER NOT NULL,
+                        wall INTEGER NOT NULL,
+                        entity TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        op TEXT NOT NULL,
+                        field TEXT,
+                        value TEXT,
+                        base TEXT,
+                        context TEXT NOT NULL,
+                        acknowledged_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX _sent_acknowledged ON _sent(acknowledged_at);
+                    """)
+        }
         return migrator
     }
 

@@ -55,6 +55,47 @@ extension Replica {
             context: try SQLMapping.decode(VersionVector.self, from: row["context"]), operation: operation)
     }
 
+    // MARK: - Acknowledged changes, kept
+
+    /// How long acknowledged changes are kept for a server restored from a backup: 30 days.
+    public static let acknowledgedRetention: Int64 = 30 * 24 * 3600 * 1000
+
+    /// The highest counter the server has acknowledged (0 when none is kept).
+    public func acknowledgedThrough() throws -> UInt64 {
+        try writer.read { db in
+            UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(counter) FROM _sent")) ?? 0)
+        }
+    }
+
+    /// Puts the acknowledged changes after `highWater` back in the outbox, because the server
+    /// says it holds only up to there (it was restored from a backup). They are pushed again
+    /// with their original counters, clocks and contexts; the server takes them as new.
+    ///
+    /// - Returns: how many changes were put back.
+    /// - Throws: ``ReplicaError/invalid(_:)`` when the changes right after `highWater` are no
+    ///   longer kept (older than the retention): the server lost them for good.
+    @discardableResult
+    public func requeueAcknowledged(after highWater: UInt64) throws -> Int {
+        try writer.write { db in
+            let kept = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM _sent WHERE counter > ?"), arguments: [Int64(highWater)]) ?? 0
+            guard kept > 0 else { return 0 }
+            let first = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(counter) FROM _sent WHERE counter > ?"), arguments: [Int64(highWater)]) ?? 0
+            guard first == Int64(highWater) + 1 else {
+                throw ReplicaError.lostOnServer(from: highWater + 1, keptFrom: UInt64(first))
+            }
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO _outbox (counter, hlc, wall, entity, row_id, op, field, value, base, context)
+                    SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context FROM _sent WHERE counter > ?
+                    """
+            ).execute(arguments: [Int64(highWater)])
+            try db.cachedStatement(sql: "DELETE FROM _sent WHERE counter > ?").execute(arguments: [Int64(highWater)])
+            return kept
+        }
+    }
+
     /// Records the hub's outcomes for pushed changes and removes them from the outbox, in one
     /// transaction. Outcomes for counters no longer in the outbox are ignored (a repeated answer).
     ///
@@ -64,6 +105,9 @@ extension Replica {
     public func acknowledge(_ response: PushResponse) throws {
         let now = clock()
         try writer.write { db in
+            try db.cachedStatement(sql: "DELETE FROM _sent WHERE acknowledged_at < ?").execute(arguments: [
+                now - Replica.acknowledgedRetention
+            ])
             var touched: [(entity: String, rowID: String, dot: Dot, refused: Bool)] = []
             let me = try Replica.identity(db)
             for item in response.outcomes {
@@ -83,6 +127,14 @@ extension Replica {
                     Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], row["value"],
                     item.outcome.kind, try SQLMapping.json(item.outcome), now, item.outcome == .applied,
                 ])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO _sent
+                            (counter, hlc, wall, entity, row_id, op, field, value, base, context, acknowledged_at)
+                        SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context, ? FROM _outbox
+                        WHERE counter = ?
+                        """
+                ).execute(arguments: [now, Int64(item.counter)])
                 try db.cachedStatement(sql: "DELETE FROM _outbox WHERE counter = ?").execute(arguments: [
                     Int64(item.counter)
                 ])

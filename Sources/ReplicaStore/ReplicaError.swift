@@ -9,6 +9,9 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     case corruptValue(entity: String, field: String, detail: String)
     case schemaTooNew(found: Int, supported: Int)
     case notAReplica(path: String, detail: String)
+    /// The server holds this laptop's changes only up to `from - 1` and the laptop no longer
+    /// keeps them from there (they are older than the retention).
+    case lostOnServer(from: UInt64, keptFrom: UInt64)
 
     public var description: String {
         switch self {
@@ -26,6 +29,9 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .schemaTooNew(found, supported):
             return "this replica was written by a newer satchel (schema \(found), this one knows \(supported)); "
                 + "update satchel"
+        case let .lostOnServer(from, keptFrom):
+            return "the server lost this laptop's changes from \(from) on (it was restored from an old backup), and this laptop "
+                + "keeps them only from \(keptFrom); ask your admin to restore a newer backup"
         case let .notAReplica(path, detail):
             return "\(path) is not a usable Satchel replica (\(detail)); move it aside and log in again to rebuild it"
         }

@@ -60,6 +60,14 @@ public struct SyncClient: Sendable {
         public var pulled = 0
 
         public init() {}
+
+        mutating func add(_ pushed: Summary) {
+            self.pushed += pushed.pushed
+            applied += pushed.applied
+            merged += pushed.merged
+            queued += pushed.queued
+            rejected += pushed.rejected
+        }
     }
 
     public let replica: Replica
@@ -69,7 +77,42 @@ public struct SyncClient: Sendable {
     public init(replica: Replica, configuration: Configuration, transport: (any SyncTransport)? = nil) {
         self.replica = replica
         self.configuration = configuration
-        self.transport = transport ?? URLSessionTransport(baseURL: configuration.server)
+        self.transport = transport ?? Self.defaultTransport(for: configuration.server)
+    }
+
+    /// HTTPS (system trust store) for `https://`, URLSession for plain HTTP.
+    static func defaultTransport(for server: URL) -> any SyncTransport {
+        if server.scheme?.lowercased() == "https", let https = try? HTTPSTransport(baseURL: server) { return https }
+        return URLSessionTransport(baseURL: server)
+    }
+
+    /// The transport for `server`: HTTPS verified against `certificateAuthority` (a PEM file)
+    /// or the system's trust store; plain HTTP only to this machine unless `allowsInsecureHTTP`.
+    ///
+    /// - Throws: ``SyncClientError/insecure(_:)`` before any connection for `http://` to
+    ///   another host; ``SyncClientError/untrusted(_:)`` for a CA file that cannot be read.
+    public static func transport(
+        for server: URL, certificateAuthority: String? = nil, allowsInsecureHTTP: Bool = false
+    ) throws -> any SyncTransport {
+        switch server.scheme?.lowercased() {
+        case "https":
+            return try HTTPSTransport(baseURL: server, certificateAuthority: certificateAuthority)
+        case "http":
+            guard allowsInsecureHTTP || isLoopback(server.host ?? "") else {
+                throw SyncClientError.insecure(
+                    "refusing plain http:// to \(server.host ?? "?"), which is not this machine: use https://, or "
+                        + "--insecure-http if you accept that anyone on the network can read and change what you sync")
+            }
+            return URLSessionTransport(baseURL: server)
+        default:
+            throw SyncClientError.insecure("the server address must start with https:// (or http:// for this machine)")
+        }
+    }
+
+    /// Whether `host` names this machine (127.0.0.0/8, ::1, localhost).
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 
     // MARK: - Enrollment
@@ -93,19 +136,46 @@ public struct SyncClient: Sendable {
         if try !replica.identity().isBootstrapped {
             summary.pulled += try await bootstrap(progress: progress)
         }
-        let pushed = try await push(progress: progress)
-        summary.pushed = pushed.pushed
-        summary.applied = pushed.applied
-        summary.merged = pushed.merged
-        summary.queued = pushed.queued
-        summary.rejected = pushed.rejected
+        summary.add(try await push(progress: progress))
         // Applying the last pulled page records the sync time in the same transaction.
-        summary.pulled += try await pull(progress: progress)
+        let pulled = try await pullReportingHighWater(progress: progress)
+        summary.pulled += pulled.rows
+        // A server restored from a backup holds fewer of our changes than it acknowledged: push
+        // the kept ones again, then pull what that changed.
+        if let highWater = pulled.highWater, try replica.acknowledgedThrough() > highWater,
+            try replica.requeueAcknowledged(after: highWater) > 0
+        {
+            summary.add(try await push(progress: progress))
+            summary.pulled += try await pull(progress: progress)
+        }
         return summary
     }
 
     /// Pushes the outbox in batches until it is empty, recording every outcome on the replica.
+    ///
+    /// When the server answers `gap` (it holds fewer of this laptop's changes than it once
+    /// acknowledged: it was restored from a backup), the kept acknowledged changes after its
+    /// high-water mark go back in the outbox and the push starts again from there.
     public func push(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+        do {
+            return try await pushOutbox(progress: progress)
+        } catch SyncClientError.refused(let error, _) where error.code == .gap {
+            guard let highWater = try await serverHighWater(), try replica.requeueAcknowledged(after: highWater) > 0 else {
+                throw SyncClientError.refused(error, status: 409)
+            }
+            return try await pushOutbox(progress: progress)
+        }
+    }
+
+    /// The server's high-water mark of this replica, from a one-row pull page that is not applied.
+    private func serverHighWater() async throws -> UInt64? {
+        let cursor = try replica.identity().pullCursor
+        let request = TransportRequest(
+            method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=1", headers: ["Accept-Encoding": "gzip"])
+        return try Self.decode(PullResponse.self, from: try await send(request)).highWater
+    }
+
+    private func pushOutbox(progress: @escaping @Sendable (Progress) -> Void) async throws -> Summary {
         var summary = Summary()
         let total = try replica.pendingCount()
         while let changeset = try replica.pendingChangeset(limit: configuration.pushBatch) {
@@ -139,6 +209,12 @@ public struct SyncClient: Sendable {
     /// compaction while away), the replica downloads a fresh copy instead, once nothing of its
     /// own is waiting to be pushed.
     public func pull(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
+        try await pullReportingHighWater(progress: progress).rows
+    }
+
+    /// Pulls like ``pull(progress:)``; also returns the server's high-water mark of this replica
+    /// from the last page (nil after a re-baseline, or from a server that does not send it).
+    func pullReportingHighWater(progress: @escaping @Sendable (Progress) -> Void) async throws -> (rows: Int, highWater: UInt64?) {
         var rows = 0
         while true {
             let cursor = try replica.identity().pullCursor
@@ -150,12 +226,12 @@ public struct SyncClient: Sendable {
                 page = try Self.decode(PullResponse.self, from: try await send(request))
             } catch SyncClientError.refused(let error, _) where error.code == .rebaseline {
                 try replica.startRebaseline()
-                return rows + (try await bootstrap(progress: progress))
+                return (rows + (try await bootstrap(progress: progress)), nil)
             }
             try replica.apply(page)
             rows += page.rows.count
             progress(.pulling(rows: rows))
-            if !page.hasMore { return rows }
+            if !page.hasMore { return (rows, page.highWater) }
         }
     }
 
@@ -216,6 +292,14 @@ public struct SyncClient: Sendable {
         while true {
             do {
                 let response = try await transport.send(request)
+                if response.status == 429, attempt < configuration.maxAttempts,
+                    let seconds = response.headers["retry-after"].flatMap(Int.init), seconds <= 60
+                {
+                    // The server says when; waiting less only spends another attempt.
+                    attempt += 1
+                    try await Task.sleep(for: .seconds(seconds))
+                    continue
+                }
                 if response.status >= 500 || response.status == 429 {
                     throw Self.refusal(response)
                 }

@@ -8,11 +8,19 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
     case transport(String)
     /// The server answered something the client cannot read.
     case unreadable(status: Int, detail: String)
+    /// The server's certificate could not be verified (or the CA file could not be read).
+    case untrusted(String)
+    /// Plain HTTP to a host that is not this machine, refused before connecting.
+    case insecure(String)
 
     public var description: String {
         switch self {
+        case let .refused(error, _) where [.revoked, .userDisabled, .tokenExpired].contains(error.code):
+            return error.message
         case let .refused(error, status):
             return "the server refused the request (\(status) \(error.code)): \(error.message)"
+        case let .untrusted(detail), let .insecure(detail):
+            return detail
         case let .transport(detail):
             return "\(detail); check the network and the server address, then try again"
         case let .unreadable(status, detail):
@@ -26,6 +34,7 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .transport: return true
         case let .refused(_, status): return status >= 500 || status == 429
         case let .unreadable(status, _): return status >= 500
+        case .untrusted, .insecure: return false
         }
     }
 }

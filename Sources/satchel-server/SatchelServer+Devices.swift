@@ -7,8 +7,8 @@ import SyncServer
 extension SatchelServer {
     struct Devices: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "device", abstract: "Enrolled laptops: how far each has synced; retire one from compaction.",
-            subcommands: [List.self, Retire.self])
+            commandName: "device", abstract: "Enrolled laptops: how far each has synced; revoke one, or retire it from compaction.",
+            subcommands: [List.self, Revoke.self, Retire.self])
     }
 
     struct Compact: ParsableCommand {
@@ -23,7 +23,7 @@ extension SatchelServer {
         @OptionGroup var data: DataOptions
 
         func run() throws {
-            let report = try data.open().compact()
+            let report = try data.open().compact(by: .serverOperator)
             print("Removed \(report.purged) tombstone\(report.purged == 1 ? "" : "s") at or below feed position \(report.watermark).")
             if !report.holdingBack.isEmpty {
                 print("Held back by: \(report.holdingBack.joined(separator: ", ")).")
@@ -39,13 +39,27 @@ extension SatchelServer.Devices {
 
         func run() throws {
             let devices = try data.open().devices()
-            print(["REPLICA", "USER", "DEVICE", "PULLED TO", "LAST PUSH", "COMPACTION"].joined(separator: "\t"))
+            print(["REPLICA", "USER", "DEVICE", "PULLED TO", "LAST PUSH", "STATUS"].joined(separator: "\t"))
             for device in devices {
                 let push = device.lastPushAt.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) } ?? "never"
+                let status = device.revokedAt != nil ? "revoked" : device.retiredFromCompaction ? "retired" : "active"
                 print(
-                    [device.replicaID.rawValue, device.user, device.device, String(device.pulledTo), push,
-                     device.retiredFromCompaction ? "retired" : "active"].joined(separator: "\t"))
+                    [device.replicaID.rawValue, device.user, device.device, String(device.pulledTo), push, status]
+                        .joined(separator: "\t"))
             }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke",
+            abstract: "Cut a laptop off at once (lost or stolen): its credential opens nothing from its next request.")
+        @Argument(help: "The laptop's replica id (see 'satchel-server device list').") var replica: String
+        @OptionGroup var data: DataOptions
+
+        func run() throws {
+            let status = try data.open().revokeDevice(ReplicaID(replica), by: .serverOperator)
+            print("Revoked \(replica) (\(status.user), \(status.device)). Its next request is refused; what it pushed stays.")
         }
     }
 
@@ -57,7 +71,7 @@ extension SatchelServer.Devices {
         @OptionGroup var data: DataOptions
 
         func run() throws {
-            try data.open().retireDevice(ReplicaID(replica))
+            try data.open().retireDevice(ReplicaID(replica), by: .serverOperator)
             print("Retired \(replica) from compaction. If it syncs again, it pushes its changes and downloads a fresh copy.")
         }
     }

@@ -8,7 +8,7 @@ extension SatchelServer {
     struct Users: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "user", abstract: "Register users and issue enrollment tokens.",
-            subcommands: [Add.self, List.self, Token.self])
+            subcommands: [Add.self, List.self, Token.self, Disable.self])
     }
 }
 
@@ -22,6 +22,7 @@ extension SatchelServer.Users {
         @Option(name: .customLong("territory"), help: "A territory the user works (repeat for more).")
         var territories: [String] = []
         @Option(help: "The user's manager (a manager or admin).") var manager: String?
+        @Option(help: "How long the enrollment token stays valid, such as 12h, 7d or 2w.") var expires: TokenLifetime = .standard
         @Flag(help: "Print one JSON object.") var json = false
         @OptionGroup var data: DataOptions
 
@@ -29,12 +30,12 @@ extension SatchelServer.Users {
             let store = try data.open()
             let token = Tokens.generate(prefix: "enroll")
             let user = UserInfo(name: name, role: role, territories: territories, manager: manager)
-            try store.addUser(user, enrollmentHash: Tokens.hash(token))
+            try store.addUser(user, enrollmentHash: Tokens.hash(token), expiresAt: Tokens.expiry(after: expires.duration), by: .serverOperator)
             if json {
                 print(try JSONText.encode(AddUserResponse(user: user, enrollmentToken: token)))
             } else {
                 print("Added \(role.rawValue) \(name)\(territories.isEmpty ? "" : " (" + territories.joined(separator: ", ") + ")").")
-                print("Enrollment token (shown once; the server keeps only its hash):")
+                print("Enrollment token (shown once; the server keeps only its hash; valid \(expires.text)):")
                 print(token)
             }
         }
@@ -52,8 +53,10 @@ extension SatchelServer.Users {
                 print(try JSONText.encode(UserListResponse(users: users)))
                 return
             }
-            let rows = users.map { [$0.name, $0.role.rawValue, $0.territories.joined(separator: ","), $0.manager ?? ""] }
-            print(Table.render(header: ["NAME", "ROLE", "TERRITORIES", "MANAGER"], rows: rows))
+            let rows = users.map {
+                [$0.name, $0.role.rawValue, $0.territories.joined(separator: ","), $0.manager ?? "", $0.disabled == true ? "disabled" : "active"]
+            }
+            print(Table.render(header: ["NAME", "ROLE", "TERRITORIES", "MANAGER", "STATUS"], rows: rows))
         }
     }
 
@@ -62,14 +65,58 @@ extension SatchelServer.Users {
             abstract: "Issue a new enrollment token for a user (the previous one stops working).")
 
         @Argument(help: "The user name.") var name: String
+        @Option(help: "How long the enrollment token stays valid, such as 12h, 7d or 2w.") var expires: TokenLifetime = .standard
         @OptionGroup var data: DataOptions
 
         func run() throws {
             let token = Tokens.generate(prefix: "enroll")
-            try data.open().setEnrollmentHash(Tokens.hash(token), for: name)
+            try data.open().setEnrollmentHash(
+                Tokens.hash(token), for: name, expiresAt: Tokens.expiry(after: expires.duration), by: .serverOperator)
             print(token)
         }
     }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cut a user off at once: every device of theirs is refused from its next request.")
+
+        @Argument(help: "The user name.") var name: String
+        @OptionGroup var data: DataOptions
+
+        func run() throws {
+            try data.open().disableUser(name, by: .serverOperator)
+            print("Disabled \(name): every laptop of theirs is refused from its next request; nothing on them is deleted.")
+        }
+    }
+}
+
+/// How long an enrollment token lives: a number and a unit (m, h, d or w).
+struct TokenLifetime: ExpressibleByArgument {
+    var duration: Duration
+    var text: String
+
+    static let standard = TokenLifetime(duration: Tokens.defaultLifetime, text: "7d")
+
+    init(duration: Duration, text: String) {
+        self.duration = duration
+        self.text = text
+    }
+
+    init?(argument: String) {
+        guard let unit = argument.last, let count = Int64(argument.dropLast()), count > 0, count <= 10_000 else { return nil }
+        let seconds: Int64
+        switch unit {
+        case "m": seconds = count * 60
+        case "h": seconds = count * 3600
+        case "d": seconds = count * 86_400
+        case "w": seconds = count * 7 * 86_400
+        default: return nil
+        }
+        guard seconds <= 90 * 86_400 else { return nil }
+        self.init(duration: .seconds(seconds), text: argument)
+    }
+
+    var defaultValueDescription: String { text }
 }
 
 extension Role: ExpressibleByArgument {}

@@ -53,11 +53,14 @@ struct GlobalOptions: ParsableArguments {
         // SATCHEL_PAGE_SIZE sets the rows per page of pulls and bootstrap alike (defaults 500 and
         // 2000), for slow links and for tests.
         let override = ProcessInfo.processInfo.environment["SATCHEL_PAGE_SIZE"].flatMap(Int.init).map { min(max($0, 1), 2000) }
+        let transport = try SyncClient.transport(
+            for: url, certificateAuthority: credentials.ca, allowsInsecureHTTP: credentials.insecureHTTP == true)
         return SyncClient(
             replica: try openReplica(),
             configuration: .init(
                 server: url, credential: credentials.credential, pageSize: override ?? 500,
-                bootstrapPageSize: override ?? 2000))
+                bootstrapPageSize: override ?? 2000),
+            transport: transport)
     }
 }
 
@@ -78,6 +81,10 @@ struct Credentials: Codable {
     var user: String
     var role: String
     var device: String
+    /// The CA certificate (a copy in the replica folder) trusted for the server, if any.
+    var ca: String?
+    /// Plain HTTP to another machine was explicitly allowed at login (`--insecure-http`).
+    var insecureHTTP: Bool?
 
     func save(to path: String) throws {
         let encoder = JSONEncoder()

@@ -11,14 +11,35 @@ extension Satchel {
             commandName: "login",
             abstract: "Enroll this laptop with a one-time token and download your book of business.")
 
-        @Option(help: "The sync server, e.g. http://crm.example.com:8417.") var server: String
-        @Option(help: "The enrollment token an admin gave you.") var token: String
+        @Option(help: "The sync server, e.g. https://crm.example.com:8417.") var server: String
+        @Option(
+            help: "The enrollment token an admin gave you; '-' reads it from standard input (default: $SATCHEL_TOKEN), so it stays out of 'ps' and your shell history.")
+        var token: String?
         @Option(help: "A name for this laptop (default: the host name).") var device: String?
+        @Option(help: "Trust this CA certificate (PEM) for the server, instead of the system's; remembered.") var ca: String?
+        @Flag(
+            name: .customLong("insecure-http"),
+            help: "Allow plain http:// to another machine (UNSAFE: anyone on the network can read and change what you sync).")
+        var insecureHTTP = false
         @OptionGroup var options: GlobalOptions
 
         func validate() throws {
             guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
             else { throw ValidationError("--server must be an http:// or https:// address, not '\(server)'") }
+        }
+
+        /// The token from --token, standard input (--token -) or SATCHEL_TOKEN.
+        func enrollmentToken() throws -> String {
+            var text = token
+            if text == "-" {
+                text = readLine(strippingNewline: true)
+            } else if text == nil {
+                text = ProcessInfo.processInfo.environment["SATCHEL_TOKEN"]
+            }
+            guard let value = text?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                throw CLIError("give the enrollment token with --token - (read from standard input) or in SATCHEL_TOKEN")
+            }
+            return value
         }
 
         func run() async throws {
@@ -30,14 +51,28 @@ extension Satchel {
                         + "use --home for another one")
             }
             let name = device ?? ProcessInfo.processInfo.hostName
-            let enrolled = try await SyncClient.enroll(server: URL(string: server)!, token: token, device: name)
+            let url = URL(string: server)!
+            if let ca, !manager.isReadableFile(atPath: ca) {
+                throw CLIError("cannot read the CA certificate \(ca); give the PEM file your admin sent")
+            }
+            // Refused here, before anything connects, when plain HTTP would cross a network.
+            let transport = try SyncClient.transport(for: url, certificateAuthority: ca, allowsInsecureHTTP: insecureHTTP)
+            let secret = try enrollmentToken()
+            let enrolled = try await SyncClient.enroll(server: url, token: secret, device: name, transport: transport)
             try manager.createDirectory(atPath: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var savedCA: String?
+            if let ca {
+                let copy = (options.directory as NSString).appendingPathComponent("ca.pem")
+                guard manager.createFile(atPath: copy, contents: manager.contents(atPath: ca), attributes: [.posixPermissions: 0o600])
+                else { throw CLIError("cannot write \(copy); check the folder's permissions") }
+                savedCA = copy
+            }
             let replica = try Replica.open(at: options.replicaPath, schema: CRMSchema.schema, replicaID: enrolled.replica)
             try replica.setWriter(
                 user: enrolled.user, device: enrolled.device, isPrivileged: Role(rawValue: enrolled.role)?.isPrivileged ?? false)
             try Credentials(
                 server: server, credential: enrolled.credential, replica: enrolled.replica.rawValue, user: enrolled.user,
-                role: enrolled.role, device: enrolled.device
+                role: enrolled.role, device: enrolled.device, ca: savedCA, insecureHTTP: insecureHTTP ? true : nil
             ).save(to: options.credentialsPath)
             let client = try options.client()
             let summary = try await client.sync(progress: ProgressBar.callback())

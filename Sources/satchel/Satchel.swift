@@ -37,7 +37,7 @@ struct Satchel: AsyncParsableCommand {
             {
                 message = "'\(first)' is not a satchel command; see 'satchel --help'"
             }
-            FileHandle.standardError.write(Data("satchel: \(message)\n".utf8))
+            FileHandle.standardError.write(Data("satchel: \(TerminalText.safe(message))\n".utf8))
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
     }
