@@ -6,12 +6,17 @@
 #
 # Needs python3, curl, timeout and schemathesis 4.x (python3 -m pip install schemathesis).
 # The server runs on a fresh data directory in a temporary folder, on a free loopback port.
-# Three schemathesis runs, each with its own admin device, because some operations cut off
-# the credential every request is sent with:
-#   1. every operation except the three below, as admin `root`;
+# Four schemathesis runs, because some operations cut off the credential every request is
+# sent with, and every 401 from this address costs a token of the server's failed-sign-in
+# rate limit (when none is left, every request from the address gets 429):
+#   1. every operation but the four below, as admin `root`;
 #   2. POST /v1/admin/devices/{replica}/revoke and POST /v1/admin/users/{name}/disable, as
 #      admin `fuzz-admin` (a lucky guess of its own replica or name only turns the rest into 401s);
-#   3. POST /v1/device/rotate, as admin `fuzz-rotate` (its first success retires the credential).
+#   3. POST /v1/device/rotate, as admin `fuzz-rotate` (its first success retires the credential);
+#   4. POST /v1/enroll, without a credential.
+# Requests are paced under the server's rate limits (40 a second against its 50 per device;
+# 30 enrollment attempts a minute against its 20 at once, then 20 a minute, per address), so
+# the runs test the endpoints rather than the rate limiter (which answers 429, never a 5xx).
 # Then the server is stopped (SIGTERM must exit 0) and `satchel-server check` runs on the data.
 # Exits non-zero if a run finds a failure or times out, the server dies, or the check fails.
 # Set KEEP=1 to keep the temporary folder (data, server log, schemathesis output).
@@ -77,14 +82,15 @@ credential_admin=$(enroll fuzz-admin fuzz-admin)
 credential_rotate=$(enroll fuzz-rotate fuzz-rotate)
 
 failures=()
-fuzz() { # fuzz NAME SECONDS CREDENTIAL [schemathesis options...]
-    local name=$1 seconds=$2 cred=$3 status=0
-    shift 3
+fuzz() { # fuzz NAME SECONDS RATE CREDENTIAL|- [schemathesis options...]
+    local name=$1 seconds=$2 rate=$3 status=0 auth=()
+    [ "$4" = - ] || auth=(-H "Authorization: Bearer $4")
+    shift 4
     echo "api-fuzz: run '$name'"
     # From the temporary folder, so schemathesis and hypothesis leave nothing in the repository.
-    (cd "$work" && timeout "$seconds" schemathesis run "$spec" --url "$url" -H "Authorization: Bearer $cred" \
+    (cd "$work" && timeout "$seconds" schemathesis run "$spec" --url "$url" "${auth[@]}" \
         --checks not_a_server_error --max-examples "$max_examples" --seed "$seed" \
-        --request-timeout 10 --generation-database none --no-color "$@") || status=$?
+        --rate-limit "$rate" --request-timeout 10 --generation-database none --no-color "$@") || status=$?
     case $status in
         0) ;;
         124) failures+=("$name: timed out after ${seconds}s") ;;
@@ -93,15 +99,14 @@ fuzz() { # fuzz NAME SECONDS CREDENTIAL [schemathesis options...]
     kill -0 "$server_pid" 2>/dev/null || failures+=("$name: the server died")
 }
 
-fuzz main 600 "$credential" \
+alive() { kill -0 "$server_pid" 2>/dev/null; }
+fuzz main 600 40/s "$credential" \
     --exclude-operation-id rotateDeviceCredential --exclude-operation-id revokeDevice \
-    --exclude-operation-id disableUser
-if kill -0 "$server_pid" 2>/dev/null; then
-    fuzz revoke-disable 300 "$credential_admin" --include-operation-id revokeDevice --include-operation-id disableUser
-fi
-if kill -0 "$server_pid" 2>/dev/null; then
-    fuzz rotate 300 "$credential_rotate" --include-operation-id rotateDeviceCredential
-fi
+    --exclude-operation-id disableUser --exclude-operation-id enroll
+alive && fuzz revoke-disable 120 40/s "$credential_admin" \
+    --include-operation-id revokeDevice --include-operation-id disableUser
+alive && fuzz rotate 120 40/s "$credential_rotate" --include-operation-id rotateDeviceCredential
+alive && fuzz enroll 300 30/m - --include-operation-id enroll
 
 # Stop the server: a clean SIGTERM exits 0.
 if kill -0 "$server_pid" 2>/dev/null; then

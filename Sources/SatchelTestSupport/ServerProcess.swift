@@ -32,16 +32,20 @@ public final class ServerProcess: @unchecked Sendable {
             if data.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
             buffer += String(decoding: data, as: UTF8.self)
         }
-        guard let range = buffer.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+        guard let range = buffer.range(of: #"https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
             let port = Int(buffer[range].split(separator: ":").last ?? "")
         else {
             process.terminate()
             throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "satchel-server did not start: \(buffer)"])
         }
         self.port = port
+        self.scheme = buffer.contains("https://") ? "https" : "http"
     }
 
-    public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    /// `https` when started with `--tls-cert`, else `http`.
+    public let scheme: String
+
+    public var url: URL { URL(string: "\(scheme)://127.0.0.1:\(port)")! }
 
     /// Asks the server to stop (SIGTERM) and waits; returns its exit status.
     @discardableResult

@@ -91,7 +91,9 @@ struct HubTests {
         let response = try #require(try InProcessSync.push(replica, to: hub, as: alice))
         #expect(response.outcomes.map(\.outcome.kind) == ["rejected", "rejected", "rejected"])
         guard case let .rejected(refusal) = response.outcomes[0].outcome else { return }
-        #expect(refusal.reason == "there is no account gone: it was deleted, or never reached the server")
+        #expect(
+            refusal.reason
+                == "there is no account gone that you can see: it was deleted, never reached the server, or is outside your territories")
         #expect(try replica.pendingCount() == 0, "answered, not jammed")
         #expect(try hub.row("contact", id: contact) == nil)
     }

@@ -467,13 +467,6 @@ struct EndToEndTests {
         try expectRefusal(
             try await company.raw("POST", "/v1/sync/push", credential: company.carol.configuration.credential, body: try changeset.jsonData()),
             403, .forgedReplica)
-        // Carol (south) writes to Acme (north) under her own replica id.
-        var intrusion = changeset
-        intrusion.replica = try company.carol.replica.identity().replicaID
-        intrusion.changes = intrusion.changes.map { var change = $0; change.dot.replica = intrusion.replica; change.dot.counter = 1; return change }
-        try expectRefusal(
-            try await company.raw("POST", "/v1/sync/push", credential: company.carol.configuration.credential, body: try intrusion.jsonData()),
-            403, .outOfScope)
         // Malformed JSON, an unknown field, a wrong-typed value.
         try expectRefusal(try await company.raw("POST", "/v1/sync/push", credential: aliceCredential, body: Data("{\"format\":1,".utf8)), 400, .malformed)
         var unknownField = changeset
@@ -496,6 +489,25 @@ struct EndToEndTests {
             try await company.raw(
                 "POST", "/v1/enroll", credential: nil, body: try WireJSON.encoder.encode(EnrollRequest(token: "sat_enroll_nope", device: "x"))),
             401, .badToken)
+
+        // Carol (south) writes to Acme (north) under her own replica id: refused as an outcome that
+        // says no more than "no such record you can see", and Acme is not touched at all.
+        let acmeBefore = try company.server.hub.row("account", id: company.acme)
+        var intrusion = changeset
+        intrusion.replica = try company.carol.replica.identity().replicaID
+        intrusion.changes = intrusion.changes.map { var change = $0; change.dot.replica = intrusion.replica; change.dot.counter = 1; return change }
+        let answer = try await company.raw(
+            "POST", "/v1/sync/push", credential: company.carol.configuration.credential, body: try intrusion.jsonData())
+        #expect(answer.status == 200)
+        let outcomes = try WireJSON.decoder.decode(PushResponse.self, from: answer.body).outcomes
+        guard case .rejected(let refusal) = outcomes.first?.outcome else {
+            Issue.record("the intrusion was not rejected: \(outcomes)")
+            return
+        }
+        #expect(refusal.rule == "scope")
+        #expect(refusal.reason == "there is no account \(company.acme) that you can see")
+        #expect(try company.server.hub.row("account", id: company.acme) == acmeBefore)
+        #expect(try company.server.hub.history("account", id: company.acme).allSatisfy { $0.user != "carol" })
 
         // The honest push still goes through afterwards.
         let summary = try await company.alice.sync()

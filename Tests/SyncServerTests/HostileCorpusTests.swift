@@ -25,7 +25,14 @@ struct HostileCorpusTests {
 
         struct Expectation: Decodable, Sendable {
             var status: Int
-            var code: String
+            /// The error code of a refusal (absent when the push is answered with outcomes).
+            var code: String?
+            /// The outcome of every change of an answered push ("rejected", "applied").
+            var outcome: String?
+            /// The rule of a rejected outcome.
+            var rule: String?
+            /// Text that must appear nowhere in the store afterwards (a forged claim).
+            var absent: String?
         }
 
         var testDescription: String { name }
@@ -45,18 +52,24 @@ struct HostileCorpusTests {
         return try files.map { try JSONDecoder().decode(Case.self, from: Data(contentsOf: folder.appendingPathComponent($0))) }
     }
 
-    /// A company on a file-backed store: alice (north), carol (south), an admin, Acme (north).
+    /// A company on a file-backed store: alice (north), carol (south), an admin, Acme (north),
+    /// Sud SA (south) with its contact; eve's token expired, frank's laptop revoked, gina disabled.
     final class Company: @unchecked Sendable {
         let directory: String
         let server: LiveServer
+        let store: Hub
         var credentials: [String: String] = [:]
         var placeholders: [String: String] = [:]
 
         init() async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-hostile-\(UUID().uuidString)").path
             let store = try SQLiteServerStore.open(directory: directory)
+            self.store = store
             server = try await LiveServer.start(hub: store)
-            for (name, role, territory) in [("alice", Role.rep, "north"), ("carol", .rep, "south"), ("admin", .admin, "north"), ("dave", .rep, "north")] {
+            for (name, role, territory) in [
+                ("alice", Role.rep, "north"), ("carol", .rep, "south"), ("admin", .admin, "north"), ("dave", .rep, "north"),
+                ("frank", .rep, "south"), ("gina", .rep, "south"),
+            ] {
                 let token = try server.addUser(name, role: role, territories: [territory])
                 let enrolled = try await SyncClient.enroll(server: server.url, token: token, device: "\(name)-laptop")
                 credentials[name] = enrolled.credential
@@ -64,9 +77,30 @@ struct HostileCorpusTests {
                 if name == "dave" { placeholders["spent-token"] = token }
             }
             _ = try store.importRecords([
-                Hub.ImportRecord(entity: "account", id: "acc-acme", values: ["name": .text("Acme"), "territory": .text("north")], origin: "1")
+                Hub.ImportRecord(entity: "account", id: "acc-acme", values: ["name": .text("Acme"), "territory": .text("north")], origin: "1"),
+                Hub.ImportRecord(entity: "account", id: "acc-sud", values: ["name": .text("Sud SA"), "territory": .text("south")], origin: "2"),
+                Hub.ImportRecord(
+                    entity: "contact", id: "con-sud", values: ["name": .text("Marie"), "account_id": .text("acc-sud")], origin: "3"),
             ])
             placeholders["acme"] = "acc-acme"
+            placeholders["sud"] = "acc-sud"
+            placeholders["sud-contact"] = "con-sud"
+            let expired = Tokens.generate(prefix: "enroll")
+            try store.addUser(UserInfo(name: "eve", role: .rep, territories: ["south"]), enrollmentHash: Tokens.hash(expired), expiresAt: 1)
+            placeholders["expired-token"] = expired
+            try store.revokeDevice(ReplicaID(placeholders["frank.replica"]!))
+            try store.disableUser("gina")
+        }
+
+        /// Every live record's values and every root's place: what a refused change must leave as it was.
+        func records() throws -> String {
+            var lines: [String] = []
+            for entity in store.schema.entities {
+                for row in try store.liveRows(entity.name) {
+                    lines.append("\(entity.name)/\(row.id) \(row.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+                }
+            }
+            return lines.joined(separator: "\n")
         }
 
         func fill(_ text: String) -> String {
@@ -113,7 +147,10 @@ struct HostileCorpusTests {
             "malformed-truncated-json", "wrong-type-counter", "invalid-utf8", "nul-byte-in-value", "huge-number-counter",
             "oversized-body", "oversized-field", "gzip-bomb", "unknown-table", "unknown-column", "unknown-enum-value",
             "sql-looking-table", "missing-token", "forged-token", "enroll-with-spent-token", "another-replicas-id",
-            "another-territorys-record", "unsupported-format-version",
+            "another-territorys-record", "unsupported-format-version", "reparent-into-another-territory",
+            "reference-to-missing-record", "reference-to-invisible-record", "forged-context", "combining-marks-field",
+            "control-character-field", "expired-token", "revoked-device", "disabled-user", "rep-lists-devices",
+            "rep-revokes-a-device", "rep-disables-a-user", "rep-reads-the-audit",
         ] {
             #expect(names.contains(needed), "Fixtures/hostile/http/\(needed).json is missing")
         }
@@ -129,6 +166,7 @@ struct HostileCorpusTests {
         for testCase in try Self.cases() {
             sent += 1
             let before = try company.digest()
+            let recordsBefore = try company.records()
             var headers = testCase.headers ?? [:]
             switch testCase.as {
             case "none": break
@@ -139,6 +177,27 @@ struct HostileCorpusTests {
                 TransportRequest(method: testCase.method, path: company.fill(testCase.path), headers: headers, body: try company.body(for: testCase)))
             let error = try? WireJSON.decoder.decode(ErrorResponse.self, from: response.body).error
             #expect(response.status == testCase.expect.status, "\(testCase.name): \(response.status) \(error?.message ?? "")")
+            if let absent = testCase.expect.absent {
+                #expect(try !company.store.dump().contains(absent), "\(testCase.name): the store holds the forged '\(absent)'")
+            }
+            if let outcome = testCase.expect.outcome {
+                // Answered with outcomes: every change refused (or taken) as expected, and a refused
+                // change left every record as it was.
+                let answer = try WireJSON.decoder.decode(PushResponse.self, from: response.body)
+                #expect(!answer.outcomes.isEmpty, "\(testCase.name): no outcomes")
+                for item in answer.outcomes {
+                    #expect(item.outcome.kind == outcome, "\(testCase.name): \(item.outcome)")
+                    if case .rejected(let refusal) = item.outcome {
+                        #expect(refusal.rule == testCase.expect.rule, "\(testCase.name): rule \(refusal.rule)")
+                        #expect(!refusal.reason.isEmpty && !refusal.remedy.isEmpty)
+                        #expect(!refusal.reason.contains("Acme"), "\(testCase.name): the refusal names another territory's record")
+                    }
+                }
+                if outcome == "rejected" {
+                    #expect(try company.records() == recordsBefore, "\(testCase.name) changed a record")
+                }
+                continue
+            }
             #expect(error?.code.rawValue == testCase.expect.code, "\(testCase.name): \(error?.code.rawValue ?? "no error body")")
             #expect(!(error?.message.isEmpty ?? true), "\(testCase.name) has no message")
             #expect(try company.digest() == before, "\(testCase.name) changed the store")

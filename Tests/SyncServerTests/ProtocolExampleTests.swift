@@ -36,6 +36,10 @@ struct ProtocolExampleTests {
         case "history-response": return try again(HistoryResponse.self)
         case "merge-request": return try again(MergeRequest.self)
         case "merge-response": return try again(MergeResponse.self)
+        case "audit-list-response": return try again(AuditListResponse.self)
+        case "device-list-response": return try again(DeviceListResponse.self)
+        case "device-record": return try again(DeviceRecord.self)
+        case "rotate-response": return try again(RotateResponse.self)
         default: return nil
         }
     }

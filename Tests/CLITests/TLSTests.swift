@@ -1,0 +1,88 @@
+import Foundation
+import SatchelTestSupport
+import Testing
+
+/// The built `satchel` against the built `satchel-server` serving HTTPS on loopback, with a CA
+/// and a certificate made by openssl for the test: login with `--ca`, sync, revocation.
+struct TLSTests {
+    /// A private CA and a server certificate for 127.0.0.1 signed by it, in `folder`.
+    static func makeCertificates(in folder: String) throws -> (ca: String, certificate: String, key: String) {
+        let script = """
+            set -e
+            cd '\(folder)'
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=Satchel Test CA' 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=localhost' 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext.cnf
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null
+            """
+        let result = try Executable.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script])
+        guard result.status == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl failed: \(result.error)"])
+        }
+        return (folder + "/ca.pem", folder + "/server.pem", folder + "/server.key")
+    }
+
+    @Test func aLaptopSyncsOverHTTPSWithItsPrivateCAAndARevokedLaptopKeepsItsWork() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let files = try Self.makeCertificates(in: root)
+        let data = root + "/server"
+        let server = try ServerProcess(dataDirectory: data, extraArguments: ["--tls-cert", files.certificate, "--tls-key", files.key])
+        defer { server.stop() }
+        #expect(server.url.scheme == "https")
+
+        let added = try ServerProcess.run(["user", "add", "alice", "--role", "rep", "--territory", "north", "--data", data, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
+        let token = try #require(object?["enrollmentToken"] as? String)
+        let home = root + "/alice"
+        func satchel(_ arguments: [String], token: String? = nil) throws -> (status: Int32, output: String, error: String) {
+            var environment = ProcessInfo.processInfo.environment
+            environment["SATCHEL_HOME"] = home
+            environment["SATCHEL_TOKEN"] = token
+            return try Executable.run(CLI.binary, arguments, environment: environment)
+        }
+
+        // Plain HTTP to another machine is refused before anything connects.
+        let plain = try satchel(["login", "--server", "http://192.0.2.10:8417"], token: token)
+        #expect(plain.status != 0)
+        #expect(plain.error.contains("--insecure-http"), "\(plain.error)")
+        #expect(plain.error.split(separator: "\n").count == 1)
+
+        // Without the company's CA the certificate is not trusted, and the token is not spent.
+        let untrusted = try satchel(["login", "--server", server.url.absoluteString], token: token)
+        #expect(untrusted.status != 0)
+        #expect(untrusted.error.contains("--ca"), "\(untrusted.error)")
+        #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+
+        // With it (the token from SATCHEL_TOKEN, never on the command line), login and sync work.
+        let login = try satchel(["login", "--server", server.url.absoluteString, "--ca", files.ca, "--device", "alice-laptop"], token: token)
+        #expect(login.status == 0, "\(login.error)")
+        let account = try satchel(["account", "add", "--name", "Acme Ltd", "--json"])
+        #expect(account.status == 0, "\(account.error)")
+        let synced = try satchel(["sync"])
+        #expect(synced.status == 0, "\(synced.error)")
+        #expect(synced.output.contains("Pushed 1"), "\(synced.output)")
+
+        // An admin revokes the laptop; its next sync says so in one line and keeps the work.
+        let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: home + "/credentials.json"))) as? [String: Any]
+        let replica = try #require(credentials?["replica"] as? String)
+        let revoked = try ServerProcess.run(["device", "revoke", replica, "--data", data])
+        #expect(revoked.status == 0, "\(revoked.error)")
+        let pending = try satchel(["account", "add", "--name", "Written after the theft", "--json"])
+        #expect(pending.status == 0)
+        let refused = try satchel(["sync"])
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("revoked by operator"), "\(refused.error)")
+        #expect(refused.error.split(separator: "\n").count == 1, "\(refused.error)")
+        let status = try satchel(["status", "--json"])
+        let report = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+        #expect(report?["pending"] as? Int == 1, "\(status.output)")
+        let list = try satchel(["account", "list"])
+        #expect(list.output.contains("Written after the theft"))
+
+        // The audit trail names who did it.
+        let audit = try ServerProcess.run(["audit", "--data", data, "--json"])
+        #expect(audit.output.contains("device.revoke") && audit.output.contains("user.add"), "\(audit.output)")
+    }
+}
