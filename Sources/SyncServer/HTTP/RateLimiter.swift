@@ -62,8 +62,8 @@ final class RateLimiter: @unchecked Sendable {
 
 /// The rate limits of `ServerLimits`, answered with 429 and `Retry-After`:
 /// - enrollment attempts per address;
-/// - failed authentications per address (a guessed credential costs a token; with none left,
-///   every request from that address waits);
+/// - failed authentications per address (a failed sign-in costs a token; with none left, the
+///   next failure is answered 429 instead of 401; valid credentials are never held back);
 /// - requests per device credential.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = SatchelRequestContext
@@ -76,9 +76,6 @@ struct RateLimitMiddleware: RouterMiddleware {
         let path = request.uri.path
         if path == "/health" || path == "/metrics" { return try await next(request, context) }
         let peer = context.peer
-        if let wait = limiter.wait("auth-failure|" + peer, limits.failedAuthentications) {
-            throw RateLimited(retryAfter: wait, what: "too many failed sign-ins from this address")
-        }
         if path == "/v1/enroll", let wait = limiter.take("enroll|" + peer, limits.enrollments) {
             throw RateLimited(retryAfter: wait, what: "too many enrollment attempts from this address")
         }
@@ -86,11 +83,14 @@ struct RateLimitMiddleware: RouterMiddleware {
             throw RateLimited(retryAfter: wait, what: "too many requests from this device")
         }
         do {
-            let response = try await next(request, context)
-            if response.status == .unauthorized { _ = limiter.take("auth-failure|" + peer, limits.failedAuthentications) }
-            return response
+            return try await next(request, context)
         } catch let error as ProtocolError where error.status == .unauthorized {
-            _ = limiter.take("auth-failure|" + peer, limits.failedAuthentications)
+            // A failed sign-in costs the address a token; with none left the answer is 429. A
+            // valid credential is never held back, so a guesser behind an office's one address
+            // does not lock the office out.
+            if let wait = limiter.take("auth-failure|" + peer, limits.failedAuthentications) {
+                throw RateLimited(retryAfter: wait, what: "too many failed sign-ins from this address")
+            }
             throw error
         }
     }

@@ -1,0 +1,81 @@
+import Foundation
+import ReplicaStore
+import SatchelModel
+import SatchelTestSupport
+import SyncCore
+import Testing
+
+/// What a push may claim, checked by the hub: where records end up, what contexts say, and what
+/// the answer may tell a rep about other territories.
+struct TrustTests {
+    static let north = ReadScope(territories: ["north"], owners: ["alice"])
+
+    static func hub() throws -> Hub {
+        let hub = try Hub.inMemory(schema: CRMSchema.schema)
+        try hub.importRecords([
+            Hub.ImportRecord(
+                entity: "account", id: "acc-sud",
+                values: ["name": .text("Sud Optique"), "territory": .text("south"), "tax_id": .text("FR 40 123 456 789")],
+                origin: "1"),
+            Hub.ImportRecord(entity: "account", id: "acc-nord", values: ["name": .text("Nord SA"), "territory": .text("north")], origin: "2"),
+        ])
+        return hub
+    }
+
+    static func alice() throws -> (Replica, Writer) {
+        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: ReplicaID("alice-1"))
+        try replica.setWriter(user: "alice", device: "laptop", isPrivileged: false)
+        return (replica, Writer(user: "alice", device: "laptop", isPrivileged: false))
+    }
+
+    @Test func aDuplicateInAnotherTerritoryIsNamedToAdminsOnly() throws {
+        let hub = try Self.hub()
+        let (replica, writer) = try Self.alice()
+        _ = try replica.insert("account", id: "acc-new", values: ["name": .text("Optique du Sud"), "tax_id": .text("FR40123456789")])
+        let changeset = try #require(try replica.pendingChangeset())
+        let response = try hub.push(changeset, as: writer, scope: Self.north, homeTerritory: "north")
+        guard case .queued(let told) = response.outcomes.first?.outcome else {
+            Issue.record("no duplicate candidate: \(response.outcomes)")
+            return
+        }
+        #expect(told.explanation.contains("a possible duplicate of a record outside your territory; an admin will review"))
+        #expect(!told.explanation.contains("Sud Optique") && !told.relatedRowIDs.contains("acc-sud"))
+        let history = try hub.history("account", id: "acc-new").map { $0.detail ?? "" }.joined()
+        #expect(!history.contains("Sud Optique") && !history.contains("acc-sud"), "history: \(history)")
+        let queued = try hub.conflict(told.id).conflict
+        #expect(queued.relatedRowIDs == ["acc-sud"])
+        #expect(queued.explanation.contains("Sud Optique"))
+    }
+
+    @Test func aForgedContextIsClampedToWhatTheHubHasSeen() throws {
+        let hub = try Self.hub()
+        let (replica, writer) = try Self.alice()
+        _ = try replica.insert("account", id: "acc-mine", values: ["name": .text("Mine")])
+        _ = try replica.insert("contact", id: "con-1", values: ["name": .text("Ada"), "account_id": .text("acc-mine")])
+        _ = try hub.push(try #require(try replica.pendingChangeset()), as: writer, scope: Self.north, homeTerritory: "north")
+        try replica.acknowledge(PushResponse(outcomes: [], highWater: 2))
+        var changeset = try #require(
+            try {
+                try replica.update("contact", id: "con-1", set: ["phone": .text("+33 1")])
+                return try replica.pendingChangeset()
+            }())
+        changeset.changes[changeset.changes.count - 1].context = VersionVector([ReplicaID("ghost"): 500, ReplicaID("alice-1"): 90])
+        _ = try hub.push(changeset, as: writer, scope: Self.north)
+        let row = try #require(try hub.row("contact", id: "con-1"))
+        #expect(row.values["phone"] == .text("+33 1"))
+        #expect(row.version[ReplicaID("ghost")] == 0, "an unknown replica's claim is dropped")
+        #expect(row.version[ReplicaID("alice-1")] == 3, "the writer's own claim stops at its previous change, then its own")
+        #expect(!(try hub.dump().contains("ghost")))
+    }
+
+    @Test func adminActionsAreAuditedInTheirOwnTransaction() throws {
+        let hub = try Self.hub()
+        try hub.addUser(UserInfo(name: "bob", role: .rep, territories: ["north"]), enrollmentHash: "h", by: Actor(user: "root", device: "console"))
+        try hub.disableUser("bob", by: Actor(user: "root", device: "console"))
+        #expect(throws: HubError.unknownUser("nobody")) { try hub.disableUser("nobody") }
+        let entries = try hub.auditEntries()
+        #expect(entries.map(\.action) == ["user.disable", "user.add", "import"])
+        #expect(entries[0].actor == "root" && entries[0].device == "console" && entries[0].target == "bob")
+        #expect(try hub.user("bob")?.disabled == true)
+    }
+}
