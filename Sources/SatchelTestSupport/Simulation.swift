@@ -367,6 +367,8 @@ public struct World {
     public func check() throws {
         let expected = try InProcessSync.state(of: hub)
         #expect(expected["visit"]?.isEmpty == false, note("the run did some work"))
+        let problems = try hub.check()
+        #expect(problems.isEmpty, note("the hub's invariants: " + problems.prefix(5).joined(separator: "; ")))
         for replica in replicas {
             let identity = try replica.identity()
             // Convergence.

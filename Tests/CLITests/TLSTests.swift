@@ -86,3 +86,34 @@ struct TLSTests {
         #expect(audit.output.contains("device.revoke") && audit.output.contains("user.add"), "\(audit.output)")
     }
 }
+
+/// `satchel-server check` finds a store whose invariants were broken behind its back.
+struct StoreCheckTests {
+    @Test func checkPassesASoundStoreAndNamesABrokenOne() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-check-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/server"
+        let csv = root + "/accounts.csv"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "record,id,name,territory\naccount,acc-1,Acme Ltd,north\naccount,acc-2,Bolt SA,south\n".write(
+            toFile: csv, atomically: true, encoding: .utf8)
+        let imported = try ServerProcess.run(["import", csv, "--data", data])
+        #expect(imported.status == 0, "\(imported.output) \(imported.error)")
+        let sound = try ServerProcess.run(["check", "--data", data])
+        #expect(sound.status == 0, "\(sound.output)")
+        #expect(sound.output.hasPrefix("ok:"))
+
+        // Someone edits the file by hand: Acme's place in the index no longer matches the record.
+        let edit = try Executable.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "python3", "-c",
+                "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE hub_account SET territory = 'south' WHERE account_id = 'acc-1'\"); db.commit()",
+                data + "/satchel.sqlite",
+            ])
+        #expect(edit.status == 0, "\(edit.error)")
+        let broken = try ServerProcess.run(["check", "--data", data])
+        #expect(broken.status == 1)
+        #expect(broken.output.contains("problem: account acc-1: its territory and owner disagree with hub_account"), "\(broken.output)")
+    }
+}
