@@ -171,34 +171,51 @@ extension Hub {
     /// The device a credential (by hash) belongs to, with its user's current role and territories.
     /// A revoked device and a disabled user are returned as such (``DeviceInfo/revokedAt``,
     /// ``UserInfo/disabled``): the caller refuses them with a reason.
+    ///
+    /// The first use of a rotated credential makes it the device's only one (the old one stops
+    /// working then, not before: see ``rotateCredential(of:newHash:)``).
     public func device(credentialHash: String) throws -> DeviceInfo? {
-        try writer.read { db in
-            guard let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT d.replica_id, d.device, d.revoked_at, d.revoked_by, u.* FROM hub_device d
-                        JOIN hub_user u ON u.name = d.user WHERE d.credential_hash = ?
-                        """),
-                arguments: [credentialHash])
-            else { return nil }
-            return DeviceInfo(
-                replicaID: ReplicaID(row["replica_id"]), user: try Hub.userInfo(row), device: row["device"],
-                revokedAt: row["revoked_at"], revokedBy: row["revoked_by"])
+        if let device = try writer.read({ db in try Hub.device(credentialHash, column: "credential_hash", db: db) }) {
+            return device
+        }
+        return try writer.write { db in
+            guard let device = try Hub.device(credentialHash, column: "next_credential_hash", db: db) else { return nil }
+            try db.execute(
+                sql: "UPDATE hub_device SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE replica_id = ?",
+                arguments: [device.replicaID.rawValue])
+            return device
         }
     }
 
-    /// Replaces a device's credential (by hash): the old one stops working in the same
-    /// transaction. Nothing else about the device changes.
+    private static func device(_ hash: String, column: String, db: Database) throws -> DeviceInfo? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT d.replica_id, d.device, d.revoked_at, d.revoked_by, u.* FROM hub_device d
+                        JOIN hub_user u ON u.name = d.user WHERE d.\(column) = ?
+                        """),
+                arguments: [hash])
+        else { return nil }
+        return DeviceInfo(
+            replicaID: ReplicaID(row["replica_id"]), user: try Hub.userInfo(row), device: row["device"],
+            revokedAt: row["revoked_at"], revokedBy: row["revoked_by"])
+    }
+
+    /// Issues a device a new credential (by hash). The old one keeps working until the device
+    /// first uses the new one, and then stops: an answer lost on the way never locks a laptop
+    /// out (it asks again, and the unused credential is replaced). Nothing else changes.
     public func rotateCredential(of replica: ReplicaID, newHash: String) throws {
         let now = clock()
         try writer.write { db in
             try db.execute(
-                sql: "UPDATE hub_device SET credential_hash = ? WHERE replica_id = ? AND revoked_at IS NULL",
+                sql: "UPDATE hub_device SET next_credential_hash = ? WHERE replica_id = ? AND revoked_at IS NULL",
                 arguments: [newHash, replica.rawValue])
             guard db.changesCount == 1 else { throw HubError.unknownDevice(replica.rawValue) }
-            try Hub.audit("device.rotate", target: replica.rawValue, detail: "credential replaced by its device",
-                by: Actor(user: try String.fetchOne(db, sql: "SELECT user FROM hub_device WHERE replica_id = ?", arguments: [replica.rawValue]) ?? "?", device: replica.rawValue),
-                at: now, db: db)
+            let owner = try Row.fetchOne(db, sql: "SELECT user, device FROM hub_device WHERE replica_id = ?", arguments: [replica.rawValue])
+            try Hub.audit(
+                "device.rotate", target: replica.rawValue, detail: "new credential issued to the device",
+                by: Actor(user: owner?["user"] ?? "?", device: owner?["device"] ?? "?"), at: now, db: db)
         }
     }
 

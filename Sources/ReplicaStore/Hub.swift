@@ -299,6 +299,11 @@ public struct Hub: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("hub-v11-credential-rotation") { db in
+            // A rotated credential waits here until its device first uses it; until then the old
+            // one still works, so an answer lost on the way cannot lock a laptop out.
+            try db.execute(sql: "ALTER TABLE hub_device ADD COLUMN next_credential_hash TEXT")
+        }
         try migrator.migrate(writer)
     }
 

@@ -72,7 +72,7 @@ public struct SyncClient: Sendable {
 
     public let replica: Replica
     public let configuration: Configuration
-    let transport: any SyncTransport
+    public let transport: any SyncTransport
 
     public init(replica: Replica, configuration: Configuration, transport: (any SyncTransport)? = nil) {
         self.replica = replica

@@ -64,6 +64,13 @@ struct TLSTests {
         #expect(synced.status == 0, "\(synced.error)")
         #expect(synced.output.contains("Pushed 1"), "\(synced.output)")
 
+        // The credential is rotated without enrolling again; syncing goes on with the new one.
+        let before = try String(contentsOfFile: home + "/credentials.json", encoding: .utf8)
+        let rotation = try satchel(["credential", "rotate"])
+        #expect(rotation.status == 0, "\(rotation.error)")
+        #expect(try String(contentsOfFile: home + "/credentials.json", encoding: .utf8) != before)
+        #expect(try satchel(["sync"]).status == 0)
+
         // An admin revokes the laptop; its next sync says so in one line and keeps the work.
         let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: home + "/credentials.json"))) as? [String: Any]
         let replica = try #require(credentials?["replica"] as? String)

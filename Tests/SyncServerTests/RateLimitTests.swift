@@ -35,17 +35,20 @@ struct RateLimitTests {
         #expect(try await transport.send(enroll).status == 429)
     }
 
-    @Test func aRotatedCredentialReplacesTheOldOneAtOnce() async throws {
+    @Test func aRotatedCredentialReplacesTheOldOneOnItsFirstUse() async throws {
         let server = try await LiveServer.start()
         defer { Task { await server.stop() } }
         let alice = try await server.laptop("alice", role: .rep, territories: ["north"])
         let rotated = try await alice.request("POST", "/v1/device/rotate", as: RotateResponse.self)
         #expect(rotated.credential.hasPrefix("sat_device_") && rotated.credential != alice.configuration.credential)
+        // Until the new credential is used, the old one still works (a lost answer locks nobody out).
+        _ = try await alice.sync()
         var configuration = alice.configuration
         configuration.credential = rotated.credential
         let renewed = SyncClient(replica: alice.replica, configuration: configuration)
         _ = try await renewed.sync()
         await #expect(throws: SyncClientError.self) { try await alice.sync() }
+        _ = try await renewed.sync()
         let audit = try server.hub.auditEntries().map(\.action)
         #expect(audit.contains("device.rotate"))
     }
