@@ -31,9 +31,12 @@ seed=${SEED:-1}
 
 die() { echo "api-fuzz: $*" >&2; exit 1; }
 [ -x "$bin" ] || die "no executable $bin; run 'swift build' first or pass the binary"
-for tool in python3 curl timeout schemathesis; do
-    command -v "$tool" >/dev/null || die "$tool is not installed (schemathesis: python3 -m pip install schemathesis)"
+for tool in python3 curl timeout; do
+    command -v "$tool" >/dev/null || die "$tool is not installed"
 done
+# Through the module, so a fresh pip install works without a shell's PATH being refreshed.
+schemathesis() { python3 -m schemathesis.cli "$@"; }
+schemathesis --version >/dev/null 2>&1 || die "schemathesis is not installed (python3 -m pip install schemathesis)"
 echo "api-fuzz: $(schemathesis --version), $bin"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/satchel-api-fuzz.XXXXXX")
