@@ -79,8 +79,10 @@ public func buildApplication(
     let router = buildRouter(store: store, limits: configuration.limits, metrics: metrics)
     let limits = configuration.limits
     let http = HTTP1Channel.Configuration(
-        additionalChannelHandlers: [RequestDeadline(headTimeout: limits.headTimeout, bodyTimeout: limits.bodyTimeout)],
-        idleTimeout: limits.idleTimeout)
+        additionalChannelHandlers: [
+            RequestDeadline(headTimeout: TimeAmount(limits.headTimeout), bodyTimeout: TimeAmount(limits.bodyTimeout))
+        ],
+        idleTimeout: TimeAmount(limits.idleTimeout))
     let server: HTTPServerBuilder
     if let tls = configuration.tls {
         server = try .tls(.http1(configuration: http), tlsConfiguration: try tlsConfiguration(tls))

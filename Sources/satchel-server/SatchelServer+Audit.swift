@@ -29,7 +29,7 @@ extension SatchelServer {
                 [
                     Date(timeIntervalSince1970: Double(entry.at) / 1000).formatted(.iso8601), entry.actor, entry.device,
                     entry.action, entry.target, entry.detail,
-                ].map(TextHygiene.escapedForTerminal)
+                ].map { TextHygiene.escapedForTerminal($0) }
             }
             print(Table.render(header: ["WHEN", "WHO", "DEVICE", "ACTION", "TARGET", "DETAIL"], rows: rows))
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyncCore
 
 /// `satchel`: the rep's CRM on the laptop, offline first, and the admin's queue.
 @main
@@ -37,7 +38,7 @@ struct Satchel: AsyncParsableCommand {
             {
                 message = "'\(first)' is not a satchel command; see 'satchel --help'"
             }
-            FileHandle.standardError.write(Data("satchel: \(TerminalText.safe(message))\n".utf8))
+            FileHandle.standardError.write(Data("satchel: \(TextHygiene.escapedForTerminal(message))\n".utf8))
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
     }

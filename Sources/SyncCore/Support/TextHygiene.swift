@@ -64,6 +64,38 @@ public enum TextHygiene {
         return escaped
     }
 
+    /// ``escapedForTerminal(_:)``, but colour sequences (`ESC [ digits ; … m`) are kept: a
+    /// program that colours its own output prints its lines through this.
+    public static func escapedForTerminal(keepingColour text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let escape = rest.firstIndex(of: "\u{1B}") {
+            result += escapedForTerminal(String(rest[..<escape]))
+            let after = rest[rest.index(after: escape)...]
+            if let colour = colourSequence(after) {
+                result += "\u{1B}" + colour
+                rest = after.dropFirst(colour.count)
+            } else {
+                result += escapedForTerminal("\u{1B}")
+                rest = after
+            }
+        }
+        return result + escapedForTerminal(String(rest))
+    }
+
+    /// `[` digits and semicolons `m` at the start of `text`, if that is what it holds.
+    private static func colourSequence(_ text: Substring) -> String? {
+        guard text.first == "[" else { return nil }
+        var sequence = "["
+        for character in text.dropFirst().prefix(16) {
+            sequence.append(character)
+            if character == "m" { return sequence }
+            guard character.isASCII, character.isNumber || character == ";" else { return nil }
+        }
+        return nil
+    }
+
     private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)

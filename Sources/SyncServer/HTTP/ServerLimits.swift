@@ -13,18 +13,18 @@ public struct ServerLimits: Hashable, Sendable {
     /// Bytes of body on routes that need no credential (enrollment).
     public var maxUnauthenticatedBodyBytes: Int
     /// A connection with no traffic for this long is closed.
-    public var idleTimeout: TimeAmount
+    public var idleTimeout: Duration
     /// A request's head must arrive within this (of the connection opening or the last answer).
-    public var headTimeout: TimeAmount
+    public var headTimeout: Duration
     /// A request's body must arrive within this of its head.
-    public var bodyTimeout: TimeAmount
+    public var bodyTimeout: Duration
     /// Requests per device, failed sign-ins and enrollments per address.
     public var rates: RateLimits
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxInflatedBytes: Int = 32 << 20, maxChangesPerPush: Int = 5000,
-        maxPageSize: Int = 2000, maxUnauthenticatedBodyBytes: Int = 4096, idleTimeout: TimeAmount = .seconds(60),
-        headTimeout: TimeAmount = .seconds(30), bodyTimeout: TimeAmount = .seconds(120), rates: RateLimits = .standard
+        maxPageSize: Int = 2000, maxUnauthenticatedBodyBytes: Int = 4096, idleTimeout: Duration = .seconds(60),
+        headTimeout: Duration = .seconds(30), bodyTimeout: Duration = .seconds(120), rates: RateLimits = .standard
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxInflatedBytes = maxInflatedBytes
@@ -35,5 +35,13 @@ public struct ServerLimits: Hashable, Sendable {
         self.headTimeout = headTimeout
         self.bodyTimeout = bodyTimeout
         self.rates = rates
+    }
+}
+
+extension TimeAmount {
+    /// The same span as a NIO time amount.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
