@@ -119,6 +119,9 @@ extension Hub {
         guard let entity = schema.entity(record.entity) else {
             return "\(record.origin): there is no record type '\(record.entity)'"
         }
+        guard TextHygiene.isSafeID(record.id) else {
+            return "\(record.origin): the id '\(record.id.prefix(64))' is not 1 to 64 letters, digits, '-', '_', '.' or ':'"
+        }
         for field in entity.fields {
             guard case .reference(let target) = field.type, let id = record.values[field.name]?.textValue else {
                 continue

@@ -45,6 +45,11 @@ struct Principal: Sendable {
         return Principal(device: device, scope: try store.scope(of: device.user))
     }
 
+    /// Authenticates off the async executor (the store call blocks).
+    static func authenticated(_ request: Request, store: any ServerStore) async throws -> Principal {
+        try await offload { try authenticate(request, store: store) }
+    }
+
     /// Requires one of `roles`.
     func require(_ roles: Set<Role>, to action: String) throws {
         guard roles.contains(user.role) else {

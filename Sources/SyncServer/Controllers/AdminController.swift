@@ -9,47 +9,67 @@ struct AdminController: Sendable {
     let store: any ServerStore
     let limits: ServerLimits
 
+    /// Every route authenticates before it reads a body: a stranger's request costs a header's
+    /// worth of work, never an inflated body.
     func addRoutes(to routes: RouteTable) {
-        routes.get("/v1/admin/users") { request, _ in try await offload { try users(request) } }
+        routes.get("/v1/admin/users") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try users(request, as: principal) }
+        }
         routes.post("/v1/admin/users") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
             let body = try await WireBody.read(request, limits: limits)
-            return try await offload { try addUser(request, body: body) }
+            return try await offload { try addUser(request, body: body, as: principal) }
         }
         routes.post("/v1/admin/users/:name/disable") { request, context in
             let name = Self.parameter(context, "name") ?? ""
-            return try await offload { try disableUser(request, name: name) }
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try disableUser(request, name: name, as: principal) }
         }
-        routes.get("/v1/admin/devices") { request, _ in try await offload { try devices(request) } }
+        routes.get("/v1/admin/devices") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try devices(request, as: principal) }
+        }
         routes.post("/v1/admin/devices/:replica/revoke") { request, context in
             let replica = Self.parameter(context, "replica") ?? ""
-            return try await offload { try revokeDevice(request, replica: replica) }
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try revokeDevice(request, replica: replica, as: principal) }
         }
-        routes.get("/v1/admin/audit") { request, _ in try await offload { try audit(request) } }
-        routes.get("/v1/admin/conflicts") { request, _ in try await offload { try conflicts(request) } }
+        routes.get("/v1/admin/audit") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try audit(request, as: principal) }
+        }
+        routes.get("/v1/admin/conflicts") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try conflicts(request, as: principal) }
+        }
         routes.get("/v1/admin/conflicts/:id") { request, context in
             let id = Self.parameter(context, "id")
-            return try await offload { try conflict(request, id: id) }
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try conflict(request, id: id, as: principal) }
         }
         routes.post("/v1/admin/conflicts/:id/resolve") { request, context in
             let id = Self.parameter(context, "id")
+            let principal = try await Principal.authenticated(request, store: store)
             let body = try await WireBody.read(request, limits: limits)
-            return try await offload { try resolve(request, id: id, body: body) }
+            return try await offload { try resolve(request, id: id, body: body, as: principal) }
         }
         routes.post("/v1/admin/accounts/:id/transfer") { request, context in
             let id = Self.parameter(context, "id")
+            let principal = try await Principal.authenticated(request, store: store)
             let body = try await WireBody.read(request, limits: limits)
-            return try await offload { try transfer(request, id: id, body: body) }
+            return try await offload { try transfer(request, id: id, body: body, as: principal) }
         }
         routes.post("/v1/admin/records/:entity/:id/merge") { request, context in
             let entity = Self.parameter(context, "entity") ?? ""
             let keep = Self.parameter(context, "id") ?? ""
+            let principal = try await Principal.authenticated(request, store: store)
             let body = try await WireBody.read(request, limits: limits)
-            return try await offload { try merge(request, entity: entity, keep: keep, body: body) }
+            return try await offload { try merge(request, entity: entity, keep: keep, body: body, as: principal) }
         }
     }
 
-    func users(_ request: Request) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func users(_ request: Request, as principal: Principal) throws -> Response {
         try principal.require([.admin, .manager], to: "listing users")
         var users = try store.users()
         if principal.user.role == .manager {
@@ -58,8 +78,7 @@ struct AdminController: Sendable {
         return try WireBody.respond(UserListResponse(users: users), to: request)
     }
 
-    func addUser(_ request: Request, body data: Data) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func addUser(_ request: Request, body data: Data, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "adding a user")
         var user = try WireBody.decode(AddUserRequest.self, from: data)
         user.disabled = nil
@@ -74,8 +93,7 @@ struct AdminController: Sendable {
         return try WireBody.respond(AddUserResponse(user: user, enrollmentToken: token), to: request, status: .created)
     }
 
-    func disableUser(_ request: Request, name: String) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func disableUser(_ request: Request, name: String, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "disabling a user")
         do {
             return try WireBody.respond(try store.disableUser(name, by: principal.actor), to: request)
@@ -84,14 +102,12 @@ struct AdminController: Sendable {
         }
     }
 
-    func devices(_ request: Request) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func devices(_ request: Request, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "listing devices")
         return try WireBody.respond(DeviceListResponse(devices: try store.devices().map(Self.record)), to: request)
     }
 
-    func revokeDevice(_ request: Request, replica: String) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func revokeDevice(_ request: Request, replica: String, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "revoking a device")
         guard TextHygiene.isSafeID(replica) else {
             throw ProtocolError(.notFound, "there is no device \(replica.prefix(64)); GET /v1/admin/devices lists them")
@@ -103,8 +119,7 @@ struct AdminController: Sendable {
         }
     }
 
-    func audit(_ request: Request) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func audit(_ request: Request, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "reading the audit trail")
         let limit = try SyncController.integer(request, "limit", default: 200)
         guard (1...1000).contains(limit) else { throw ProtocolError(.invalidRequest, "limit must be between 1 and 1000") }
@@ -118,8 +133,7 @@ struct AdminController: Sendable {
             status: device.revokedAt != nil ? "revoked" : device.retiredFromCompaction ? "retired" : "active")
     }
 
-    func conflicts(_ request: Request) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func conflicts(_ request: Request, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "reading the conflict queue")
         let query = request.uri.queryParameters
         let status = query.get("status") ?? "open"
@@ -145,8 +159,7 @@ struct AdminController: Sendable {
         return try WireBody.respond(ConflictListResponse(conflicts: items), to: request)
     }
 
-    func conflict(_ request: Request, id: String?) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func conflict(_ request: Request, id: String?, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "reading the conflict queue")
         do {
             return try WireBody.respond(Self.record(try store.conflict(id ?? "")), to: request)
@@ -155,8 +168,7 @@ struct AdminController: Sendable {
         }
     }
 
-    func resolve(_ request: Request, id: String?, body data: Data) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func resolve(_ request: Request, id: String?, body data: Data, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "resolving conflicts")
         let body = try WireBody.decode(ResolveRequest.self, from: data)
         let choice: ConflictChoice
@@ -175,8 +187,7 @@ struct AdminController: Sendable {
         }
     }
 
-    func transfer(_ request: Request, id: String?, body data: Data) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func transfer(_ request: Request, id: String?, body data: Data, as principal: Principal) throws -> Response {
         try principal.require([.admin, .manager], to: "transferring an account")
         let body = try WireBody.decode(TransferRequest.self, from: data)
         let id = id ?? ""
@@ -208,8 +219,7 @@ struct AdminController: Sendable {
     }
 
     /// A path parameter, percent-decoded (a conflict id holds a colon).
-    func merge(_ request: Request, entity: String, keep: String, body data: Data) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func merge(_ request: Request, entity: String, keep: String, body data: Data, as principal: Principal) throws -> Response {
         try principal.require([.admin], to: "merging records")
         let body = try WireBody.decode(MergeRequest.self, from: data)
         guard store.schema.entity(entity) != nil else {

@@ -13,14 +13,24 @@ struct SyncController: Sendable {
 
     func addRoutes(to routes: RouteTable) {
         routes.post("/v1/enroll") { request, _ in try await enroll(request) }
-        routes.post("/v1/device/rotate") { request, _ in try await offload { try rotate(request) } }
+        routes.post("/v1/device/rotate") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try rotate(request, as: principal) }
+        }
         routes.post("/v1/sync/push") { request, _ in try await push(request) }
-        routes.get("/v1/sync/pull") { request, _ in try await offload { try pull(request) } }
-        routes.get("/v1/sync/bootstrap") { request, _ in try await offload { try bootstrap(request) } }
+        routes.get("/v1/sync/pull") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try pull(request, as: principal) }
+        }
+        routes.get("/v1/sync/bootstrap") { request, _ in
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try bootstrap(request, as: principal) }
+        }
         routes.get("/v1/history/:entity/:id") { request, context in
             let entity = AdminController.parameter(context, "entity") ?? ""
             let id = AdminController.parameter(context, "id") ?? ""
-            return try await offload { try history(request, entity: entity, id: id) }
+            let principal = try await Principal.authenticated(request, store: store)
+            return try await offload { try history(request, entity: entity, id: id, as: principal) }
         }
     }
 
@@ -61,8 +71,7 @@ struct SyncController: Sendable {
     }
 
     /// Replaces the calling device's credential; the old one stops working at once.
-    func rotate(_ request: Request) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func rotate(_ request: Request, as principal: Principal) throws -> Response {
         let credential = Tokens.generate(prefix: "device")
         try store.rotateCredential(of: principal.device.replicaID, newHash: Tokens.hash(credential))
         return try WireBody.respond(RotateResponse(credential: credential), to: request)
@@ -70,13 +79,14 @@ struct SyncController: Sendable {
 
     // MARK: - Push
 
+    /// Authenticates, then reads the body: a stranger cannot make the server inflate 32 MiB.
     func push(_ request: Request) async throws -> Response {
+        let principal = try await Principal.authenticated(request, store: store)
         let data = try await WireBody.read(request, limits: limits)
-        return try await offload { try push(request, data: data) }
+        return try await offload { try push(request, data: data, as: principal) }
     }
 
-    func push(_ request: Request, data: Data) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func push(_ request: Request, data: Data, as principal: Principal) throws -> Response {
         let changeset: Changeset
         do {
             changeset = try Changeset(jsonData: data)
@@ -118,8 +128,7 @@ struct SyncController: Sendable {
 
     // MARK: - Pull and bootstrap
 
-    func pull(_ request: Request) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func pull(_ request: Request, as principal: Principal) throws -> Response {
         let since = try Self.integer(request, "since", default: 0)
         let limit = try pageSize(request)
         // The position is noted first, so a compaction from now on counts this device as active.
@@ -138,8 +147,7 @@ struct SyncController: Sendable {
         return try WireBody.respond(json: page.appending(field: "highWater", value: String(highWater)), to: request)
     }
 
-    func bootstrap(_ request: Request) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func bootstrap(_ request: Request, as principal: Principal) throws -> Response {
         let snapshot = try request.uri.queryParameters.get("snapshot").map { _ in try Self.integer(request, "snapshot", default: 0) }
         let after = try Self.integer(request, "after", default: 0)
         let page = try store.bootstrapEncoded(
@@ -151,8 +159,7 @@ struct SyncController: Sendable {
     }
 
     /// Every recorded event of one record the caller may see.
-    func history(_ request: Request, entity: String, id: String) throws -> Response {
-        let principal = try Principal.authenticate(request, store: store)
+    func history(_ request: Request, entity: String, id: String, as principal: Principal) throws -> Response {
         guard store.schema.entity(entity) != nil else {
             throw ProtocolError(.notFound, "there is no record type '\(entity.prefix(40))'")
         }

@@ -54,9 +54,11 @@ final class RateLimiter: @unchecked Sendable {
     }
 
     /// Forgets buckets untouched for a minute (they would be full again anyway for every rule
-    /// that refills within a minute).
+    /// that refills within a minute); under a flood of new keys, forgets them all, so memory
+    /// stays bounded at the price of forgiving some requests.
     private func prune(at time: Double) {
         buckets = buckets.filter { time - $0.value.updated < 60 }
+        if buckets.count > 50_000 { buckets = [:] }
     }
 }
 
