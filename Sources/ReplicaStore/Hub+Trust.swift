@@ -44,7 +44,13 @@ extension Hub {
                 db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
                 arguments: [change.entity, change.rowID])
             let isNew = created[key] == nil && stored == nil
-            if isNew && !isInsert { continue }  // the merger answers "there is no …"
+            if isNew && !isInsert {
+                // A change to a record the hub does not hold reads exactly like one to a record
+                // the writer may not see: no answer tells which ids exist elsewhere.
+                verdicts.unseenRows.insert(key)
+                verdicts.rejected[change.dot] = Self.unseen(entity, change.rowID)
+                continue
+            }
 
             // Where the record is now.
             if !isNew {

@@ -78,4 +78,29 @@ struct TrustTests {
         #expect(entries[0].actor == "root" && entries[0].device == "console" && entries[0].target == "bob")
         #expect(try hub.user("bob")?.disabled == true)
     }
+
+    @Test func aMissingRecordAndAnotherTerritorysReadAlike() throws {
+        let hub = try Self.hub()
+        let (_, writer) = try Self.alice()
+        let replica = ReplicaID("alice-1")
+        let changes = ["acc-sud", "acc-ghost", "acc-nord"].enumerated().map { index, id in
+            Change(
+                dot: Dot(replica: replica, counter: UInt64(index + 1)), hlc: HLCTimestamp(milliseconds: 1_790_000_000_000),
+                wallTime: 1_790_000_000_000, entity: "account", rowID: id, context: VersionVector(),
+                operation: .update(field: "phone", value: .text("+33 9"), base: .null))
+        }
+        let before = try hub.row("account", id: "acc-sud")
+        let response = try hub.push(
+            Changeset(replica: replica, user: "alice", device: "laptop", schemaVersion: 1, changes: changes), as: writer,
+            scope: Self.north)
+        let reasons = response.outcomes.map { outcome -> String in
+            guard case .rejected(let refusal) = outcome.outcome else { return outcome.outcome.kind }
+            return refusal.rule + ": " + refusal.reason
+        }
+        #expect(reasons[0] == "scope: there is no account acc-sud that you can see")
+        #expect(reasons[1] == "scope: there is no account acc-ghost that you can see")
+        #expect(reasons[2] == "applied", "the rest of the push goes on")
+        #expect(try hub.row("account", id: "acc-sud") == before, "another territory's record is not touched")
+        #expect(try hub.history("account", id: "acc-sud").allSatisfy { $0.user != "alice" })
+    }
 }
