@@ -49,6 +49,12 @@ extension Hub {
         guard user.role != .rep || !user.territories.isEmpty else {
             throw HubError.invalidUser("a rep needs at least one territory (--territory T)")
         }
+        for territory in user.territories {
+            guard !territory.isEmpty, territory.utf8.count <= 64, TextHygiene.problem(in: territory, multiline: false) == nil
+            else {
+                throw HubError.invalidUser("a territory is 1 to 64 bytes without control characters, not '\(territory.prefix(64))'")
+            }
+        }
         let now = clock()
         try writer.write { db in
             if try Hub.user(user.name, db: db) != nil { throw HubError.userExists(user.name) }
@@ -174,32 +180,36 @@ extension Hub {
     ///
     /// The first use of a rotated credential makes it the device's only one (the old one stops
     /// working then, not before: see ``rotateCredential(of:newHash:)``).
+    ///
+    /// A credential nobody issued costs one read; only a rotated credential's first use writes.
     public func device(credentialHash: String) throws -> DeviceInfo? {
-        if let device = try writer.read({ db in try Hub.device(credentialHash, column: "credential_hash", db: db) }) {
-            return device
+        let found = try writer.read { db -> (device: DeviceInfo, rotated: Bool)? in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT d.replica_id, d.device, d.revoked_at, d.revoked_by, d.credential_hash, u.* FROM hub_device d
+                            JOIN hub_user u ON u.name = d.user WHERE d.credential_hash = ? OR d.next_credential_hash = ?
+                            """),
+                    arguments: [credentialHash, credentialHash])
+            else { return nil }
+            let device = DeviceInfo(
+                replicaID: ReplicaID(row["replica_id"]), user: try Hub.userInfo(row), device: row["device"],
+                revokedAt: row["revoked_at"], revokedBy: row["revoked_by"])
+            return (device, (row["credential_hash"] as String) != credentialHash)
         }
-        return try writer.write { db in
-            guard let device = try Hub.device(credentialHash, column: "next_credential_hash", db: db) else { return nil }
-            try db.execute(
-                sql: "UPDATE hub_device SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE replica_id = ?",
-                arguments: [device.replicaID.rawValue])
-            return device
-        }
-    }
-
-    private static func device(_ hash: String, column: String, db: Database) throws -> DeviceInfo? {
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
+        guard let found else { return nil }
+        if found.rotated {
+            try writer.write { db in
+                try db.execute(
                     sql: """
-                        SELECT d.replica_id, d.device, d.revoked_at, d.revoked_by, u.* FROM hub_device d
-                        JOIN hub_user u ON u.name = d.user WHERE d.\(column) = ?
-                        """),
-                arguments: [hash])
-        else { return nil }
-        return DeviceInfo(
-            replicaID: ReplicaID(row["replica_id"]), user: try Hub.userInfo(row), device: row["device"],
-            revokedAt: row["revoked_at"], revokedBy: row["revoked_by"])
+                        UPDATE hub_device SET credential_hash = next_credential_hash, next_credential_hash = NULL
+                        WHERE replica_id = ? AND next_credential_hash = ?
+                        """,
+                    arguments: [found.device.replicaID.rawValue, credentialHash])
+            }
+        }
+        return found.device
     }
 
     /// Issues a device a new credential (by hash). The old one keeps working until the device

@@ -11,10 +11,12 @@ extension Hub {
     /// A change whose HLC is further ahead of the hub's clock than ``maxClockDrift`` is rejected
     /// by the clock rule; the rest of the push goes on.
     ///
-    /// Every new change must touch a record in `scope`, checked with the permissions of now;
-    /// one that does not refuses the whole push with ``HubError/outOfScope(entity:id:)``. An
-    /// account a rep creates is placed in `homeTerritory` and owned by the rep, by a change the
-    /// hub makes in the same transaction.
+    /// Every new change is judged, with the permissions of now, by each place it touches (see
+    /// ``judgePlacement(_:scope:db:)``): one outside `scope` gets a `rejected` outcome (rule
+    /// `scope`) that names nothing of other territories, and the rest of the push goes on. Each
+    /// change's causal context is believed only up to what the hub has seen (``CausalBound``). A
+    /// root a rep creates (an account) is placed in `homeTerritory` and owned by the rep, by a
+    /// change the hub makes in the same transaction.
     public func push(
         _ changeset: Changeset, as writer: Writer, scope: ReadScope = .all, homeTerritory: String? = nil
     ) throws -> PushResponse {

@@ -302,7 +302,11 @@ public struct Hub: Sendable {
         migrator.registerMigration("hub-v11-credential-rotation") { db in
             // A rotated credential waits here until its device first uses it; until then the old
             // one still works, so an answer lost on the way cannot lock a laptop out.
-            try db.execute(sql: "ALTER TABLE hub_device ADD COLUMN next_credential_hash TEXT")
+            try db.execute(
+                sql: """
+                    ALTER TABLE hub_device ADD COLUMN next_credential_hash TEXT;
+                    CREATE INDEX hub_device_next_credential ON hub_device(next_credential_hash);
+                    """)
         }
         try migrator.migrate(writer)
     }
@@ -570,8 +574,6 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyResolved(String)
     case invalidResolution(String)
     case schemaTooNew(found: Int, supported: Int)
-    /// A change touches a record the writer may not see.
-    case outOfScope(entity: String, id: String)
     case unknownUser(String)
     case userExists(String)
     case invalidUser(String)
@@ -599,9 +601,6 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
         case .schemaTooNew(let found, let supported):
             return "the changes were written with schema \(found), but this server knows schema \(supported); "
                 + "upgrade the server before these laptops sync"
-        case .outOfScope(let entity, let id):
-            return "\(entity) \(id) belongs to an account outside your territories; "
-                + "ask its owner or your manager to make the change"
         case .unknownUser(let name):
             return "there is no user '\(name)'; list them with 'satchel-server user list'"
         case .userExists(let name):

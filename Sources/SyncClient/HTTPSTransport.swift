@@ -30,6 +30,7 @@ public struct HTTPSTransport: SyncTransport {
         let key = certificateAuthority ?? ""
         if let client = clients[key] { return client }
         var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
         if let certificateAuthority {
             let certificates: [NIOSSLCertificate]
             do {

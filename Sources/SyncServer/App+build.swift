@@ -113,7 +113,10 @@ func tlsConfiguration(_ files: ServerConfiguration.TLSFiles) throws -> TLSConfig
     } catch {
         throw ProtocolError(.invalidRequest, "cannot read the private key \(files.privateKey) as PEM (\(error)); check --tls-key")
     }
-    return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    var configuration = TLSConfiguration.makeServerConfiguration(
+        certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    configuration.minimumTLSVersion = .tlsv12
+    return configuration
 }
 
 /// Builds the application and runs it until the process is asked to stop (SIGINT or SIGTERM,
@@ -144,7 +147,7 @@ public func routeList(store: any ServerStore) -> [String] {
 private func buildRoutes(store: any ServerStore, limits: ServerLimits, metrics: ServerMetrics) -> RouteTable {
     let router = Router(context: SatchelRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(), limits: limits.rates))
+    router.add(middleware: RateLimitMiddleware(limits: limits.rates))
     let routes = RouteTable(router: router)
     routes.get("/health") { request, _ -> Response in
         try WireBody.respond(HealthResponse(status: "ok", schema: store.schema.version), to: request)

@@ -22,7 +22,7 @@ extension SatchelServer.Users {
         @Option(name: .customLong("territory"), help: "A territory the user works (repeat for more).")
         var territories: [String] = []
         @Option(help: "The user's manager (a manager or admin).") var manager: String?
-        @Option(help: "How long the enrollment token stays valid, such as 12h, 7d or 2w.") var expires: TokenLifetime = .standard
+        @Option(help: "How long the enrollment token stays valid: 1m to 90d, such as 12h, 7d or 2w.") var expires: TokenLifetime = .standard
         @Flag(help: "Print one JSON object.") var json = false
         @OptionGroup var data: DataOptions
 
@@ -65,7 +65,7 @@ extension SatchelServer.Users {
             abstract: "Issue a new enrollment token for a user (the previous one stops working).")
 
         @Argument(help: "The user name.") var name: String
-        @Option(help: "How long the enrollment token stays valid, such as 12h, 7d or 2w.") var expires: TokenLifetime = .standard
+        @Option(help: "How long the enrollment token stays valid: 1m to 90d, such as 12h, 7d or 2w.") var expires: TokenLifetime = .standard
         @OptionGroup var data: DataOptions
 
         func run() throws {

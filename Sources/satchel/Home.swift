@@ -53,8 +53,9 @@ struct GlobalOptions: ParsableArguments {
         // SATCHEL_PAGE_SIZE sets the rows per page of pulls and bootstrap alike (defaults 500 and
         // 2000), for slow links and for tests.
         let override = ProcessInfo.processInfo.environment["SATCHEL_PAGE_SIZE"].flatMap(Int.init).map { min(max($0, 1), 2000) }
+        let ca = credentials.ca.map { $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0) }
         let transport = try SyncClient.transport(
-            for: url, certificateAuthority: credentials.ca, allowsInsecureHTTP: credentials.insecureHTTP == true)
+            for: url, certificateAuthority: ca, allowsInsecureHTTP: credentials.insecureHTTP == true)
         return SyncClient(
             replica: try openReplica(),
             configuration: .init(
@@ -81,8 +82,9 @@ struct Credentials: Codable {
     var user: String
     var role: String
     var device: String
-    /// The CA certificate (a copy in the replica folder) trusted for the server, if any.
+    /// The CA certificate trusted for the server, if any: a file name in the replica folder.
     var ca: String?
+    static let caFileName = "ca.pem"
     /// Plain HTTP to another machine was explicitly allowed at login (`--insecure-http`).
     var insecureHTTP: Bool?
 

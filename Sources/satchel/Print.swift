@@ -5,6 +5,10 @@ import SyncCore
 /// terminal. Colour codes (`ESC [ … m`) are let through: this program adds them itself and they
 /// can do nothing but colour.
 func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
-    let text = items.map { "\($0)" }.joined(separator: separator)
+    emit(items.map { "\($0)" }.joined(separator: separator), terminator: terminator)
+}
+
+/// The same, under a name no type's own `print` method hides.
+func emit(_ text: String, terminator: String = "\n") {
     Swift.print(TextHygiene.escapedForTerminal(keepingColour: text), terminator: terminator)
 }

@@ -71,7 +71,10 @@ enum Records {
             // A record merged into another: its id leads to the kept one.
             if let redirect = try replica.redirect(entity, id: id), try replica.row(entity, id: redirect.to) != nil {
                 FileHandle.standardError.write(
-                    Data("satchel: \(entity) \(redirect.from.prefix(8)) was merged into \(redirect.to.prefix(8)); showing that\n".utf8))
+                    Data(
+                        TextHygiene.escapedForTerminal(
+                            "satchel: \(entity) \(redirect.from.prefix(8)) was merged into \(redirect.to.prefix(8)); showing that\n"
+                        ).utf8))
                 return redirect.to
             }
             throw ReplicaError.unknownRecord(entity: entity, id: id)

@@ -199,7 +199,14 @@ extension Satchel.Admin.Users {
                 try output.printJSON(users)
                 return
             }
-            output.table(["NAME", "ROLE", "TERRITORIES", "MANAGER"], users.map { [$0.name, $0.role.rawValue, $0.territories.joined(separator: ","), $0.manager ?? ""] })
+            output.table(
+                ["NAME", "ROLE", "TERRITORIES", "MANAGER", "STATUS"],
+                users.map {
+                    [
+                        $0.name, $0.role.rawValue, $0.territories.joined(separator: ","), $0.manager ?? "",
+                        $0.disabled == true ? "disabled" : "active",
+                    ]
+                })
         }
     }
 }

@@ -44,15 +44,15 @@ struct ReportPrinter {
         }
         if csv {
             let table = csvTable ?? (tables[0].header, tables[0].rows)
-            Swift.print(([table.header] + table.rows).map { $0.map(CSV.quote).joined(separator: ",") }.joined(separator: "\n"))
+            emit(([table.header] + table.rows).map { $0.map(CSV.quote).joined(separator: ",") }.joined(separator: "\n"))
             return
         }
-        Swift.print(output.bold(header.report))
-        Swift.print("Period: \(header.period)")
-        Swift.print("Scope:  \(header.scope)")
+        emit(output.bold(header.report))
+        emit("Period: \(header.period)")
+        emit("Scope:  \(header.scope)")
         for table in tables {
-            Swift.print("")
-            if let title = table.title { Swift.print(output.bold(title)) }
+            emit("")
+            if let title = table.title { emit(output.bold(title)) }
             output.table(table.header, table.rows)
         }
     }

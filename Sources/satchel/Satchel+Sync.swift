@@ -62,10 +62,11 @@ extension Satchel {
             try manager.createDirectory(atPath: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             var savedCA: String?
             if let ca {
-                let copy = (options.directory as NSString).appendingPathComponent("ca.pem")
+                let copy = (options.directory as NSString).appendingPathComponent(Credentials.caFileName)
                 guard manager.createFile(atPath: copy, contents: manager.contents(atPath: ca), attributes: [.posixPermissions: 0o600])
                 else { throw CLIError("cannot write \(copy); check the folder's permissions") }
-                savedCA = copy
+                // Kept by name, found beside credentials.json wherever the folder is reached from.
+                savedCA = Credentials.caFileName
             }
             let replica = try Replica.open(at: options.replicaPath, schema: CRMSchema.schema, replicaID: enrolled.replica)
             try replica.setWriter(

@@ -80,7 +80,7 @@ struct TLSTests {
         #expect(pending.status == 0)
         let refused = try satchel(["sync"])
         #expect(refused.status != 0)
-        #expect(refused.error.contains("revoked by operator"), "\(refused.error)")
+        #expect(refused.error.contains("was revoked by an admin; ask your admin"), "\(refused.error)")
         #expect(refused.error.split(separator: "\n").count == 1, "\(refused.error)")
         let status = try satchel(["status", "--json"])
         let report = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]

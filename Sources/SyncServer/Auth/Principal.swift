@@ -33,14 +33,18 @@ struct Principal: Sendable {
                 .badCredential, "the device credential is not valid (replaced or never issued); log in again with 'satchel login'")
         }
         if device.revokedAt != nil {
+            // An operator at the server's command line is "an admin" to a rep; a named admin is named.
+            let who = device.revokedBy.flatMap { $0 == Actor.serverOperator.user ? nil : $0 }
             throw ProtocolError(
                 .revoked,
-                "this laptop (\(device.device)) was revoked by \(device.revokedBy ?? "an admin"); "
-                    + "ask \(device.revokedBy ?? "your admin") to enroll it again. Nothing on it is lost")
+                "this laptop (\(device.device)) was revoked by \(who ?? "an admin"); ask \(who ?? "your admin") "
+                    + "what to do. Its unsynced changes stay on it ('satchel status' lists them)")
         }
         if device.user.disabled == true {
             throw ProtocolError(
-                .userDisabled, "the user \(device.user.name) is disabled; ask your admin. Nothing on this laptop is lost")
+                .userDisabled,
+                "the user \(device.user.name) is disabled; ask your admin. Unsynced changes stay on this laptop "
+                    + "('satchel status' lists them)")
         }
         return Principal(device: device, scope: try store.scope(of: device.user))
     }

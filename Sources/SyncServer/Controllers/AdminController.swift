@@ -18,6 +18,7 @@ struct AdminController: Sendable {
         }
         routes.post("/v1/admin/users") { request, _ in
             let principal = try await Principal.authenticated(request, store: store)
+            try principal.require([.admin], to: "adding a user")  // before the body is read
             let body = try await WireBody.read(request, limits: limits)
             return try await offload { try addUser(request, body: body, as: principal) }
         }
@@ -51,12 +52,14 @@ struct AdminController: Sendable {
         routes.post("/v1/admin/conflicts/:id/resolve") { request, context in
             let id = Self.parameter(context, "id")
             let principal = try await Principal.authenticated(request, store: store)
+            try principal.require([.admin], to: "resolving conflicts")  // before the body is read
             let body = try await WireBody.read(request, limits: limits)
             return try await offload { try resolve(request, id: id, body: body, as: principal) }
         }
         routes.post("/v1/admin/accounts/:id/transfer") { request, context in
             let id = Self.parameter(context, "id")
             let principal = try await Principal.authenticated(request, store: store)
+            try principal.require([.admin, .manager], to: "transferring an account")  // before the body is read
             let body = try await WireBody.read(request, limits: limits)
             return try await offload { try transfer(request, id: id, body: body, as: principal) }
         }
@@ -64,6 +67,7 @@ struct AdminController: Sendable {
             let entity = Self.parameter(context, "entity") ?? ""
             let keep = Self.parameter(context, "id") ?? ""
             let principal = try await Principal.authenticated(request, store: store)
+            try principal.require([.admin], to: "merging records")  // before the body is read
             let body = try await WireBody.read(request, limits: limits)
             return try await offload { try merge(request, entity: entity, keep: keep, body: body, as: principal) }
         }

@@ -70,7 +70,8 @@ struct SyncController: Sendable {
             to: request)
     }
 
-    /// Replaces the calling device's credential; the old one stops working at once.
+    /// Issues the calling device a new credential; the old one stops working when the new one
+    /// is first used (``Hub/rotateCredential(of:newHash:)``).
     func rotate(_ request: Request, as principal: Principal) throws -> Response {
         let credential = Tokens.generate(prefix: "device")
         try store.rotateCredential(of: principal.device.replicaID, newHash: Tokens.hash(credential))
@@ -207,7 +208,6 @@ struct SyncController: Sendable {
         case let error as HubError:
             switch error {
             case .gap: return ProtocolError(.gap, error.description)
-            case .outOfScope: return ProtocolError(.outOfScope, error.description)
             case .schemaTooNew: return ProtocolError(.unsupportedVersion, error.description)
             case .unknownConflict, .unknownUser, .unknownDevice: return ProtocolError(.notFound, error.description)
             case .tokenExpired: return ProtocolError(.tokenExpired, error.description)

@@ -69,7 +69,11 @@ final class RateLimiter: @unchecked Sendable {
 /// - requests per device credential.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = SatchelRequestContext
-    let limiter: RateLimiter
+    /// Buckets per address (enrollment, failed sign-ins).
+    let addresses = RateLimiter()
+    /// Buckets per credential presented, kept apart: a flood of made-up credentials can only
+    /// make this one forget, never the addresses' limits.
+    let credentials = RateLimiter()
     let limits: RateLimits
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -78,10 +82,12 @@ struct RateLimitMiddleware: RouterMiddleware {
         let path = request.uri.path
         if path == "/health" || path == "/metrics" { return try await next(request, context) }
         let peer = context.peer
-        if path == "/v1/enroll", let wait = limiter.take("enroll|" + peer, limits.enrollments) {
+        if path == "/v1/enroll", let wait = addresses.take("enroll|" + peer, limits.enrollments) {
             throw RateLimited(retryAfter: wait, what: "too many enrollment attempts from this address")
         }
-        if let credential = request.headers[.authorization], let wait = limiter.take("credential|" + Tokens.hash(credential), limits.perCredential) {
+        if let credential = request.headers[.authorization],
+            let wait = credentials.take(Tokens.hash(credential), limits.perCredential)
+        {
             throw RateLimited(retryAfter: wait, what: "too many requests from this device")
         }
         do {
@@ -90,7 +96,7 @@ struct RateLimitMiddleware: RouterMiddleware {
             // A failed sign-in costs the address a token; with none left the answer is 429. A
             // valid credential is never held back, so a guesser behind an office's one address
             // does not lock the office out.
-            if let wait = limiter.take("auth-failure|" + peer, limits.failedAuthentications) {
+            if let wait = addresses.take("auth-failure|" + peer, limits.failedAuthentications) {
                 throw RateLimited(retryAfter: wait, what: "too many failed sign-ins from this address")
             }
             throw error
