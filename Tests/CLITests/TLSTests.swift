@@ -124,3 +124,58 @@ struct StoreCheckTests {
         #expect(broken.output.contains("problem: account acc-1: its territory and owner disagree with hub_account"), "\(broken.output)")
     }
 }
+
+/// The login token read from standard input, and the server's warning when it serves plain HTTP
+/// where other machines can reach it.
+struct ExposureTests {
+    @Test func theTokenIsReadFromStandardInput() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-stdin-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/server"
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.stop() }
+        let added = try ServerProcess.run(["user", "add", "alice", "--role", "rep", "--territory", "north", "--data", data, "--json"])
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any])?["enrollmentToken"] as? String)
+        var environment = ProcessInfo.processInfo.environment
+        environment["SATCHEL_HOME"] = root + "/alice"
+        environment["SATCHEL_TOKEN"] = nil
+        environment["TOKEN"] = token
+        environment["SATCHEL"] = CLI.binary.path
+        let login = try Executable.run(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", "printf '%s\\n' \"$TOKEN\" | \"$SATCHEL\" login --server '\(server.url.absoluteString)' --token -"],
+            environment: environment)
+        #expect(login.status == 0, "\(login.error)")
+        #expect(login.output.contains("Logged in as alice"))
+        // Without a token anywhere, one line says where to put it.
+        environment["SATCHEL_HOME"] = root + "/bob"
+        let missing = try Executable.run(CLI.binary, ["login", "--server", server.url.absoluteString], environment: environment)
+        #expect(missing.status != 0)
+        #expect(missing.error.contains("--token -") && missing.error.contains("SATCHEL_TOKEN"), "\(missing.error)")
+    }
+
+    @Test func plainHTTPOnAnExposedAddressIsWarnedAbout() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-exposed-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = ["serve", "--data", root, "--host", "0.0.0.0", "--port", "0"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("\n"), Date() < deadline, process.isRunning {
+            let data = errors.fileHandleForReading.availableData
+            if data.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        #expect(text.hasPrefix("warning: serving plain HTTP on 0.0.0.0"), "\(text)")
+        #expect(text.contains("--tls-cert"))
+    }
+}

@@ -223,6 +223,14 @@ struct EndToEndTests {
         await #expect(throws: SyncClientError.self) {
             _ = try await company.alice.request("GET", "/v1/history/account/\(company.acme)", as: HistoryResponse.self)
         }
+        // The transfer and the resolution are in the audit trail, with who did them and from where.
+        let audit = try await company.admin.request("GET", "/v1/admin/audit", as: AuditListResponse.self).entries
+        let transfer = try #require(audit.first { $0.action == "account.transfer" })
+        #expect(transfer.target == "account \(company.acme)" && transfer.detail == "to carol" && transfer.actor == "root")
+        let resolution = try #require(audit.first { $0.action == "conflict.resolve" })
+        #expect(resolution.target == item.conflict.id && resolution.detail == "kept the incoming value")
+        #expect(resolution.device == transfer.device && !resolution.device.isEmpty)
+        #expect(audit.map(\.id) == audit.map(\.id).sorted(by: >), "newest first")
     }
 
     @Test func theQueueFiltersByTerritoryRuleAgeAndEntity() async throws {
@@ -318,6 +326,8 @@ struct EndToEndTests {
         #expect(open.isEmpty)
         let history = try await company.admin.request("GET", "/v1/history/account/\(dupont)", as: HistoryResponse.self)
         #expect(history.entries.contains { $0.kind == .merge && $0.detail?.contains("taking its phone") == true })
+        let audited = try await company.admin.request("GET", "/v1/admin/audit?limit=5", as: AuditListResponse.self).entries
+        #expect(audited.contains { $0.action == "record.merge" && $0.target == "account \(dupont)" && $0.detail.contains(twin) })
         // A merged record cannot be merged again, and nothing merges into itself.
         await #expect(throws: SyncClientError.self) {
             _ = try await company.admin.request(
@@ -366,6 +376,7 @@ struct EndToEndTests {
         let compacted = try hub.compact()
         #expect(compacted.purged == 1)
         #expect(try hub.row("account", id: yard) == nil, "the tombstone is gone for good")
+        #expect(try hub.auditEntries(limit: 3).map(\.action) == ["compact", "device.retire", "compact"])
 
         // Alice comes back: her work is pushed, the deleted account does not come back, and her
         // laptop re-baselines to exactly the server's state.

@@ -150,10 +150,36 @@ struct HostileCorpusTests {
             "another-territorys-record", "unsupported-format-version", "reparent-into-another-territory",
             "reference-to-missing-record", "reference-to-invisible-record", "forged-context", "combining-marks-field",
             "control-character-field", "expired-token", "revoked-device", "disabled-user", "rep-lists-devices",
-            "rep-revokes-a-device", "rep-disables-a-user", "rep-reads-the-audit",
+            "rep-revokes-a-device", "rep-disables-a-user", "rep-reads-the-audit", "rep-lists-users", "rep-adds-a-user",
+            "rep-reads-a-conflict", "rep-resolves-a-conflict", "rep-transfers-an-account", "rep-merges-records",
         ] {
             #expect(names.contains(needed), "Fixtures/hostile/http/\(needed).json is missing")
         }
+    }
+
+    /// A rep is refused on every admin route: each route under `/v1/admin/` has a case sent as a
+    /// rep that expects 403 `forbidden`.
+    @Test func aRepIsRefusedOnEveryAdminRoute() throws {
+        let admin = Set(routeList(store: try Hub.inMemory(schema: CRMSchema.schema)).filter { $0.contains(" /v1/admin/") })
+        let covered = Set(
+            try Self.cases().filter { ["alice", "carol", "dave"].contains($0.as) && $0.expect.code == "forbidden" }.map { testCase in
+                testCase.method + " " + Self.route(of: testCase.path, among: admin)
+            })
+        #expect(admin.subtracting(covered).isEmpty, "admin routes without a rep case: \(admin.subtracting(covered).sorted())")
+    }
+
+    /// The route (`/v1/admin/conflicts/{id}`) a concrete path matches.
+    static func route(of path: String, among routes: Set<String>) -> String {
+        let parts = path.split(separator: "?")[0].split(separator: "/")
+        for route in routes {
+            let pattern = route.split(separator: " ")[1].split(separator: "/")
+            if pattern.count == parts.count,
+                zip(pattern, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 })
+            {
+                return String(route.split(separator: " ")[1])
+            }
+        }
+        return path
     }
 
     @Test func everyHostileRequestGetsItsErrorAndChangesNoByte() async throws {
