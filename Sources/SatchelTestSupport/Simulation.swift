@@ -463,12 +463,18 @@ public struct World {
                 let rule = try #require(entity.field(conflict.field ?? "")?.rule)
                 #expect([.review, .textMerge].contains(rule), note("a \(rule.rawValue) field was queued"))
                 let current = try #require(conflict.contenders.first { $0.isCurrent })
-                #expect(!change.context.covers(current.stamp.dot), note("queued a causally later write"))
+                // Causally later means the writer saw the current value whole: its dot and, for a
+                // value the rules combined (a text merge), every write it holds.
+                #expect(
+                    !current.stamp.isCovered(by: change.context),
+                    note(
+                        "queued a causally later write: \(conflict.entity).\(conflict.field ?? "") current \(current.stamp.dot) "
+                            + "holding \(current.stamp.merged), incoming \(incoming.stamp.dot) with context \(change.context)"))
                 #expect(current.value != incoming.value, note("queued two equal values"))
             case .deleteVersusEdit:
                 #expect(entity.deleteRule == .editWinsAndQueue, failureContext)
                 let current = try #require(conflict.contenders.first { $0.isCurrent })
-                #expect(!change.context.covers(current.stamp.dot), note("queued a delete that had seen the edit"))
+                #expect(!current.stamp.isCovered(by: change.context), note("queued a delete that had seen the edit"))
             case .transferred:
                 Issue.record(note("a transfer conflict without any transfer in the run"))
             case .duplicateCandidate:

@@ -121,4 +121,53 @@ extension MergerTests {
         #expect(result.outcomes.first?.outcome.kind == "merged")
         #expect(result.row?.values["body"] == .text("ONE\nTWO\nthree\nfour"))
     }
+
+    /// Seed 190056 of the long simulation: a text-merged value holds a write its next writer never
+    /// saw. That writer's context covers the value's own dot but not the write merged into it, so
+    /// its edit of the same line is concurrent with that write and goes to review; once it has seen
+    /// the merged value, the same edit applies.
+    @Test func aWriterWhoNeverSawAMergedInWriteIsConcurrentWithIt() throws {
+        let one = ReplicaID("rep-1")
+        let four = ReplicaID("rep-4")
+        let base = "line one\nline two\nline three\n"
+        func edit(_ replica: ReplicaID, _ counter: UInt64, _ text: String, base: String, context: VersionVector) -> Change {
+            Change(
+                dot: Dot(replica: replica, counter: counter), hlc: HLCTimestamp(milliseconds: 1_000 * Int64(counter)),
+                wallTime: 1_000 * Int64(counter), entity: "item", rowID: "row", context: context,
+                operation: .update(field: "body", value: .text(text), base: .text(base)))
+        }
+        let insert = change(1, .insert(["title": .text("W"), "body": .text(base)]), context: VersionVector())
+        let seeded = try #require(merger.merge([insert], into: nil, environment: rep).row)
+        // rep-1 edits line two; rep-4, concurrently, line three: the hub merges them, and the
+        // stamp of the result (rep-4's) holds rep-1's write.
+        let fromOne = edit(one, 1, "line one\nrep1 edited line 2\nline three\n", base: base, context: VersionVector([replica: 1]))
+        let fromFour = edit(four, 1, "line one\nline two\nrep4 edited line 3\n", base: base, context: VersionVector([replica: 1]))
+        let merged = try #require(merger.merge([fromOne], into: seeded, environment: rep).row)
+        let combined = merger.merge([fromFour], into: merged, environment: rep)
+        #expect(combined.outcomes.first?.outcome.kind == "merged")
+        let row = try #require(combined.row)
+        #expect(row.values["body"] == .text("line one\nrep1 edited line 2\nrep4 edited line 3\n"))
+        #expect(row.stamps["body"]?.dot == Dot(replica: four, counter: 1))
+        #expect(row.stamps["body"]?.merged == [Dot(replica: one, counter: 1)])
+
+        // rep-4, before it pulls the merge, edits line two too: its context covers the value's dot
+        // (its own write) but not rep-1's, and both changed line two.
+        let unseen = edit(
+            four, 2, "line one\nrep4 edited line 2\nrep4 edited line 3\n", base: "line one\nline two\nrep4 edited line 3\n",
+            context: VersionVector([replica: 1, four: 1]))
+        #expect(row.stamps["body"]?.isCovered(by: unseen.context) == false)
+        guard case .queued(let conflict) = merger.merge([unseen], into: row, environment: rep).outcomes.first?.outcome else {
+            Issue.record("an edit of a line the writer never saw changed was not queued")
+            return
+        }
+        #expect(conflict.rule == FieldRule.textMerge.rawValue)
+
+        // After pulling the merged value, the same edit is causally later and applies as written.
+        let seen = edit(
+            four, 2, "line one\nrep4 edited line 2\nrep4 edited line 3\n",
+            base: "line one\nrep1 edited line 2\nrep4 edited line 3\n", context: VersionVector([replica: 1, four: 1, one: 1]))
+        let after = merger.merge([seen], into: row, environment: rep)
+        #expect(after.outcomes.first?.outcome == .applied)
+        #expect(after.row?.values["body"] == .text("line one\nrep4 edited line 2\nrep4 edited line 3\n"))
+    }
 }
