@@ -90,11 +90,12 @@ extension Hub {
             seen.insert(id)
             guard heldBefore.contains(id), !scope.contains(territory: row["now_territory"], owner: row["now_owner"])
             else { continue }
+            let root = schema.placement?.root ?? ""
             let title = try (row["state"] as String?).map { try SQLMapping.decode(RowState.self, from: $0) }
-                .map { schema.entity("account")?.title(of: $0.values, id: id) ?? id } ?? id
+                .map { schema.entity(root)?.title(of: $0.values, id: id) ?? id } ?? id
             departures.append(
                 Departure(
-                    entity: "account", id: id, title: title, to: row["new_owner"] ?? "", by: row["moved_by"] ?? "",
+                    entity: root, id: id, title: title, to: row["new_owner"] ?? "", by: row["moved_by"] ?? "",
                     seq: row["seq"]))
         }
         return departures.sorted { $0.seq < $1.seq }

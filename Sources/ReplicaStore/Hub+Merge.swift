@@ -52,21 +52,23 @@ extension Hub {
             let mergedTitle = schema.title(of: merged.values, id: other)
             // A merge never moves work between holders: that is what a transfer is for, and a
             // transfer tells the laptops that lose the record.
-            if entity == "account" {
-                for field in ["territory", "owner"] where take.contains(field) {
+            if let placement = self.schema.placement, entity == placement.root {
+                for field in placement.rootFields where take.contains(field) {
                     throw HubError.invalidResolution(
-                        "an account's \(field) moves only by transfer; merge without --take \(field), then transfer")
+                        "\(schema.labelWithArticle)'s \(field) moves only by transfer; merge without --take \(field), then transfer")
                 }
-                // Everyone who sees the merged account must still see the kept one: the same
+                // Everyone who sees the merged root must still see the kept one: the same
                 // territory, and a different owner only if the territory is one of theirs.
-                let territory = merged.values["territory"]?.textValue
-                guard kept.values["territory"]?.textValue == territory else {
+                let mergedPlace = placement.location(of: merged.values)
+                let keptPlace = placement.location(of: kept.values)
+                let territory = mergedPlace.territory
+                guard keptPlace.territory == territory else {
                     throw HubError.invalidResolution(
                         "\(mergedTitle) is in territory \(territory ?? "none") and \(keptTitle) in "
-                            + "\(kept.values["territory"]?.textValue ?? "none"); transfer one to the other's holder first "
+                            + "\(keptPlace.territory ?? "none"); transfer one to the other's holder first "
                             + "(satchel account transfer), then merge")
                 }
-                if let owner = merged.values["owner"]?.textValue, owner != kept.values["owner"]?.textValue,
+                if let owner = mergedPlace.owner, owner != keptPlace.owner,
                     let holder = try Hub.user(owner, db: db), !(territory.map(holder.territories.contains) ?? false)
                 {
                     throw HubError.invalidResolution(
@@ -133,8 +135,8 @@ extension Hub {
                     moved[child.name, default: 0] += 1
                 }
             }
-            if entity == "account" {
-                // Rows further down (lines under a quote) name their account only through the
+            if entity == self.schema.placement?.root {
+                // Rows further down (lines under a quote) name their root only through the
                 // chain: move them with it, and back into the feed.
                 let deeper = try Row.fetchAll(
                     db.cachedStatement(

@@ -46,9 +46,12 @@ extension Hub {
             let isNew = created[key] == nil && stored == nil
             if isNew && !isInsert {
                 // A change to a record the hub does not hold reads exactly like one to a record
-                // the writer may not see: no answer tells which ids exist elsewhere.
-                verdicts.unseenRows.insert(key)
-                verdicts.rejected[change.dot] = Self.unseen(entity, change.rowID)
+                // the writer may not see: no answer tells which ids exist elsewhere. (A writer who
+                // sees everything has nothing hidden from it: the merger says "there is no …".)
+                if !scope.everything {
+                    verdicts.unseenRows.insert(key)
+                    verdicts.rejected[change.dot] = Self.unseen(entity, change.rowID)
+                }
                 continue
             }
 
