@@ -19,7 +19,11 @@ public enum WorkloadSchema {
     public static let integerFields: Set<String> = ["credit_limit", "annual_revenue"]
     public static let visitFields = ["account_id", "rep", "ts", "kind", "outcome", "notes"]
 
-    public static let schema = Schema(version: version, entities: [account, visit])
+    /// Accounts are placed by their territory (and, as the hub always did for this table, by the
+    /// free-text owner): reps see their own accounts and the key accounts.
+    public static let schema = Schema(
+        version: version, entities: [account, visit],
+        placement: Placement(root: "account", territoryField: "territory", ownerField: "owner"))
 
     static let account = EntitySchema(
         name: "account",
