@@ -9,6 +9,8 @@ public enum TextHygiene {
     /// The first problem with `text` as a field value, as the end of a sentence ("contains …"),
     /// or nil. Newline and tab are allowed only in `multiline` text.
     public static func problem(in text: String, multiline: Bool) -> String? {
+        // Most values are printable ASCII: one pass over the bytes settles them.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
         var marks = 0
         for scalar in text.unicodeScalars {
             let value = scalar.value
@@ -19,6 +21,11 @@ public enum TextHygiene {
             if value < 0x20 || (0x7F...0x9F).contains(value) {
                 return "contains a control character (U+\(hex(value)))"
                     + (multiline ? "" : "; only long text such as notes may hold line breaks and tabs")
+            }
+            // No combining mark comes before U+0300.
+            if value < 0x300 {
+                marks = 0
+                continue
             }
             switch scalar.properties.generalCategory {
             case .nonspacingMark, .enclosingMark:
