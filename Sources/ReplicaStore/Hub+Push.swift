@@ -47,7 +47,7 @@ extension Hub {
                     packed: try Int64.fetchOne(db.cachedStatement(sql: "SELECT hlc FROM hub_meta")) ?? 0),
                 maxForwardDrift: maxClockDrift)
             let environment = environment(writer: writer, db: db)
-            var seen = try CausalBound(replica: replica, db: db)
+            var seen = try CausalBound(db: db)
             var fresh: [Change] = []
             for original in changeset.changes where original.dot.counter > highWater {
                 var change = try redirected(original, db: db)

@@ -181,32 +181,25 @@ extension Hub {
     }
 }
 
-/// What the hub has seen of each replica: a change's causal context is believed only up to it.
+/// What the hub has seen of each replica, looked up once a push: a change's causal context is
+/// believed only up to it (``VersionVector/clamped(for:seen:)``).
 ///
-/// A laptop learns other replicas' dots only from the hub, so a context that claims more (a
-/// higher counter, or a replica the hub never heard of) is forged or corrupt; it is clamped,
-/// and a forged "I have seen everything" cannot skip the review queue.
+/// Every dot the hub stores it has seen, so clamping changes no merge decision today; it keeps a
+/// forged context (a replica never heard of, a counter never pushed) out of anything that would
+/// carry it further.
 struct CausalBound {
     private let db: Database
     private var known: [ReplicaID: UInt64] = [:]
 
-    init(replica: ReplicaID, db: Database) throws {
+    init(db: Database) throws {
         self.db = db
         if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter FROM hub_meta")) {
             known[ReplicaID(row["replica_id"] as String)] = UInt64(row["counter"] as Int64)
         }
     }
 
-    /// `context` with every entry cut to what the hub has seen; the writer's own entry to the
-    /// changes before `dot`.
     mutating func clamp(_ context: VersionVector, of dot: Dot) throws -> VersionVector {
-        var bounded: [ReplicaID: UInt64] = [:]
-        for (replica, counter) in context.counters {
-            let limit = replica == dot.replica ? dot.counter - 1 : try seen(replica)
-            let kept = min(counter, limit)
-            if kept > 0 { bounded[replica] = kept }
-        }
-        return bounded.count == context.counters.count && bounded == context.counters ? context : VersionVector(bounded)
+        try context.clamped(for: dot) { replica in try seen(replica) }
     }
 
     private mutating func seen(_ replica: ReplicaID) throws -> UInt64 {

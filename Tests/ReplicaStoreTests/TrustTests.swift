@@ -47,27 +47,6 @@ struct TrustTests {
         #expect(queued.explanation.contains("Sud Optique"))
     }
 
-    @Test func aForgedContextIsClampedToWhatTheHubHasSeen() throws {
-        let hub = try Self.hub()
-        let (replica, writer) = try Self.alice()
-        _ = try replica.insert("account", id: "acc-mine", values: ["name": .text("Mine")])
-        _ = try replica.insert("contact", id: "con-1", values: ["name": .text("Ada"), "account_id": .text("acc-mine")])
-        _ = try hub.push(try #require(try replica.pendingChangeset()), as: writer, scope: Self.north, homeTerritory: "north")
-        try replica.acknowledge(PushResponse(outcomes: [], highWater: 2))
-        var changeset = try #require(
-            try {
-                try replica.update("contact", id: "con-1", set: ["phone": .text("+33 1")])
-                return try replica.pendingChangeset()
-            }())
-        changeset.changes[changeset.changes.count - 1].context = VersionVector([ReplicaID("ghost"): 500, ReplicaID("alice-1"): 90])
-        _ = try hub.push(changeset, as: writer, scope: Self.north)
-        let row = try #require(try hub.row("contact", id: "con-1"))
-        #expect(row.values["phone"] == .text("+33 1"))
-        #expect(row.version[ReplicaID("ghost")] == 0, "an unknown replica's claim is dropped")
-        #expect(row.version[ReplicaID("alice-1")] == 3, "the writer's own claim stops at its previous change, then its own")
-        #expect(!(try hub.dump().contains("ghost")))
-    }
-
     @Test func adminActionsAreAuditedInTheirOwnTransaction() throws {
         let hub = try Self.hub()
         try hub.addUser(UserInfo(name: "bob", role: .rep, territories: ["north"]), enrollmentHash: "h", by: Actor(user: "root", device: "console"))

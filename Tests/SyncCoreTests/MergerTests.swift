@@ -171,3 +171,17 @@ extension MergerTests {
         #expect(after.row?.values["body"] == .text("line one\nrep4 edited line 2\nrep4 edited line 3\n"))
     }
 }
+
+/// A causal context is believed only as far as the receiver has seen each replica.
+struct ContextClampTests {
+    @Test func aForgedContextIsCutToWhatWasSeen() {
+        let writer = Dot(replica: ReplicaID("alice"), counter: 5)
+        let seen: [ReplicaID: UInt64] = [ReplicaID("bob"): 7]
+        let forged = VersionVector([ReplicaID("bob"): 1_000, ReplicaID("ghost"): 50, ReplicaID("alice"): 90])
+        let clamped = forged.clamped(for: writer) { seen[$0] ?? 0 }
+        #expect(clamped == VersionVector([ReplicaID("bob"): 7, ReplicaID("alice"): 4]))
+        let honest = VersionVector([ReplicaID("bob"): 3, ReplicaID("alice"): 4])
+        #expect(honest.clamped(for: writer) { seen[$0] ?? 0 } == honest)
+        #expect(VersionVector([ReplicaID("alice"): 1]).clamped(for: Dot(replica: ReplicaID("alice"), counter: 1)) { _ in 0 }.isEmpty)
+    }
+}

@@ -31,8 +31,6 @@ struct HostileCorpusTests {
             var outcome: String?
             /// The rule of a rejected outcome.
             var rule: String?
-            /// Text that must appear nowhere in the store afterwards (a forged claim).
-            var absent: String?
         }
 
         var testDescription: String { name }
@@ -203,9 +201,6 @@ struct HostileCorpusTests {
                 TransportRequest(method: testCase.method, path: company.fill(testCase.path), headers: headers, body: try company.body(for: testCase)))
             let error = try? WireJSON.decoder.decode(ErrorResponse.self, from: response.body).error
             #expect(response.status == testCase.expect.status, "\(testCase.name): \(response.status) \(error?.message ?? "")")
-            if let absent = testCase.expect.absent {
-                #expect(try !company.store.dump().contains(absent), "\(testCase.name): the store holds the forged '\(absent)'")
-            }
             if let outcome = testCase.expect.outcome {
                 // Answered with outcomes: every change refused (or taken) as expected, and a refused
                 // change left every record as it was.

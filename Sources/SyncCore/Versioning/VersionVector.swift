@@ -110,3 +110,18 @@ extension VersionVector: Codable {
         try container.encode(Dictionary(uniqueKeysWithValues: counters.map { ($0.key.rawValue, $0.value) }))
     }
 }
+
+extension VersionVector {
+    /// This context as far as it can be believed for the change `dot`: each other replica's entry
+    /// cut to `seen(replica)` (what the receiver holds of it; 0 drops the entry), the writer's own
+    /// entry cut to the change before `dot`.
+    public func clamped(for dot: Dot, seen: (ReplicaID) throws -> UInt64) rethrows -> VersionVector {
+        var bounded: [ReplicaID: UInt64] = [:]
+        for (replica, counter) in counters {
+            let limit = replica == dot.replica ? dot.counter - 1 : try seen(replica)
+            let kept = Swift.min(counter, limit)
+            if kept > 0 { bounded[replica] = kept }
+        }
+        return bounded == counters ? self : VersionVector(bounded)
+    }
+}
