@@ -45,6 +45,11 @@ extension Hub {
         var hubClock = HybridClock(last: HLCTimestamp(packed: meta["hlc"]))
         let hlc = hubClock.tickRecovering(wallMilliseconds: now)
         try db.cachedStatement(sql: "UPDATE hub_meta SET hlc = ?").execute(arguments: [hlc.packed])
+        // The hub's own changes are bounded like a laptop's (``CausalBound``): a claim to have
+        // seen a resolution must come from a laptop the resolution was sent to.
+        try db.cachedStatement(
+            sql: #"INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, '{"kind":"applied"}', ?)"#
+        ).execute(arguments: [meta["replica_id"] as String, meta["counter"] as Int64, try Hub.currentSeq(db) + 1])
         return Change(
             dot: Dot(replica: ReplicaID(meta["replica_id"]), counter: UInt64(meta["counter"] as Int64)), hlc: hlc,
             wallTime: now, entity: entity, rowID: id, context: context, operation: operation)

@@ -63,7 +63,8 @@ extension Hub {
                 db,
                 sql: """
                     SELECT o.replica_id, MAX(o.counter) AS top, r.high_water FROM hub_outcome o
-                    LEFT JOIN hub_replica r ON r.replica_id = o.replica_id GROUP BY o.replica_id
+                    LEFT JOIN hub_replica r ON r.replica_id = o.replica_id
+                    WHERE o.replica_id <> (SELECT replica_id FROM hub_meta) GROUP BY o.replica_id
                     """)
             for mark in marks where (mark["high_water"] as Int64? ?? 0) < (mark["top"] as Int64) {
                 problems.append("replica \(mark["replica_id"] as String): outcomes stored past its high-water mark")

@@ -5,9 +5,17 @@ import SyncCore
 /// How far each device has pulled, noted on every pull without a write of its own. The marks
 /// reach `hub_device.pulled_to` with the next push or compaction; marks lost in a crash only
 /// make compaction more careful (it reads the older, smaller positions).
+///
+/// Beside them, how far the feed has been *sent* to each device (the end of every page and
+/// snapshot it was given): no laptop can have seen a change accepted after that, which bounds
+/// the causal context of its next push (``CausalBound``). These marks stay in memory for the
+/// process's life and reach `hub_device.sent_to` with the same writes; a mark lost in a crash
+/// is covered by the feed's position when the hub was opened (see `Hub.openedAt`).
 final class PullMarks: @unchecked Sendable {
     private let lock = NSLock()
     private var marks: [ReplicaID: Int64] = [:]
+    private var sent: [ReplicaID: Int64] = [:]
+    private var sentUnwritten: Set<ReplicaID> = []
     private var lastWritten = Date.distantPast
 
     /// Whether the marks should be written now: some are waiting and the last write is over a
@@ -15,7 +23,7 @@ final class PullMarks: @unchecked Sendable {
     func due() -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard !marks.isEmpty, Date().timeIntervalSince(lastWritten) >= 1 else { return false }
+        guard !marks.isEmpty || !sentUnwritten.isEmpty, Date().timeIntervalSince(lastWritten) >= 1 else { return false }
         lastWritten = Date()
         return true
     }
@@ -26,12 +34,31 @@ final class PullMarks: @unchecked Sendable {
         lock.unlock()
     }
 
-    func take() -> [ReplicaID: Int64] {
+    func noteSent(_ replica: ReplicaID, _ position: Int64) {
+        lock.lock()
+        if position > sent[replica] ?? 0 {
+            sent[replica] = position
+            sentUnwritten.insert(replica)
+        }
+        lock.unlock()
+    }
+
+    /// The furthest feed position sent to `replica` by this process.
+    func sentMark(_ replica: ReplicaID) -> Int64? {
+        lock.lock()
+        defer { lock.unlock() }
+        return sent[replica]
+    }
+
+    /// The marks waiting to be written, which are then no longer waiting.
+    func take() -> (pulled: [ReplicaID: Int64], sent: [ReplicaID: Int64]) {
         lock.lock()
         defer { lock.unlock() }
         let taken = marks
         marks = [:]
-        return taken
+        let sentTaken = Dictionary(uniqueKeysWithValues: sentUnwritten.map { ($0, sent[$0]!) })
+        sentUnwritten = []
+        return (taken, sentTaken)
     }
 }
 
@@ -74,11 +101,33 @@ extension Hub {
     }
 
     func flushPullMarks(_ db: Database) throws {
-        for (replica, position) in pullMarks.take() {
+        let taken = pullMarks.take()
+        for (replica, position) in taken.pulled {
             try db.cachedStatement(
                 sql: "UPDATE hub_device SET pulled_to = MAX(pulled_to, ?), dormant = 0 WHERE replica_id = ?"
             ).execute(arguments: [position, replica.rawValue])
         }
+        for (replica, position) in taken.sent {
+            try db.cachedStatement(sql: "UPDATE hub_device SET sent_to = MAX(sent_to, ?) WHERE replica_id = ?")
+                .execute(arguments: [position, replica.rawValue])
+        }
+    }
+
+    /// Notes that the feed up to `position` was sent to `replica` (a page's end, a snapshot).
+    func noteSent(_ replica: ReplicaID?, upTo position: Int64) {
+        guard let replica else { return }
+        pullMarks.noteSent(replica, position)
+    }
+
+    /// The furthest feed position `replica` may have seen: what this process sent it, what an
+    /// earlier one wrote down, and at least the feed's end when the hub was opened (a mark
+    /// lost in a crash must not make a laptop's honest context look forged).
+    static func sentBound(_ replica: ReplicaID, marks: PullMarks, openedAt: Int64, db: Database) throws -> Int64 {
+        let written =
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT sent_to FROM hub_device WHERE replica_id = ?"), arguments: [replica.rawValue])
+            ?? 0
+        return max(marks.sentMark(replica) ?? 0, written, openedAt)
     }
 
     /// Every enrolled device with how far it has pulled.

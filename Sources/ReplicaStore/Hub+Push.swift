@@ -14,7 +14,9 @@ extension Hub {
     /// Every new change is judged, with the permissions of now, by each place it touches (see
     /// ``judgePlacement(_:scope:db:)``): one outside `scope` gets a `rejected` outcome (rule
     /// `scope`) that names nothing of other territories, and the rest of the push goes on. Each
-    /// change's causal context is believed only up to what the hub has seen (``CausalBound``). A
+    /// change's causal context is believed only up to what the hub had sent this device when it
+    /// pushed (``CausalBound``): a claim to have seen more is cut, so the change meets the writes
+    /// it never saw as concurrent and their field rules decide. A
     /// root a rep creates (an account) is placed in `homeTerritory` and owned by the rep, by a
     /// change the hub makes in the same transaction.
     public func push(
@@ -47,7 +49,9 @@ extension Hub {
                     packed: try Int64.fetchOne(db.cachedStatement(sql: "SELECT hlc FROM hub_meta")) ?? 0),
                 maxForwardDrift: maxClockDrift)
             let environment = environment(writer: writer, db: db)
-            var seen = try CausalBound(db: db)
+            var seen = try CausalBound(
+                db: db,
+                sentTo: try Hub.sentBound(replica, marks: pullMarks, openedAt: openedAt, db: db))
             var fresh: [Change] = []
             for original in changeset.changes where original.dot.counter > highWater {
                 var change = try redirected(original, db: db)
@@ -72,6 +76,8 @@ extension Hub {
                 }
                 let first = run[0]
                 let before = try Hub.row(first.entity, id: first.rowID, db: db)
+                // No page can carry this run's changes before the next position of the feed.
+                let visibleAt = try Hub.currentSeq(db) + 1
                 for change in admitted where transferred.contains(change.dot) {
                     refused.append((change, .queued(try transferConflict(change, row: before, writer: writer))))
                 }
@@ -124,7 +130,7 @@ extension Hub {
                             try SQLMapping.json(conflict), now,
                         ])
                     }
-                    try record(outcome, for: change, replica: replica, db: db, into: &answers)
+                    try record(outcome, for: change, replica: replica, visibleAt: visibleAt, db: db, into: &answers)
                     if unseen { continue }
                     try Hub.record(
                         Hub.historyEntry(change, outcome: outcome, writer: writer, at: now), entity: change.entity,
@@ -181,14 +187,14 @@ extension Hub {
     }
 
     private func record(
-        _ outcome: MergeOutcome, for change: Change, replica: ReplicaID, db: Database,
+        _ outcome: MergeOutcome, for change: Change, replica: ReplicaID, visibleAt: Int64, db: Database,
         into outcomes: inout [ChangeOutcome]
     ) throws {
         try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome) VALUES (?, ?, ?)"
+            sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, ?, ?)"
         ).execute(arguments: [
             replica.rawValue, Int64(change.dot.counter),
-            outcome == .applied ? #"{"kind":"applied"}"# : try SQLMapping.json(outcome),
+            outcome == .applied ? #"{"kind":"applied"}"# : try SQLMapping.json(outcome), visibleAt,
         ])
         outcomes.append(ChangeOutcome(counter: change.dot.counter, outcome: outcome))
     }

@@ -181,21 +181,30 @@ extension Hub {
     }
 }
 
-/// What the hub has seen of each replica, looked up once a push: a change's causal context is
-/// believed only up to it (``VersionVector/clamped(for:seen:)``).
+/// What the pushing device can have seen of each replica, looked up once a push: a change's
+/// causal context is believed only up to it (``VersionVector/clamped(for:seen:)``).
 ///
-/// Every dot the hub stores it has seen, so clamping changes no merge decision today; it keeps a
-/// forged context (a replica never heard of, a counter never pushed) out of anything that would
-/// carry it further.
+/// A laptop learns of other replicas' changes only from the pages and snapshots the hub sends
+/// it, so it cannot have seen a change that became visible after the furthest position sent to
+/// it (`sentTo`; see ``Hub/sentBound(_:marks:openedAt:db:)``). Each stored change knows the
+/// position from which a page could carry it (`hub_outcome.seq`, the hub's own changes
+/// included), and positions grow with counters, so the bound for a replica is the counter just
+/// before its oldest change not yet sent. A forged claim is thereby cut to what was sent: the
+/// change meets the writes it never saw as concurrent, and their field rules decide (a review
+/// field queues it), exactly as for an honest laptop that had not pulled them.
 struct CausalBound {
     private let db: Database
+    private let sentTo: Int64
+    private let hubReplica: ReplicaID
+    private let hubCounter: UInt64
     private var known: [ReplicaID: UInt64] = [:]
 
-    init(db: Database) throws {
+    init(db: Database, sentTo: Int64) throws {
         self.db = db
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter FROM hub_meta")) {
-            known[ReplicaID(row["replica_id"] as String)] = UInt64(row["counter"] as Int64)
-        }
+        self.sentTo = sentTo
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter FROM hub_meta"))
+        hubReplica = ReplicaID(row?["replica_id"] ?? "")
+        hubCounter = UInt64(row?["counter"] ?? Int64(0))
     }
 
     mutating func clamp(_ context: VersionVector, of dot: Dot) throws -> VersionVector {
@@ -204,7 +213,16 @@ struct CausalBound {
 
     private mutating func seen(_ replica: ReplicaID) throws -> UInt64 {
         if let counter = known[replica] { return counter }
-        let counter = try Hub.highWater(replica, db: db)
+        var counter = replica == hubReplica ? hubCounter : try Hub.highWater(replica, db: db)
+        // Newest first, down to the first change that had been sent: usually one row.
+        let newest = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT counter, seq FROM hub_outcome WHERE replica_id = ? AND counter <= ? ORDER BY counter DESC"),
+            arguments: [replica.rawValue, Int64(counter)])
+        while let row = try newest.next() {
+            if (row["seq"] as Int64) <= sentTo { break }
+            counter = UInt64(row["counter"] as Int64) - 1
+        }
         known[replica] = counter
         return counter
     }

@@ -32,12 +32,15 @@ public struct EncodedPage: Sendable {
 /// ```swift
 /// let hub = try Hub.inMemory(schema: CRMSchema.schema)
 /// let response = try hub.push(changeset, as: Writer(user: "alice", device: "laptop", isPrivileged: false))
-/// let page = try hub.pull(since: 0, limit: 500)
+/// let page = try hub.pull(since: 0, limit: 500, for: changeset.replica)
 /// ```
 public struct Hub: Sendable {
     let writer: any DatabaseWriter
     /// How far each device has pulled, kept in memory and written with the next write.
     let pullMarks = PullMarks()
+    /// The feed's end when this hub was opened: a laptop may have been sent anything up to it by
+    /// an earlier process whose marks did not reach the disk.
+    let openedAt: Int64
     public let schema: Schema
     let merger: Merger
     let clock: Replica.WallClock
@@ -308,7 +311,18 @@ public struct Hub: Sendable {
                     CREATE INDEX hub_device_next_credential ON hub_device(next_credential_hash);
                     """)
         }
+        migrator.registerMigration("hub-v12-seen-positions") { db in
+            // Where in the feed each change became visible, and how far the feed was sent to each
+            // device: together they bound what a laptop can claim to have seen. Changes stored
+            // before this have position 0 (visible to all), so no honest claim is cut.
+            try db.execute(
+                sql: """
+                    ALTER TABLE hub_outcome ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE hub_device ADD COLUMN sent_to INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         try migrator.migrate(writer)
+        openedAt = try writer.read { db in try Hub.currentSeq(db) }
     }
 
     // MARK: - Reading
@@ -365,8 +379,14 @@ public struct Hub: Sendable {
     /// The page is read in one transaction, so it is consistent; `cursor` in the answer is the
     /// sequence number of its last row (or, when nothing in scope changed, the feed's end, so a
     /// reader does not scan the same out-of-scope rows again).
-    public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all) throws -> PullResponse {
-        let page = try pullPage(since: cursor, limit: limit, scope: scope)
+    ///
+    /// `reader` is the replica the page goes to: the hub notes how far the feed was sent to it,
+    /// which bounds what its next push may claim to have seen (``CausalBound``). Pass nil only
+    /// for a reader that never pushes (an admin's listing, a test's look at the feed).
+    public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?) throws
+        -> PullResponse
+    {
+        let page = try pullPage(since: cursor, limit: limit, scope: scope, reader: reader)
         return PullResponse(
             rows: try page.rows.map(Hub.snapshot), cursor: page.cursor, hasMore: page.hasMore,
             departed: page.departed.isEmpty ? nil : page.departed, redirects: page.redirects.isEmpty ? nil : page.redirects)
@@ -374,8 +394,10 @@ public struct Hub: Sendable {
 
     /// The same page as ``pull(since:limit:scope:)``, as the JSON the wire carries. The stored
     /// states are spliced in as they are, with their sequence numbers, without being decoded.
-    public func pullEncoded(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all) throws -> EncodedPage {
-        let page = try pullPage(since: cursor, limit: limit, scope: scope)
+    public func pullEncoded(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?)
+        throws -> EncodedPage
+    {
+        let page = try pullPage(since: cursor, limit: limit, scope: scope, reader: reader)
         var tail = "\"cursor\":\(page.cursor),\"hasMore\":\(page.hasMore)"
         if !page.departed.isEmpty {
             tail += ",\"departed\":" + String(decoding: try WireJSON.encoder.encode(page.departed), as: UTF8.self)
@@ -388,12 +410,12 @@ public struct Hub: Sendable {
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.cursor, snapshot: nil)
     }
 
-    private func pullPage(since cursor: Int64, limit: Int, scope: ReadScope) throws
+    private func pullPage(since cursor: Int64, limit: Int, scope: ReadScope, reader: ReplicaID?) throws
         -> (rows: [StoredRow], cursor: Int64, hasMore: Bool, departed: [Departure], redirects: [Redirect])
     {
         let limit = max(1, limit)
         let condition = try Hub.scopeCondition(scope)
-        return try writer.read { db in
+        let page = try writer.read { db in
             // Checked in the page's own read: a compaction either happened before it (and the
             // reader is told to re-baseline) or did not touch what it reads.
             if cursor > 0, let compacted = try Int64.fetchOne(db.cachedStatement(sql: "SELECT compacted_to FROM hub_meta")),
@@ -413,39 +435,43 @@ public struct Hub: Sendable {
             let page = Array(rows.prefix(limit))
             let end = hasMore ? (page.last?.seq ?? cursor) : max(cursor, try Hub.currentSeq(db))
             return (
-                page, end, hasMore, try Hub.departures(scope, after: cursor, upTo: end, schema: schema, db: db),
-                try Hub.redirects(scope, after: cursor, upTo: end, db: db)
+                rows: page, cursor: end, hasMore: hasMore,
+                departed: try Hub.departures(scope, after: cursor, upTo: end, schema: schema, db: db),
+                redirects: try Hub.redirects(scope, after: cursor, upTo: end, db: db)
             )
         }
+        noteSent(reader, upTo: page.cursor)
+        return page
     }
 
     /// One page of the live rows in `scope` as of `snapshot` (the feed's end when nil), after
     /// sequence number `after`. Tombstones are left out: a new replica needs no history.
-    public func bootstrap(snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all) throws
-        -> BootstrapResponse
-    {
-        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope)
+    /// `reader` as for ``pull(since:limit:scope:for:)``.
+    public func bootstrap(
+        snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?
+    ) throws -> BootstrapResponse {
+        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope, reader: reader)
         return BootstrapResponse(
             rows: try page.rows.map(Hub.snapshot), snapshot: page.snapshot, after: page.after, hasMore: page.hasMore)
     }
 
     /// The same page as ``bootstrap(snapshot:after:limit:scope:)``, as the JSON the wire carries.
-    public func bootstrapEncoded(snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all)
-        throws -> EncodedPage
-    {
-        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope)
+    public func bootstrapEncoded(
+        snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?
+    ) throws -> EncodedPage {
+        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope, reader: reader)
         return EncodedPage(
             json: Hub.encodedPage(
                 page.rows, tail: "\"snapshot\":\(page.snapshot),\"after\":\(page.after),\"hasMore\":\(page.hasMore)"),
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.after, snapshot: page.snapshot)
     }
 
-    private func bootstrapPage(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws
+    private func bootstrapPage(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, reader: ReplicaID?) throws
         -> (rows: [StoredRow], snapshot: Int64, after: Int64, hasMore: Bool)
     {
         let limit = max(1, limit)
         let condition = try Hub.scopeCondition(scope)
-        return try writer.read { db in
+        let page = try writer.read { db in
             let snapshot = try snapshot ?? Hub.currentSeq(db)
             let rows = try Row.fetchAll(
                 db.cachedStatement(
@@ -457,8 +483,11 @@ public struct Hub: Sendable {
             ).map { StoredRow(seq: $0["seq"], state: $0["state"]) }
             let hasMore = rows.count > limit
             let page = Array(rows.prefix(limit))
-            return (page, snapshot, hasMore ? (page.last?.seq ?? after) : snapshot, hasMore)
+            return (rows: page, snapshot: snapshot, after: hasMore ? (page.last?.seq ?? after) : snapshot, hasMore: hasMore)
         }
+        // Every row of the snapshot may arrive, whichever page carries it.
+        noteSent(reader, upTo: page.snapshot)
+        return page
     }
 
     /// A row of the feed as stored: its sequence number and its state's JSON.

@@ -120,7 +120,7 @@ public struct EngineRun {
         var after: Int64 = 0
         var snapshot: Int64?
         while true {
-            let page = try hub.bootstrapEncoded(snapshot: snapshot, after: after, limit: pageSize)
+            let page = try hub.bootstrapEncoded(snapshot: snapshot, after: after, limit: pageSize, for: nil)
             pages.append(try Compression.deflate(page.json, format: .gzip))
             guard page.hasMore else { break }
             snapshot = page.snapshot
@@ -162,12 +162,12 @@ public struct EngineRun {
         var sizes = EngineSizes()
 
         // 1. load
-        let (hub, loadTiming) = try loadHub(at: path("hub.sqlite"))
+        let (loaded, loadTiming) = try loadHub(at: path("hub.sqlite"))
         sample.load = loadTiming
-        try hub.backup(to: path("hub-base.sqlite"))
+        try loaded.backup(to: path("hub-base.sqlite"))
 
         // Not timed: the base replica every rep starts from, and one copy per rep.
-        let basePages = try exportPages(hub)
+        let basePages = try exportPages(loaded)
         let base = try bootstrap(basePages, into: path("base.sqlite"), replicaID: ReplicaID("bench-base"))
         var replicas: [Replica] = []
         var clocks: [SettableClock] = []
@@ -179,6 +179,11 @@ public struct EngineRun {
             replicas.append(replica)
             clocks.append(clock)
         }
+
+        // The reps' replicas are copies of one bootstrap the hub never saw them take. Opened
+        // again, as a server restarted after an import, the hub counts all it held at load as
+        // sent to every laptop, so their contexts are believed as if each had bootstrapped.
+        let hub = try Hub.open(at: path("hub.sqlite"), schema: WorkloadSchema.schema)
 
         // 2. capture: each rep's operations and the upload it produces.
         var blobs: [Data] = []
@@ -268,7 +273,7 @@ public struct EngineRun {
             if let response = responses[rep] { try replicas[rep].acknowledge(response) }
             var cursor = try replicas[rep].identity().pullCursor
             while true {
-                let page = try hub.pull(since: cursor, limit: 1000)
+                let page = try hub.pull(since: cursor, limit: 1000, for: try replicas[rep].identity().replicaID)
                 try replicas[rep].apply(page)
                 cursor = page.cursor
                 if !page.hasMore { break }

@@ -18,7 +18,8 @@ public enum InProcessSync {
     /// Pulls every page since the replica's cursor.
     public static func pull(_ replica: Replica, from hub: Hub, pageSize: Int = 100) throws {
         while true {
-            let page = try hub.pull(since: try replica.identity().pullCursor, limit: pageSize)
+            let identity = try replica.identity()
+            let page = try hub.pull(since: identity.pullCursor, limit: pageSize, for: identity.replicaID)
             try replica.apply(page)
             if !page.hasMore { return }
         }

@@ -110,7 +110,9 @@ public struct World {
     func page(since cursor: Int64, limit: Int, for index: Int) async throws -> PullResponse {
         switch network {
         case .inProcess:
-            return try hub.pull(since: cursor, limit: limit, scope: try hub.scope(of: try hub.user(writers[index].user)!))
+            return try hub.pull(
+                since: cursor, limit: limit, scope: try hub.scope(of: try hub.user(writers[index].user)!),
+                for: try replicas[index].identity().replicaID)
         case .http:
             let response = try await send(
                 TransportRequest(method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=\(limit)"), from: index)

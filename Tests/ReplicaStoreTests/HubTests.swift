@@ -33,8 +33,8 @@ struct HubTests {
         for limit in [1, 2, 500] {
             var cursor: Int64 = 0
             while true {
-                let typed = try hub.pull(since: cursor, limit: limit)
-                let encoded = try hub.pullEncoded(since: cursor, limit: limit)
+                let typed = try hub.pull(since: cursor, limit: limit, for: nil)
+                let encoded = try hub.pullEncoded(since: cursor, limit: limit, for: nil)
                 #expect(try WireJSON.decoder.decode(PullResponse.self, from: encoded.json) == typed)
                 #expect(encoded.rowCount == typed.rows.count && encoded.next == typed.cursor && encoded.hasMore == typed.hasMore)
                 cursor = typed.cursor
@@ -42,15 +42,15 @@ struct HubTests {
             }
             var position: (snapshot: Int64?, after: Int64) = (nil, 0)
             while true {
-                let typed = try hub.bootstrap(snapshot: position.snapshot, after: position.after, limit: limit)
-                let encoded = try hub.bootstrapEncoded(snapshot: position.snapshot, after: position.after, limit: limit)
+                let typed = try hub.bootstrap(snapshot: position.snapshot, after: position.after, limit: limit, for: nil)
+                let encoded = try hub.bootstrapEncoded(snapshot: position.snapshot, after: position.after, limit: limit, for: nil)
                 #expect(try WireJSON.decoder.decode(BootstrapResponse.self, from: encoded.json) == typed)
                 #expect(encoded.snapshot == typed.snapshot && encoded.next == typed.after)
                 position = (typed.snapshot, typed.after)
                 if !typed.hasMore { break }
             }
         }
-        let all = try hub.pull(since: 0)
+        let all = try hub.pull(since: 0, for: nil)
         #expect(all.rows.contains { $0.id == task && $0.deleted }, "tombstones travel in pulls")
         #expect(all.rows.first { $0.id == acme }?.stamps?["phone"]?.user == "alice")
     }
@@ -63,15 +63,15 @@ struct HubTests {
         try hub.importRecords([Hub.ImportRecord(
             entity: "account", id: "acme", values: ["name": .text("Acme"), "territory": .text("north")], origin: "test")])
         let alice = try hub.scope(of: try #require(try hub.user("alice")))
-        let start = try hub.pull(since: 0, scope: alice).cursor
+        let start = try hub.pull(since: 0, scope: alice, for: nil).cursor
         try hub.transferAccount("acme", to: "bob", by: "root")
         try hub.transferAccount("acme", to: "carol", by: "root")
-        let page = try hub.pull(since: start, scope: alice)
+        let page = try hub.pull(since: start, scope: alice, for: nil)
         #expect(page.departed?.map(\.id) == ["acme"] && page.departed?.first?.to == "carol")
         let bob = try hub.scope(of: try #require(try hub.user("bob")))
-        #expect(try hub.pull(since: start, scope: bob).departed?.map(\.id) == ["acme"], "bob held it in between")
+        #expect(try hub.pull(since: start, scope: bob, for: nil).departed?.map(\.id) == ["acme"], "bob held it in between")
         let carol = try hub.scope(of: try #require(try hub.user("carol")))
-        #expect(try hub.pull(since: start, scope: carol).departed == nil)
+        #expect(try hub.pull(since: start, scope: carol, for: nil).departed == nil)
     }
 
     @Test func aNewRowUnderARecordDeletedAndCompactedIsRefusedWithoutJammingThePush() throws {
@@ -107,11 +107,11 @@ struct HubTests {
         try replica.update("account", id: id, set: ["phone": .text("1")])
         let changeset = try #require(try replica.pendingChangeset())
         let first = try hub.push(changeset, as: alice)
-        let feed = try hub.pull(since: 0)
+        let feed = try hub.pull(since: 0, for: nil)
         let second = try hub.push(changeset, as: alice)
         #expect(first == second)
         #expect(first.outcomes.map(\.outcome) == [.applied, .applied])
-        #expect(try hub.pull(since: 0) == feed, "nothing changed on the replay")
+        #expect(try hub.pull(since: 0, for: nil) == feed, "nothing changed on the replay")
         #expect(try hub.highWater(of: changeset.replica) == 2)
     }
 
@@ -137,7 +137,7 @@ struct HubTests {
         var changeset = try #require(try replica.pendingChangeset())
         changeset.changes.removeFirst()
         #expect(throws: HubError.gap(expected: 1, got: 2)) { try hub.push(changeset, as: alice) }
-        #expect(try hub.pull(since: 0).rows.isEmpty)
+        #expect(try hub.pull(since: 0, for: nil).rows.isEmpty)
         #expect(try hub.highWater(of: changeset.replica) == 0)
     }
 
@@ -177,7 +177,7 @@ struct HubTests {
         var ids: [String] = []
         for n in 0..<5 { ids.append(try replica.insert("account", values: ["name": .text("A\(n)")])) }
         try InProcessSync.push(replica, to: hub, as: alice)
-        let first = try hub.pull(since: 0, limit: 2)
+        let first = try hub.pull(since: 0, limit: 2, for: nil)
         #expect(first.rows.count == 2 && first.hasMore)
         // A row of the first page changes while the reader pages on: it moves to the end.
         try replica.update("account", id: ids[0], set: ["phone": .text("new")])
@@ -186,14 +186,14 @@ struct HubTests {
         var cursor = first.cursor
         first.rows.forEach { seen[$0.id] = $0 }
         while true {
-            let page = try hub.pull(since: cursor, limit: 2)
+            let page = try hub.pull(since: cursor, limit: 2, for: nil)
             page.rows.forEach { seen[$0.id] = $0 }
             cursor = page.cursor
             if !page.hasMore { break }
         }
         #expect(Set(seen.keys) == Set(ids))
         #expect(seen[ids[0]]?.values["phone"] == .text("new"))
-        #expect(try hub.pull(since: cursor).rows.isEmpty)
+        #expect(try hub.pull(since: cursor, for: nil).rows.isEmpty)
     }
 
     // MARK: - Conflicts
@@ -316,7 +316,7 @@ struct HubTests {
         #expect(throws: HubError.schemaTooNew(found: CRMSchema.version + 1, supported: CRMSchema.version)) {
             try hub.push(changeset, as: alice)
         }
-        #expect(try hub.pull(since: 0).rows.isEmpty)
+        #expect(try hub.pull(since: 0, for: nil).rows.isEmpty)
     }
 
     @Test func twoRepsCreatingTheSameCustomerMakeADuplicateCandidate() throws {

@@ -82,4 +82,61 @@ struct TrustTests {
         #expect(try hub.row("account", id: "acc-sud") == before, "another territory's record is not touched")
         #expect(try hub.history("account", id: "acc-sud").allSatisfy { $0.user != "alice" })
     }
+
+    /// A laptop cannot claim to have seen a write the hub never sent it. Bob claims alice's rename
+    /// of Nord SA before pulling it: the claim is cut, his rename meets hers as concurrent, and
+    /// the name (a review field) queues it instead of overwriting hers. After a pull, the same
+    /// kind of claim is true and is believed.
+    @Test func aContextIsBelievedOnlyAsFarAsTheFeedWasSentToTheDevice() throws {
+        let hub = try Self.hub()
+        let clock: Replica.WallClock = { 1_790_000_000_000 }
+        let alice = try InProcessSync.enroll(user: "alice", hub: hub, clock: clock, replicaID: ReplicaID("alice-1"))
+        let bob = try InProcessSync.enroll(user: "bob", hub: hub, clock: clock, replicaID: ReplicaID("bob-1"))
+        let bobWriter = Writer(user: "bob", device: "bob-laptop", isPrivileged: false)
+        try alice.update("account", id: "acc-nord", set: ["name": .text("Nord Optique")])
+        try InProcessSync.push(alice, to: hub, as: Writer(user: "alice", device: "alice-laptop", isPrivileged: false))
+
+        try bob.update("account", id: "acc-nord", set: ["name": .text("Nord SARL")])
+        var forged = try #require(try bob.pendingChangeset())
+        let everything = try #require(try hub.row("account", id: "acc-nord")).version
+        #expect(everything.covers(Dot(replica: ReplicaID("alice-1"), counter: 1)))
+        forged.changes[0].context = everything
+        let answer = try hub.push(forged, as: bobWriter)
+        #expect(answer.outcomes.map(\.outcome.kind) == ["queued"], "\(answer.outcomes)")
+        #expect(try hub.row("account", id: "acc-nord")?.values["name"] == .text("Nord Optique"), "alice's name stays")
+        try bob.acknowledge(answer)
+
+        try InProcessSync.pull(bob, from: hub)
+        try bob.update("account", id: "acc-nord", set: ["name": .text("Nord Optique SARL")])
+        let honest = try #require(try InProcessSync.push(bob, to: hub, as: bobWriter))
+        #expect(honest.outcomes.map(\.outcome.kind) == ["applied"], "\(honest.outcomes)")
+        #expect(try hub.row("account", id: "acc-nord")?.values["name"] == .text("Nord Optique SARL"))
+    }
+
+    /// What a crashed server sent before its marks reached the disk is not known, so a hub opened
+    /// again believes claims up to the feed's end at its opening: an honest laptop is never cut
+    /// short, and a claim on what was written after the opening is cut as before.
+    @Test func aHubOpenedAgainBelievesClaimsUpToWhereItWasOpened() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-trust-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("hub.sqlite").path
+        let first = try Hub.open(at: path, schema: CRMSchema.schema)
+        try first.importRecords([
+            Hub.ImportRecord(entity: "account", id: "acc-nord", values: ["name": .text("Nord SA"), "territory": .text("north")], origin: "1")
+        ])
+        let writer = Writer(user: "bob", device: "bob-laptop", isPrivileged: false)
+        func rename(_ counter: UInt64, to name: String, on hub: Hub) throws -> String {
+            let context = try #require(try hub.row("account", id: "acc-nord")).version
+            let change = Change(
+                dot: Dot(replica: ReplicaID("bob-1"), counter: counter), hlc: HLCTimestamp(milliseconds: 1_790_000_000_000 + Int64(counter)),
+                wallTime: 1_790_000_000_000, entity: "account", rowID: "acc-nord", context: context,
+                operation: .update(field: "name", value: .text(name), base: .text("Nord SA")))
+            let changeset = Changeset(replica: ReplicaID("bob-1"), user: "bob", device: "bob-laptop", schemaVersion: 1, changes: [change])
+            return try hub.push(changeset, as: writer).outcomes[0].outcome.kind
+        }
+        #expect(try rename(1, to: "Nord SARL", on: first) == "queued", "the import came after this hub was opened")
+        let second = try Hub.open(at: path, schema: CRMSchema.schema)
+        #expect(try rename(2, to: "Nord GmbH", on: second) == "applied", "everything before the opening may have been sent")
+    }
 }

@@ -74,12 +74,12 @@ struct LimitsAndScopeTests {
         _ = try hub.importRecords(records)
         func visible(_ name: String) throws -> Set<String> {
             let scope = try hub.scope(of: try #require(try hub.user(name)))
-            return Set(try hub.pull(since: 0, limit: 100, scope: scope).rows.map(\.id))
+            return Set(try hub.pull(since: 0, limit: 100, scope: scope, for: nil).rows.map(\.id))
         }
         #expect(try visible("alice") == ["n1", "s2", "c1"])
         #expect(try visible("mia") == ["n1", "s2", "c1"])
         #expect(try visible("carol") == ["s1", "s2"])
-        let bootstrap = try hub.bootstrap(scope: try hub.scope(of: try #require(try hub.user("carol"))))
+        let bootstrap = try hub.bootstrap(scope: try hub.scope(of: try #require(try hub.user("carol"))), for: nil)
         #expect(Set(bootstrap.rows.map(\.id)) == ["s1", "s2"])
     }
 }

@@ -140,7 +140,8 @@ struct SyncController: Sendable {
         do {
             // Read before the page: the page then holds at least every change it counts.
             highWater = try store.highWater(of: principal.device.replicaID)
-            page = try store.pullEncoded(since: since, limit: limit, scope: principal.scope)
+            page = try store.pullEncoded(
+                since: since, limit: limit, scope: principal.scope, for: principal.device.replicaID)
         } catch let error as HubError {
             throw Self.protocolError(error)
         }
@@ -152,7 +153,8 @@ struct SyncController: Sendable {
         let snapshot = try request.uri.queryParameters.get("snapshot").map { _ in try Self.integer(request, "snapshot", default: 0) }
         let after = try Self.integer(request, "after", default: 0)
         let page = try store.bootstrapEncoded(
-            snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope)
+            snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope,
+            for: principal.device.replicaID)
         // A bootstrapping device needs no tombstone from before its snapshot.
         if let snapshot = page.snapshot { store.notePulled(principal.device.replicaID, upTo: snapshot) }
         metrics.pulledRows.increment(by: Int64(page.rowCount))

@@ -23,11 +23,14 @@ public protocol ServerStore: Sendable {
     func auditEntries(limit: Int) throws -> [AuditEntry]
 
     func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
-    func pull(since cursor: Int64, limit: Int, scope: ReadScope) throws -> PullResponse
-    func bootstrap(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws -> BootstrapResponse
+    /// A page of the feed for `reader`, noting how far the feed was sent to it.
+    func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws -> PullResponse
+    func bootstrap(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws
+        -> BootstrapResponse
     /// The pages the HTTP API sends, already in their wire form.
-    func pullEncoded(since cursor: Int64, limit: Int, scope: ReadScope) throws -> EncodedPage
-    func bootstrapEncoded(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope) throws -> EncodedPage
+    func pullEncoded(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws -> EncodedPage
+    func bootstrapEncoded(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws
+        -> EncodedPage
     /// How far the hub has processed `replica`'s changes (sent with every pull page, so a laptop
     /// notices a server restored from a backup and pushes again what it lost).
     func highWater(of replica: ReplicaID) throws -> UInt64
