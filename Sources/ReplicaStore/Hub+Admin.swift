@@ -143,8 +143,9 @@ extension Hub {
         case .rejected(let rejection)?:
             return "\(record.origin): \(rejection.reason)"
         case .queued(let conflict)? where conflict.kind == .duplicateCandidate:
-            return "\(record.origin): \(entity.title(of: record.values, id: record.id)) has the same "
-                + "\(conflict.rule.replacingOccurrences(of: "natural-key:", with: "")) as \(conflict.relatedRowIDs.joined(separator: ", "))"
+            let others = conflict.relatedRowIDs.map { id in "\(id) (\(conflict.reasons?[id] ?? conflict.rule))" }
+            return "\(record.origin): \(entity.title(of: record.values, id: record.id)) may be the same \(entity.label) as "
+                + others.joined(separator: ", ")
         default:
             if let row = merged.row { try save(row, db: db) }
             try Hub.record(

@@ -166,16 +166,20 @@ extension Hub {
         guard visible.count < conflict.relatedRowIDs.count else { return outcome }
         let entity = schema.entity(conflict.entity)
         let label = entity?.label ?? conflict.entity
-        let titles = try visible.compactMap { id in
-            try Hub.row(conflict.entity, id: id, db: db).map { entity?.title(of: $0.values, id: id) ?? id }
+        let titles = try visible.compactMap { id -> String? in
+            guard let title = try Hub.row(conflict.entity, id: id, db: db).map({ entity?.title(of: $0.values, id: id) ?? id })
+            else { return nil }
+            return conflict.reasons?[id].map { "\(title) (\($0))" } ?? title
         }
         let writer = conflict.contenders.first?.stamp.user ?? "someone"
         conflict.relatedRowIDs = visible
+        conflict.reasons = conflict.reasons?.filter { visible.contains($0.key) }
         conflict.explanation =
             titles.isEmpty
             ? "\(writer) created \(conflict.rowTitle), a possible duplicate of a record outside your territory; "
                 + "an admin will review."
-            : "\(writer) created \(conflict.rowTitle), which may be the same \(label) as \(titles.joined(separator: ", ")) "
+            : "\(writer) created \(conflict.rowTitle), which may be the same \(label) as "
+                + titles.prefix(3).joined(separator: "; ") + (titles.count > 3 ? " and \(titles.count - 3) more " : " ")
                 + "or as a record outside your territory; an admin will review."
         return .queued(conflict)
     }

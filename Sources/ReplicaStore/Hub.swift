@@ -235,20 +235,8 @@ public struct Hub: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
-        migrator.registerMigration("hub-v6-natural-keys") { db in
-            // Keys are normalised by the schema's current rules (tax ids became compact: "FR 40
-            // 123" and "FR40123" are one key): compute every live row's keys again.
-            try db.execute(sql: "DELETE FROM hub_key")
-            for row in try Row.fetchAll(db, sql: "SELECT state FROM hub_row WHERE deleted = 0") {
-                let state = try SQLMapping.decode(RowState.self, from: row["state"])
-                guard let entity = schema.entity(state.entity) else { continue }
-                for key in entity.naturalKeys {
-                    guard let value = key.key(of: state.values) else { continue }
-                    try db.execute(
-                        sql: "INSERT INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)",
-                        arguments: [state.entity, key.name, value, state.id])
-                }
-            }
+        migrator.registerMigration("hub-v6-natural-keys") { _ in
+            // Filed every row's keys again when tax ids became compact; hub-v13 does it again.
         }
         migrator.registerMigration("hub-v7-compaction") { db in
             // How far each device has pulled (compaction stays below the slowest active one),
@@ -320,6 +308,24 @@ public struct Hub: Sendable {
                     ALTER TABLE hub_outcome ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE hub_device ADD COLUMN sent_to INTEGER NOT NULL DEFAULT 0;
                     """)
+        }
+        migrator.registerMigration("hub-v13-duplicate-keys") { db in
+            // Duplicates are found as people type them (legal forms, phone formats, e-mail
+            // domains, near names in one city): a row is filed under several values of one key
+            // (each word of its name), and every live row under its new keys.
+            try db.execute(
+                sql: """
+                    DROP TABLE hub_key;
+                    CREATE TABLE hub_key (
+                        entity TEXT NOT NULL,
+                        key_name TEXT NOT NULL,
+                        key_value TEXT NOT NULL,
+                        row_id TEXT NOT NULL,
+                        PRIMARY KEY (entity, key_name, key_value, row_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX hub_key_row ON hub_key(entity, row_id);
+                    """)
+            try Hub.fileKeysAgain(schema: schema, db: db)
         }
         try migrator.migrate(writer)
         openedAt = try writer.read { db in try Hub.currentSeq(db) }
@@ -571,11 +577,24 @@ public struct Hub: Sendable {
         try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?").execute(arguments: [
             state.entity, state.id,
         ])
-        guard !state.isDeleted, let entity = schema.entity(state.entity) else { return }
-        for key in entity.naturalKeys {
-            guard let value = key.key(of: state.values) else { continue }
-            try db.cachedStatement(sql: "INSERT INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [state.entity, key.name, value, state.id])
+        guard !state.isDeleted, let matcher = schema.entity(state.entity)?.duplicates else { return }
+        try Hub.file(state, under: matcher.keys(of: state.values), db: db)
+    }
+
+    static func file(_ state: RowState, under keys: Set<DuplicateKey>, db: Database) throws {
+        for key in keys {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [state.entity, key.name, key.value, state.id])
+        }
+    }
+
+    /// Files every live row under the keys the schema's matchers give it today.
+    static func fileKeysAgain(schema: Schema, db: Database) throws {
+        try db.execute(sql: "DELETE FROM hub_key")
+        for row in try Row.fetchAll(db, sql: "SELECT state FROM hub_row WHERE deleted = 0") {
+            let state = try SQLMapping.decode(RowState.self, from: row["state"])
+            guard let matcher = schema.entity(state.entity)?.duplicates else { continue }
+            try file(state, under: matcher.keys(of: state.values), db: db)
         }
     }
 
@@ -583,14 +602,21 @@ public struct Hub: Sendable {
         MergeEnvironment(
             writer: writer,
             lookup: { entity, id in try? Hub.row(entity, id: id, db: db) },
-            duplicates: { entity, key, value, excluding in
-                (try? String.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT row_id FROM hub_key WHERE entity = ? AND key_name = ? AND key_value = ? AND row_id != ?
-                            ORDER BY row_id
-                            """),
-                    arguments: [entity, key.name, value, excluding])) ?? []
+            candidates: { entity, keys, excluding in
+                var found: Set<String> = []
+                for key in keys.sorted() {
+                    let ids =
+                        (try? String.fetchAll(
+                            db.cachedStatement(
+                                sql: """
+                                    SELECT row_id FROM hub_key WHERE entity = ? AND key_name = ? AND key_value = ? AND row_id != ?
+                                    LIMIT ?
+                                    """),
+                            arguments: [entity, key.name, key.value, excluding, DuplicateKey.crowd + 1])) ?? []
+                    if ids.count > DuplicateKey.crowd, key.isBroad { continue }
+                    found.formUnion(ids.prefix(DuplicateKey.crowd))
+                }
+                return found.sorted()
             })
     }
 }

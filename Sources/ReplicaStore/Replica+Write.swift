@@ -43,6 +43,15 @@ extension Replica {
                     "INSERT INTO \(SQLMapping.quote(schema.name)) (\(columns.map(SQLMapping.quote).joined(separator: ", "))) "
                     + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
             ).execute(arguments: StatementArguments(arguments))
+            // The rows this one moves (a visit's account), in the same transaction.
+            for propagation in schema.propagations {
+                guard case .reference(let name)? = schema.field(propagation.reference)?.type,
+                    let targetID = row[propagation.reference]?.textValue, let target = self.schema.entity(name),
+                    let before = try Replica.row(target, id: targetID, db: db)
+                else { continue }
+                let moved = propagation.changes(for: row, to: before, entity: target)
+                if !moved.isEmpty { try write(moved, to: target, id: targetID, before: before, identity: me, db: db) }
+            }
         }
         return id
     }
@@ -76,25 +85,31 @@ extension Replica {
                     reason: "\(owned.label) is set by the company, not on a laptop",
                     remedy: "ask an admin or your manager to change \(owned.label)")
             }
-            let after = before.merging(checked) { $1 }
-            try checkReferences(checked, entity: schema, db: db)
-            try checkInvariants(schema, before: before, after: after, deleting: false, identity: me, db: db)
-            var assignments: [String] = []
-            var arguments: [(any DatabaseValueConvertible)?] = []
-            for field in schema.fields where checked[field.name] != nil {
-                for (column, value) in zip(
-                    SQLMapping.columns(field), SQLMapping.columnValues(checked[field.name]!, field: field))
-                {
-                    assignments.append("\(SQLMapping.quote(column.name)) = ?")
-                    arguments.append(value)
-                }
-            }
-            guard !assignments.isEmpty else { return }
-            arguments.append(id)
-            try db.cachedStatement(
-                sql: "UPDATE \(SQLMapping.quote(schema.name)) SET \(assignments.joined(separator: ", ")) WHERE id = ?"
-            ).execute(arguments: StatementArguments(arguments))
+            try write(checked, to: schema, id: id, before: before, identity: me, db: db)
         }
+    }
+
+    /// Writes checked values over a live row (`before`), after its references and invariants.
+    private func write(
+        _ checked: [String: FieldValue], to schema: EntitySchema, id: String, before: [String: FieldValue],
+        identity: Identity, db: Database
+    ) throws {
+        let after = before.merging(checked) { $1 }
+        try checkReferences(checked, entity: schema, db: db)
+        try checkInvariants(schema, before: before, after: after, deleting: false, identity: identity, db: db)
+        var assignments: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for field in schema.fields where checked[field.name] != nil {
+            for (column, value) in zip(SQLMapping.columns(field), SQLMapping.columnValues(checked[field.name]!, field: field)) {
+                assignments.append("\(SQLMapping.quote(column.name)) = ?")
+                arguments.append(value)
+            }
+        }
+        guard !assignments.isEmpty else { return }
+        arguments.append(id)
+        try db.cachedStatement(
+            sql: "UPDATE \(SQLMapping.quote(schema.name)) SET \(assignments.joined(separator: ", ")) WHERE id = ?"
+        ).execute(arguments: StatementArguments(arguments))
     }
 
     /// Deletes a live row (a tombstone travels to the hub).

@@ -74,11 +74,7 @@ extension CRMSchema {
                 reason: "Labels are added independently; concurrent additions all survive, removals only of what was seen."),
         ],
         deleteRule: .editWinsAndQueue,
-        naturalKeys: [
-            NaturalKey(name: "tax id", fields: [("tax_id", .compact)]),
-            NaturalKey(name: "phone", fields: [("phone", .digits)]),
-            NaturalKey(name: "name and city", fields: [("name", .words), ("city", .words)]),
-        ],
+        duplicates: CompanyMatcher(),
         stateMachines: [lifecycle],
         titleField: "name", indexes: [["city"], ["value_tier"]])
 }

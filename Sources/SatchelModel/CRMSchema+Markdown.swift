@@ -11,8 +11,17 @@ extension CRMSchema {
             out.append("### \(entity.name)")
             out.append("")
             var facts = ["inserts: **\(entity.insertRule.rawValue)**", "deletes: **\(entity.deleteRule.rawValue)**"]
-            if !entity.naturalKeys.isEmpty {
-                facts.append("natural keys: " + entity.naturalKeys.map { "**\($0.name)**" }.joined(separator: ", "))
+            if let matcher = entity.duplicates {
+                facts.append("duplicates found by: **\(matcher.summary)**")
+            }
+            for propagation in entity.propagations {
+                let target = entity.field(propagation.reference).map { field -> String in
+                    if case .reference(let name) = field.type { return name }
+                    return field.name
+                } ?? propagation.reference
+                facts.append(
+                    "a new \(entity.label) moves " + propagation.targets.map { "`\(target).\($0)`" }.joined(separator: " and ")
+                        + " to its `\(propagation.source)` (each by its own rule)")
             }
             if !entity.invariants.isEmpty {
                 facts.append("invariants: " + entity.invariants.map { "`\($0.name)`" }.joined(separator: ", "))

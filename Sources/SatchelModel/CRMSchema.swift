@@ -5,6 +5,10 @@ import SyncCore
 /// `Docs/conflict-rules.md` is this table in prose; ``CRMSchema/rulesMarkdown()`` prints it, and
 /// a test checks the document lists every field with the rule declared here.
 public enum CRMSchema {
+    /// The company's currency: a bare amount on a new record ("--amount 12000") is in it; on an
+    /// existing record a bare amount keeps the record's currency.
+    public static let defaultCurrency = "EUR"
+
     /// The schema version replicas and the server agree on.
     public static let version = 1
 

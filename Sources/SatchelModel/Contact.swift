@@ -31,6 +31,6 @@ extension CRMSchema {
                 reason: "Free text; concurrent edits to different lines both survive."),
         ],
         deleteRule: .editWinsAndQueue,
-        naturalKeys: [NaturalKey(name: "email", fields: [("email", .words)])],
+        duplicates: NaturalKeys([NaturalKey(name: "email", fields: [("email", .words)])]),
         titleField: "name", parentField: "account_id")
 }

@@ -45,5 +45,10 @@ extension CRMSchema {
                 return Violation(reason: "the visit ends before it starts", remedy: "check the time and the duration")
             }
         ],
-        titleField: "purpose", parentField: "account_id", indexes: [["account_id", "started_at"], ["started_at"]])
+        titleField: "purpose", parentField: "account_id", indexes: [["account_id", "started_at"], ["started_at"]],
+        // A visit moves its account's last contact forward and its first contact back (domain:
+        // "visit count and last-contact date" drive the cadence reports).
+        propagations: [
+            Propagation(reference: "account_id", source: "started_at", targets: ["last_contacted_at", "first_contacted_at"])
+        ])
 }

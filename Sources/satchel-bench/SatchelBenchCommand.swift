@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SatchelBench
+import SatchelModel
 
 @main
 struct SatchelBenchCommand: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct SatchelBenchCommand: AsyncParsableCommand {
             Build in release: swift build -c release (satchel-bench, satchel and satchel-server side by side).
             See Docs/performance.md.
             """,
-        subcommands: [Run.self, Serve.self], defaultSubcommand: Run.self)
+        subcommands: [Run.self, Duplicates.self, Serve.self], defaultSubcommand: Run.self)
 }
 
 extension SatchelBenchCommand {
@@ -78,6 +79,46 @@ extension SatchelBenchCommand {
             }
             if self.scratch == nil { try? FileManager.default.removeItem(atPath: scratch) }
             print(json ? try report.json() : report.text())
+        }
+    }
+
+    struct Duplicates: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Judge the labelled account pairs with the duplicate matcher: precision, recall, and its speed.")
+
+        @Option(help: "A file of labelled pairs (JSON Lines, as in Fixtures/duplicates; repeat for more).")
+        var pairs = ["Fixtures/duplicates/pairs.jsonl", "Fixtures/duplicates/holdout.jsonl"]
+
+        @Option(help: "Timed passes over the pairs (median reported).")
+        var runs = 20
+
+        func validate() throws {
+            guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+            for file in pairs where !FileManager.default.fileExists(atPath: file) {
+                throw ValidationError("no file at \(file); run from the repository root or give --pairs FILE")
+            }
+        }
+
+        func run() throws {
+            let machine = MachineDescription.current(sqliteVersion: "")
+            print("machine: \(machine.cpu), \(machine.cores) cores, load average \(machine.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+            for file in pairs {
+                let labelled = try LabelledPair.load(file)
+                let score = DuplicateScore(pairs: labelled, matcher: CompanyMatcher())
+                var seconds: [Double] = []
+                for _ in 0..<runs {
+                    let start = ContinuousClock.now
+                    _ = DuplicateScore(pairs: labelled, matcher: CompanyMatcher())
+                    let elapsed = ContinuousClock.now - start
+                    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                }
+                let median = seconds.sorted()[seconds.count / 2]
+                print("\nDuplicate detection over \(file) (\(labelled.count) pairs)")
+                print(score.text())
+                print(String(
+                    format: "speed: %.1f µs per pair (the keys of both rows and the judgement), median of %d passes",
+                    median / Double(labelled.count) * 1e6, runs))
+            }
         }
     }
 

@@ -93,7 +93,11 @@ struct Output {
 
 /// Parses `FIELD=VALUE` assignments against an entity's fields.
 enum Assignments {
-    static func parse(_ assignments: [String], entity: EntitySchema) throws -> [String: FieldValue] {
+    /// `current` is the record being changed (nil for a new one): a bare amount of money keeps
+    /// its currency.
+    static func parse(_ assignments: [String], entity: EntitySchema, current: [String: FieldValue]? = nil) throws
+        -> [String: FieldValue]
+    {
         var values: [String: FieldValue] = [:]
         for assignment in assignments {
             guard let equals = assignment.firstIndex(of: "=") else {
@@ -101,15 +105,25 @@ enum Assignments {
             }
             let name = String(assignment[..<equals]).trimmingCharacters(in: .whitespaces)
             let text = String(assignment[assignment.index(after: equals)...])
-            values[name] = try value(text, field: name, entity: entity)
+            guard values[name] == nil else { throw CLIError("\(name) is set twice; give it once") }
+            values[name] = try value(text, field: name, entity: entity, current: current?[name])
         }
         return values
     }
 
-    static func value(_ text: String, field name: String, entity: EntitySchema) throws -> FieldValue {
+    /// One typed value; `current` is the field's value now (a bare amount keeps its currency,
+    /// else the company's ``CRMSchema/defaultCurrency``).
+    static func value(_ text: String, field name: String, entity: EntitySchema, current: FieldValue? = nil) throws -> FieldValue {
         guard let field = entity.field(name) else {
             let known = entity.fields.map(\.name).joined(separator: ", ")
             throw CLIError("\(entity.label) has no field '\(name)'; its fields are \(known)")
+        }
+        if case .money = field.type, !text.isEmpty {
+            do {
+                return .money(try Money.parse(text, defaultCurrency: current?.moneyValue?.currency ?? CRMSchema.defaultCurrency))
+            } catch {
+                throw CLIError("\(entity.name).\(name): \(error)")
+            }
         }
         guard let value = field.type.parse(text, timeZone: .current) else {
             throw CLIError("\(entity.name).\(name) '\(text)' is not \(field.type.phrase)")

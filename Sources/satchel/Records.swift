@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import ReplicaStore
 import SatchelModel
@@ -14,12 +15,42 @@ enum Records {
         try show(entity, id: id, replica: replica, options: options)
     }
 
+    /// Creates a record from its typed options and `--set` assignments over `base` (what the
+    /// command sets itself: defaults, a status), and prints it.
+    static func add(
+        _ entity: String, fields: some FieldOptions, assignments: [String], base: [String: FieldValue] = [:], options: GlobalOptions
+    ) throws {
+        let replica = try options.openReplica()
+        let values = base.merging(try values(of: fields, assignments: assignments, entity: entity, replica: replica, current: nil)) { $1 }
+        let id = try replica.insert(entity, values: values)
+        try show(entity, id: id, replica: replica, options: options)
+    }
+
+    /// Options `add` needs (the parser takes them as optional, since `edit` shares them).
+    static func require(_ options: [(name: String, value: String?)], adding label: String) throws {
+        let missing = options.filter { $0.value == nil }.map(\.name)
+        guard missing.isEmpty else {
+            throw ValidationError("adding \(label) needs \(missing.joined(separator: " and "))")
+        }
+    }
+
     /// Sets fields of a record and prints it.
     static func edit(_ entity: String, id: String, values: [String: FieldValue], options: GlobalOptions) throws {
-        guard !values.isEmpty else { throw CLIError("nothing to change; give --set FIELD=VALUE") }
+        try edit(entity, id: id, options: options) { _, _ in values }
+    }
+
+    /// Sets the fields `values` computes from the record as it is, and prints it.
+    static func edit(
+        _ entity: String, id: String, options: GlobalOptions,
+        values: (_ replica: Replica, _ current: [String: FieldValue]) throws -> [String: FieldValue]
+    ) throws {
         let replica = try options.openReplica()
-        try replica.update(entity, id: try resolve(entity, id, replica: replica), set: values)
-        try show(entity, id: try resolve(entity, id, replica: replica), replica: replica, options: options)
+        let id = try resolve(entity, id, replica: replica)
+        guard let current = try replica.row(entity, id: id) else { throw ReplicaError.unknownRecord(entity: entity, id: id) }
+        let values = try values(replica, current)
+        guard !values.isEmpty else { throw CLIError("nothing to change; give an option such as --set FIELD=VALUE") }
+        try replica.update(entity, id: id, set: values)
+        try show(entity, id: id, replica: replica, options: options)
     }
 
     static func show(_ entity: String, id: String, replica: Replica, options: GlobalOptions) throws {
@@ -79,14 +110,6 @@ enum Records {
             }
             throw ReplicaError.unknownRecord(entity: entity, id: id)
         default: throw CLIError("'\(id)' matches \(matches.count) \(entity) records; give more of the id")
-        }
-    }
-
-    /// Adds non-nil typed options to a values dictionary, parsed by field type.
-    static func merge(_ pairs: [(String, String?)], into values: inout [String: FieldValue], entity: String) throws {
-        for (field, text) in pairs {
-            guard let text else { continue }
-            values[field] = try Assignments.value(text, field: field, entity: schema(entity))
         }
     }
 }

@@ -9,7 +9,10 @@ extension Satchel {
     struct Accounts: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "account", abstract: "Customers: add, edit, show, list, history, transfer.",
-            subcommands: [Add.self, Edit.self, Show.self, List.self, History.self, Transfer.self])
+            subcommands: [
+                Add.self, GenericEdit<AccountKind>.self, GenericShow<AccountKind>.self, List.self, GenericHistory<AccountKind>.self,
+                Transfer.self,
+            ])
     }
 }
 
@@ -18,53 +21,13 @@ extension Satchel.Accounts {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Add an account (works offline).")
 
-        @Option(help: "The customer's name.") var name: String
-        @Option(help: "Phone number.") var phone: String?
-        @Option(help: "Email address.") var email: String?
-        @Option(help: "Street address.") var address: String?
-        @Option(help: "City.") var city: String?
-        @Option(help: "Industry.") var industry: String?
-        @Option(help: "Value tier: key, development, maintenance or opportunity.") var tier: String?
-        @Option(help: "Customer type: consumer, business, intermediary or public.") var type: String?
-        @Option(name: .customLong("tax-id"), help: "Tax id.") var taxID: String?
+        @OptionGroup var fields: AccountFields
         @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
         @OptionGroup var options: GlobalOptions
 
-        func run() throws {
-            let account = Records.schema("account")
-            var values = try Assignments.parse(assignments, entity: account)
-            try Records.merge(
-                [("name", name), ("phone", phone), ("email", email), ("address", address), ("city", city), ("industry", industry),
-                 ("value_tier", tier), ("type", type), ("tax_id", taxID)],
-                into: &values, entity: "account")
-            try Records.add("account", values: values, options: options)
-        }
-    }
+        func validate() throws { try Records.require([("--name", fields.name)], adding: "an account") }
 
-    struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "edit", abstract: "Change fields of an account (works offline).")
-
-        @Argument(help: "The account id (or a unique prefix).") var id: String
-        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; empty VALUE clears).")
-        var assignments: [String] = []
-        @OptionGroup var options: GlobalOptions
-
-        func run() throws {
-            try Records.edit("account", id: id, values: try Assignments.parse(assignments, entity: Records.schema("account")), options: options)
-        }
-    }
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "show", abstract: "Show an account.")
-
-        @Argument(help: "The account id (or a unique prefix).") var id: String
-        @OptionGroup var options: GlobalOptions
-
-        func run() throws {
-            try Records.show("account", id: id, replica: try options.openReplica(), options: options)
-        }
+        func run() throws { try Records.add("account", fields: fields, assignments: assignments, options: options) }
     }
 
     struct List: ParsableCommand {
@@ -77,22 +40,7 @@ extension Satchel.Accounts {
 
         func run() throws {
             let rows = try options.openReplica().searchAccounts(search ?? "")
-            try Records.list(
-                "account", rows: rows, columns: ["name", "city", "phone", "value_tier", "territory", "owner"], limit: limitOption.limit,
-                options: options)
-        }
-    }
-
-    struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "history", abstract: RecordHistory.abstract)
-
-        @Argument(help: "The account id (or a unique prefix).") var id: String
-        @Flag(help: "Do not ask the server; show only what this laptop knows.") var offline = false
-        @OptionGroup var options: GlobalOptions
-
-        func run() async throws {
-            try await RecordHistory.show("account", id: id, offline: offline, options: options)
+            try Records.list("account", rows: rows, columns: AccountKind.columns, limit: limitOption.limit, options: options)
         }
     }
 

@@ -111,7 +111,11 @@ extension Satchel.Admin.Conflicts {
             if let value {
                 let item = try await client.request("GET", path, as: ConflictRecord.self)
                 guard let field = item.conflict.field else { throw CLIError("this conflict has no field to enter a value for; use --keep") }
-                request = ResolveRequest(value: try Assignments.value(value, field: field, entity: Records.schema(item.conflict.entity)))
+                // A bare amount is in the currency of the values in contention.
+                let contenders = item.conflict.contenders.filter(\.isCurrent) + item.conflict.contenders.filter { !$0.isCurrent }
+                let current = contenders.first { $0.value.moneyValue != nil }?.value
+                request = ResolveRequest(
+                    value: try Assignments.value(value, field: field, entity: Records.schema(item.conflict.entity), current: current))
             }
             let item = try await client.request("POST", path + "/resolve", body: request, as: ConflictRecord.self)
             let output = Output(options)
@@ -159,7 +163,9 @@ extension Satchel.Admin.Conflicts {
                 [$0.isCurrent ? "current" : "incoming", $0.action.rawValue, $0.action == .write ? Output.display($0.value, type) : "",
                  $0.stamp.user, $0.stamp.device, Output.time($0.stamp.wall), String($0.stamp.hlc.packed)]
             })
-        if !conflict.relatedRowIDs.isEmpty { print("same as:  \(conflict.relatedRowIDs.joined(separator: ", "))") }
+        for id in conflict.relatedRowIDs {
+            print("same as:  \(id)\(conflict.reasons?[id].map { " (\($0))" } ?? "")")
+        }
     }
 }
 
@@ -244,11 +250,13 @@ extension Satchel.Admin.Duplicates {
                 return "\(values.map { Records.schema(entity).title(of: $0, id: id) } ?? "?") (\(id.prefix(8)))"
             }
             output.table(
-                ["ID", "STATUS", "NEW", "SAME AS", "BY", "SINCE"],
+                ["ID", "STATUS", "NEW", "SAME AS", "WHY", "SINCE"],
                 items.map { item in
-                    [item.conflict.id, item.status, title(item.conflict.entity, item.conflict.rowID),
-                     item.conflict.relatedRowIDs.map { title(item.conflict.entity, $0) }.joined(separator: ", "),
-                     item.conflict.rule.replacingOccurrences(of: "natural-key:", with: ""), Output.time(item.createdAt)]
+                    let conflict = item.conflict
+                    let signal = conflict.rule.replacingOccurrences(of: "natural-key:", with: "")
+                    return [conflict.id, item.status, title(conflict.entity, conflict.rowID),
+                     conflict.relatedRowIDs.map { title(conflict.entity, $0) }.joined(separator: ", "),
+                     conflict.relatedRowIDs.map { conflict.reasons?[$0] ?? signal }.joined(separator: "; "), Output.time(item.createdAt)]
                 })
         }
     }
@@ -279,10 +287,15 @@ extension Satchel.Admin.Duplicates {
             }
             let output = Output(options)
             if output.json {
-                try output.printJSON(["conflict": item.conflict.id, "records": ids.joined(separator: ",")])
+                try output.printJSON(
+                    ["conflict": item.conflict.id, "records": ids.joined(separator: ","),
+                     "reasons": conflict.relatedRowIDs.map { "\($0): \(conflict.reasons?[$0] ?? conflict.rule)" }.joined(separator: "\n")])
                 return
             }
             print(output.bold(conflict.explanation))
+            for id in conflict.relatedRowIDs {
+                print("why \(id.prefix(8)): \(conflict.reasons?[id] ?? conflict.rule)")
+            }
             output.table(
                 ["FIELD", "SAME"] + ids.map { "\($0.prefix(8))\($0 == conflict.rowID ? " (new)" : "")" },
                 schema.fields.compactMap { field in

@@ -14,9 +14,6 @@ protocol RecordKind: EntityKind {
     static var columns: [String] { get }
 }
 
-enum ContactKind: EntityKind { static let entity = "contact" }
-enum OpportunityKind: EntityKind { static let entity = "opportunity" }
-
 struct GenericShow<Kind: RecordKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: "show", abstract: "Show \(Records.schema(Kind.entity).labelWithArticle).")
@@ -38,33 +35,61 @@ struct GenericHistory<Kind: EntityKind>: AsyncParsableCommand {
     func run() async throws { try await RecordHistory.show(Kind.entity, id: id, offline: offline, options: options) }
 }
 
-struct GenericEdit<Kind: RecordKind>: ParsableCommand {
+struct GenericEdit<Kind: EditableKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "edit", abstract: "Change fields (works offline).")
+        CommandConfiguration(
+            commandName: "edit", abstract: "Change fields of \(Records.schema(Kind.entity).labelWithArticle) (works offline).",
+            discussion: "Every option of 'add' works here too; --set reaches any other field.")
     }
     @Argument(help: "The id (or a unique prefix).") var id: String
+    @OptionGroup var fields: Kind.Fields
     @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        try Records.edit(Kind.entity, id: id, values: try Assignments.parse(assignments, entity: Records.schema(Kind.entity)), options: options)
+        try Records.edit(Kind.entity, id: id, options: options) { replica, current in
+            try Records.values(of: fields, assignments: assignments, entity: Kind.entity, replica: replica, current: current)
+        }
     }
 }
 
 struct GenericList<Kind: RecordKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "list", abstract: "List every \(Records.schema(Kind.entity).label), or one account's.")
+            commandName: "list", abstract: "List every \(Records.schema(Kind.entity).label), or one account's, by \(Records.schema(Kind.entity).titleField ?? "id").")
     }
     @Option(help: "Only this account's (id or unique prefix).") var account: String?
+    @Option(help: "Only those in this state (its status or stage).") var state: String?
     @OptionGroup var limitOption: LimitOption
     @OptionGroup var options: GlobalOptions
 
+    func validate() throws {
+        guard let state else { return }
+        let schema = Records.schema(Kind.entity)
+        guard let machine = schema.stateMachines.first else {
+            throw ValidationError("\(schema.label) records have no state to filter by; leave out --state")
+        }
+        if !machine.states.contains(state) {
+            throw ValidationError("--state must be one of \(machine.states.joined(separator: ", "))")
+        }
+    }
+
     func run() throws {
         let replica = try options.openReplica()
+        let schema = Records.schema(Kind.entity)
         let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
-        let rows = try replica.rows(Kind.entity).filter { accountID == nil || $0.values["account_id"]?.textValue == accountID }
-        try Records.list(Kind.entity, rows: rows, columns: Kind.columns, limit: limitOption.limit, options: options)
+        let stateField = schema.stateMachines.first?.field
+        let rows = try replica.rows(Kind.entity).filter { row in
+            (accountID == nil || row.values["account_id"]?.textValue == accountID)
+                && (state == nil || row.values[stateField ?? ""]?.textValue == state)
+        }
+        let title = schema.titleField ?? "id"
+        let sorted = rows.sorted { a, b in
+            let (x, y) = (a.values[title]?.textValue ?? "", b.values[title]?.textValue ?? "")
+            let order = x.localizedStandardCompare(y)
+            return order == .orderedSame ? a.id < b.id : order == .orderedAscending
+        }
+        try Records.list(Kind.entity, rows: sorted, columns: Kind.columns, limit: limitOption.limit, options: options)
     }
 }
 
@@ -77,23 +102,19 @@ enum StatusMove {
 
 // MARK: - Quotes
 
-enum QuoteKind: RecordKind {
-    static let entity = "quote"
-    static let columns = ["opportunity_id", "version", "status", "valid_until"]
-}
-
 extension Satchel {
     struct Quotes: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "quote", abstract: "Versioned quotes; lines are final once the quote is issued.",
-            subcommands: [Add.self, Line.self, SetStatus.self, GenericShow<QuoteKind>.self, GenericList<QuoteKind>.self,
-                GenericHistory<QuoteKind>.self])
+            subcommands: [Add.self, Line.self, SetStatus.self, GenericEdit<QuoteKind>.self, GenericShow<QuoteKind>.self,
+                GenericList<QuoteKind>.self, GenericHistory<QuoteKind>.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add", abstract: "Draft a quote for an opportunity (the next version).")
             @Option(help: "The opportunity id (or a unique prefix).") var opp: String
-            @Option(name: .customLong("valid-until"), help: "Offer validity (YYYY-MM-DD).") var validUntil: String?
+            @OptionGroup var fields: QuoteFields
+            @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
             @OptionGroup var options: GlobalOptions
 
             func run() throws {
@@ -107,8 +128,7 @@ extension Satchel {
                     "version": .integer((latest?.values["version"]?.integerValue ?? 0) + 1),
                 ]
                 if let latest { values["supersedes"] = .text(latest.id) }
-                try Records.merge([("valid_until", validUntil)], into: &values, entity: "quote")
-                try Records.add("quote", values: values, options: options)
+                try Records.add("quote", fields: fields, assignments: assignments, base: values, options: options)
             }
         }
 
@@ -118,16 +138,18 @@ extension Satchel {
             @Argument(help: "The quote id (or a unique prefix).") var quote: String
             @Option(help: "The product.") var product: String
             @Option(help: "How many.") var quantity: Int
-            @Option(help: "Unit price with currency, e.g. \"125.00 EUR\".") var price: String
+            @Option(help: "Unit price: 125, 125.50, \"EUR 125\" or €125 (a bare price is in \(CRMSchema.defaultCurrency)).") var price: String
             @Option(help: "Discount in percent.") var discount: Int?
             @OptionGroup var options: GlobalOptions
 
             func run() throws {
                 let replica = try options.openReplica()
                 var values: [String: FieldValue] = ["quote_id": .text(try Records.resolve("quote", quote, replica: replica))]
-                try Records.merge(
-                    [("product", product), ("quantity", String(quantity)), ("unit_price", price), ("discount_pct", discount.map(String.init))],
-                    into: &values, entity: "quote_line")
+                values.merge(
+                    try Records.typed(
+                        [("product", product), ("quantity", String(quantity)), ("unit_price", price), ("discount_pct", discount.map(String.init))],
+                        entity: "quote_line", current: nil)
+                ) { $1 }
                 try Records.add("quote_line", values: values, options: options)
             }
         }
@@ -146,11 +168,6 @@ extension Satchel {
 
 // MARK: - Orders
 
-enum OrderKind: RecordKind {
-    static let entity = "order"
-    static let columns = ["account_id", "status", "total", "requested_delivery", "number"]
-}
-
 extension Satchel {
     struct Orders: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -161,24 +178,14 @@ extension Satchel {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add", abstract: "Draft an order.")
-            @Option(help: "The account id (or a unique prefix).") var account: String
-            @Option(help: "The quote it follows (id or unique prefix).") var quote: String?
-            @Option(help: "Total with currency, e.g. \"12500.00 EUR\".") var total: String?
-            @Option(help: "Requested delivery date (YYYY-MM-DD).") var delivery: String?
+            @OptionGroup var fields: OrderFields
+            @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
             @OptionGroup var options: GlobalOptions
 
+            func validate() throws { try Records.require([("--account", fields.account)], adding: "an order") }
+
             func run() throws {
-                let replica = try options.openReplica()
-                var values: [String: FieldValue] = [
-                    "account_id": .text(try Records.resolve("account", account, replica: replica)), "status": .text("draft"),
-                ]
-                if let quote {
-                    let quoteID = try Records.resolve("quote", quote, replica: replica)
-                    values["quote_id"] = .text(quoteID)
-                    values["opportunity_id"] = try replica.row("quote", id: quoteID)?["opportunity_id"] ?? .null
-                }
-                try Records.merge([("total", total), ("requested_delivery", delivery)], into: &values, entity: "order")
-                try Records.add("order", values: values, options: options)
+                try Records.add("order", fields: fields, assignments: assignments, base: ["status": .text("draft")], options: options)
             }
         }
 
@@ -188,13 +195,15 @@ extension Satchel {
             @Argument(help: "The order id (or a unique prefix).") var order: String
             @Option(help: "The product.") var product: String
             @Option(help: "How many.") var quantity: Int
-            @Option(help: "Unit price with currency, e.g. \"125.00 EUR\".") var price: String
+            @Option(help: "Unit price: 125, 125.50, \"EUR 125\" or €125 (a bare price is in \(CRMSchema.defaultCurrency)).") var price: String
             @OptionGroup var options: GlobalOptions
 
             func run() throws {
                 let replica = try options.openReplica()
                 var values: [String: FieldValue] = ["order_id": .text(try Records.resolve("order", order, replica: replica))]
-                try Records.merge([("product", product), ("quantity", String(quantity)), ("unit_price", price)], into: &values, entity: "order_line")
+                values.merge(
+                    try Records.typed([("product", product), ("quantity", String(quantity)), ("unit_price", price)], entity: "order_line", current: nil)
+                ) { $1 }
                 try Records.add("order_line", values: values, options: options)
             }
         }
@@ -212,11 +221,6 @@ extension Satchel {
 
 // MARK: - Tickets
 
-enum TicketKind: RecordKind {
-    static let entity = "ticket"
-    static let columns = ["subject", "type", "level", "status", "assignee", "due"]
-}
-
 extension Satchel {
     struct Tickets: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -227,23 +231,18 @@ extension Satchel {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add", abstract: "Open a service ticket.")
-            @Option(help: "The account id (or a unique prefix).") var account: String
-            @Option(help: "repair, installation, maintenance, complaint or inquiry.") var type: String
-            @Option(help: "standard, priority or critical.") var level: String = "standard"
-            @Option(help: "What it is about.") var subject: String
-            @Option(help: "Details.") var description: String?
-            @Option(help: "Who raised it (contact id or unique prefix).") var contact: String?
+            @OptionGroup var fields: TicketFields
+            @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
             @OptionGroup var options: GlobalOptions
 
+            func validate() throws {
+                try Records.require([("--account", fields.account), ("--type", fields.type), ("--subject", fields.subject)], adding: "a ticket")
+            }
+
             func run() throws {
-                let replica = try options.openReplica()
-                var values: [String: FieldValue] = [
-                    "account_id": .text(try Records.resolve("account", account, replica: replica)), "status": .text("open"),
-                ]
-                if let contact { values["contact_id"] = .text(try Records.resolve("contact", contact, replica: replica)) }
-                try Records.merge(
-                    [("type", type), ("level", level), ("subject", subject), ("description", description)], into: &values, entity: "ticket")
-                try Records.add("ticket", values: values, options: options)
+                try Records.add(
+                    "ticket", fields: fields, assignments: assignments, base: ["status": .text("open"), "level": .text("standard")],
+                    options: options)
             }
         }
 
@@ -264,11 +263,6 @@ extension Satchel {
 
 // MARK: - Tasks
 
-enum TaskKind: RecordKind {
-    static let entity = "task"
-    static let columns = ["subject", "due", "status", "priority", "assignee"]
-}
-
 extension Satchel {
     struct Tasks: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -279,19 +273,16 @@ extension Satchel {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add", abstract: "Add a task.")
-            @Option(help: "The account id (or a unique prefix).") var account: String
-            @Option(help: "What to do.") var subject: String
-            @Option(help: "Due date (YYYY-MM-DD).") var due: String?
-            @Option(help: "low, normal or high.") var priority: String?
+            @OptionGroup var fields: TaskFields
+            @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
             @OptionGroup var options: GlobalOptions
 
+            func validate() throws {
+                try Records.require([("--account", fields.account), ("--subject", fields.subject)], adding: "a task")
+            }
+
             func run() throws {
-                let replica = try options.openReplica()
-                var values: [String: FieldValue] = [
-                    "account_id": .text(try Records.resolve("account", account, replica: replica)), "status": .text("open"),
-                ]
-                try Records.merge([("subject", subject), ("due", due), ("priority", priority)], into: &values, entity: "task")
-                try Records.add("task", values: values, options: options)
+                try Records.add("task", fields: fields, assignments: assignments, base: ["status": .text("open")], options: options)
             }
         }
 

@@ -9,7 +9,11 @@ import SyncCore
 extension Satchel {
     struct Contacts: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "contact", abstract: "People at your accounts.", subcommands: [Add.self, Edit.self, Show.self, List.self, GenericHistory<ContactKind>.self])
+            commandName: "contact", abstract: "People at your accounts.",
+            subcommands: [
+                Add.self, GenericEdit<ContactKind>.self, GenericShow<ContactKind>.self, GenericList<ContactKind>.self,
+                GenericHistory<ContactKind>.self,
+            ])
     }
 }
 
@@ -18,58 +22,15 @@ extension Satchel.Contacts {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Add a contact to an account (works offline).")
 
-        @Option(help: "The account id (or a unique prefix).") var account: String
-        @Option(help: "The person's name.") var name: String
-        @Option(help: "Job title.") var title: String?
-        @Option(help: "Phone number.") var phone: String?
-        @Option(help: "Email address.") var email: String?
-        @Flag(name: .customLong("decision-maker"), help: "This person decides (the A of M+A+N).") var decisionMaker = false
+        @OptionGroup var fields: ContactFields
         @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
         @OptionGroup var options: GlobalOptions
 
-        func run() throws {
-            let replica = try options.openReplica()
-            var values = try Assignments.parse(assignments, entity: Records.schema("contact"))
-            values["account_id"] = .text(try Records.resolve("account", account, replica: replica))
-            try Records.merge([("name", name), ("title", title), ("phone", phone), ("email", email)], into: &values, entity: "contact")
-            if decisionMaker { values["decision_maker"] = .bool(true) }
-            try Records.add("contact", values: values, options: options)
+        func validate() throws {
+            try Records.require([("--account", fields.account), ("--name", fields.name)], adding: "a contact")
         }
-    }
 
-    struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "edit", abstract: "Change fields of a contact (works offline).")
-        @Argument(help: "The contact id (or a unique prefix).") var id: String
-        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
-        @OptionGroup var options: GlobalOptions
-
-        func run() throws {
-            try Records.edit("contact", id: id, values: try Assignments.parse(assignments, entity: Records.schema("contact")), options: options)
-        }
-    }
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "show", abstract: "Show a contact.")
-        @Argument(help: "The contact id (or a unique prefix).") var id: String
-        @OptionGroup var options: GlobalOptions
-
-        func run() throws { try Records.show("contact", id: id, replica: try options.openReplica(), options: options) }
-    }
-
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "List the contacts of an account.")
-        @Option(help: "The account id (or a unique prefix).") var account: String
-        @OptionGroup var limitOption: LimitOption
-        @OptionGroup var options: GlobalOptions
-
-        func run() throws {
-            let replica = try options.openReplica()
-            let rows = try replica.contacts(ofAccount: try Records.resolve("account", account, replica: replica))
-            try Records.list("contact", rows: rows, columns: ["name", "title", "phone", "email", "decision_maker"], limit: limitOption.limit, options: options)
-        }
+        func run() throws { try Records.add("contact", fields: fields, assignments: assignments, options: options) }
     }
 }
 
@@ -120,21 +81,18 @@ extension Satchel.Visits {
                 "account_id": .text(accountID), "rep": .text(me.user), "started_at": .integer(started),
                 "purpose": .text(purpose), "outcome": .text(outcome),
             ]
-            try Records.merge(
-                [("channel", channel), ("notes", notes), ("next_step", nextStep), ("next_visit_due", nextVisit), ("location", location)],
-                into: &values, entity: "visit")
+            values.merge(
+                try Records.typed(
+                    [("channel", channel), ("notes", notes), ("next_step", nextStep), ("next_visit_due", nextVisit), ("location", location)],
+                    entity: "visit", current: nil)
+            ) { $1 }
             if let duration { values["ended_at"] = .integer(started + Int64(duration) * 60_000) }
             if !contact.isEmpty {
                 values["contact_ids"] = .stringSet(try contact.map { try Records.resolve("contact", $0, replica: replica) })
             }
             if metDecisionMaker { values["met_decision_maker"] = .bool(true) }
+            // The account's first and last contact move with the visit, in the same write.
             let id = try replica.insert("visit", values: values)
-            // The account's contact times move with the visit (max and min rules keep them right).
-            let account = try replica.row("account", id: accountID) ?? [:]
-            var touched: [String: FieldValue] = [:]
-            if (account["last_contacted_at"]?.integerValue ?? .min) < started { touched["last_contacted_at"] = .integer(started) }
-            if (account["first_contacted_at"]?.integerValue ?? .max) > started { touched["first_contacted_at"] = .integer(started) }
-            if !touched.isEmpty { try replica.update("account", id: accountID, set: touched) }
             try Records.show("visit", id: id, replica: replica, options: options)
         }
     }
@@ -169,7 +127,10 @@ extension Satchel {
     struct Opportunities: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "opp", abstract: "Sales opportunities and their stages.",
-            subcommands: [Add.self, Edit.self, Stage.self, Show.self, List.self, GenericHistory<OpportunityKind>.self])
+            subcommands: [
+                Add.self, GenericEdit<OpportunityKind>.self, Stage.self, GenericShow<OpportunityKind>.self,
+                GenericList<OpportunityKind>.self, GenericHistory<OpportunityKind>.self,
+            ])
     }
 }
 
@@ -177,37 +138,18 @@ extension Satchel.Opportunities {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Open an opportunity (works offline).")
-        @Option(help: "The account id (or a unique prefix).") var account: String
-        @Option(help: "What the deal is.") var name: String
-        @Option(help: "Expected amount, e.g. 12500 or 12500.50.") var amount: String
-        @Option(help: "Currency code.") var currency: String = "EUR"
-        @Option(help: "Stage: prospecting, follow_up, negotiation, quote or contract.") var stage: String = "prospecting"
-        @Option(help: "Probability in percent.") var probability: Int?
-        @Option(name: .customLong("close"), help: "Expected close date (YYYY-MM-DD).") var expectedClose: String?
+        @OptionGroup var fields: OpportunityFields
         @Option(name: .customLong("set"), help: "Any other field, as FIELD=VALUE (repeat).") var assignments: [String] = []
         @OptionGroup var options: GlobalOptions
 
-        func run() throws {
-            let replica = try options.openReplica()
-            var values = try Assignments.parse(assignments, entity: Records.schema("opportunity"))
-            values["account_id"] = .text(try Records.resolve("account", account, replica: replica))
-            try Records.merge(
-                [("name", name), ("amount", "\(amount) \(currency)"), ("stage", stage), ("probability", probability.map(String.init)),
-                 ("expected_close", expectedClose)],
-                into: &values, entity: "opportunity")
-            try Records.add("opportunity", values: values, options: options)
+        func validate() throws {
+            try Records.require(
+                [("--account", fields.account), ("--name", fields.name), ("--amount", fields.amount)], adding: "an opportunity")
         }
-    }
-
-    struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "edit", abstract: "Change fields of an opportunity (works offline).")
-        @Argument(help: "The opportunity id (or a unique prefix).") var id: String
-        @Option(name: .customLong("set"), help: "A field to change, as FIELD=VALUE (repeat; an empty VALUE clears it).") var assignments: [String] = []
-        @OptionGroup var options: GlobalOptions
 
         func run() throws {
-            try Records.edit("opportunity", id: id, values: try Assignments.parse(assignments, entity: Records.schema("opportunity")), options: options)
+            try Records.add(
+                "opportunity", fields: fields, assignments: assignments, base: ["stage": .text("prospecting")], options: options)
         }
     }
 
@@ -232,40 +174,6 @@ extension Satchel.Opportunities {
             if let reason { values["close_reason"] = .text(reason) }
             if stage == "closed_lost", let lost = lostReason ?? reason { values["lost_reason"] = .text(lost) }
             try Records.edit("opportunity", id: id, values: values, options: options)
-        }
-    }
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "show", abstract: "Show an opportunity.")
-        @Argument(help: "The opportunity id (or a unique prefix).") var id: String
-        @OptionGroup var options: GlobalOptions
-
-        func run() throws { try Records.show("opportunity", id: id, replica: try options.openReplica(), options: options) }
-    }
-
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "List opportunities.")
-        @Option(help: "Only this account's (id or unique prefix).") var account: String?
-        @Option(help: "Only this stage.") var stage: String?
-
-        func validate() throws {
-            if let stage, !CRMSchema.opportunityStages.states.contains(stage) {
-                throw ValidationError("--stage must be one of \(CRMSchema.opportunityStages.states.joined(separator: ", "))")
-            }
-        }
-        @OptionGroup var limitOption: LimitOption
-        @OptionGroup var options: GlobalOptions
-
-        func run() throws {
-            let replica = try options.openReplica()
-            let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
-            let rows = try replica.rows("opportunity").filter { row in
-                (accountID == nil || row.values["account_id"]?.textValue == accountID)
-                    && (stage == nil || row.values["stage"]?.textValue == stage)
-            }
-            try Records.list("opportunity", rows: rows, columns: ["name", "stage", "amount", "probability", "expected_close"], limit: limitOption.limit, options: options)
         }
     }
 }

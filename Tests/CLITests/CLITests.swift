@@ -213,7 +213,7 @@ struct CLITests {
         try alice.ok(["task", "done", task])
         try alice.ok(["opp", "stage", opp, "closed_won", "--reason", "signed"])
         #expect(try alice.ok(["opp", "show", opp, "--json"]).object()["stage"] as? String == "closed_won")
-        #expect(try alice.ok(["opp", "list", "--stage", "closed_won", "--json"]).array().count == 1)
+        #expect(try alice.ok(["opp", "list", "--state", "closed_won", "--json"]).array().count == 1)
         for command in [["quote", "list"], ["order", "list"], ["ticket", "list"], ["task", "list"]] {
             #expect(try alice.ok(command + ["--json"]).array().count == 1, "\(command)")
         }
@@ -239,12 +239,12 @@ struct CLITests {
             (["visit", "log", "--account", account, "--purpose", "x", "--outcome", "y", "--at", "yesterday-ish"], "is not a time"),
             (["visit", "list", "--since", "31/12/2025"], "is not a date"),
             (["opp", "stage", opp, "closed_won"], "closing an opportunity needs --reason"),
-            (["opp", "list", "--stage", "flying"], "--stage must be one of"),
+            (["opp", "list", "--state", "flying"], "--state must be one of"),
             (["task", "list", "--limit=-2"], "--limit must be 1 or more"),
             (["opp", "stage", opp, "flying"], "must be one of"),
             (["account", "edit", account, "--set", "credit_status=hold"], "set by the company"),
             (["account", "list", "--limit", "0"], "--limit must be 1 or more"),
-            (["account", "add"], "Missing expected argument '--name <name>'"),
+            (["account", "add"], "adding an account needs --name"),
         ]
         for (arguments, message) in cases {
             let result = try alice.run(arguments)

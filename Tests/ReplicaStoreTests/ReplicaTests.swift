@@ -103,7 +103,42 @@ struct ReplicaTests {
             try replica.execute(sql: "UPDATE visit SET purpose = 'x' WHERE id = ?", arguments: [visit])
         }
         #expect(throws: ReplicaError.self) { try replica.delete("visit", id: visit) }
-        #expect(try replica.pendingCount() == 2)
+        // The account, the visit, and the account's first and last contact the visit moved.
+        #expect(try replica.pendingCount() == 4)
+    }
+
+    @Test func aVisitMovesItsAccountsContactTimesInTheSameWrite() throws {
+        let replica = try makeReplica()
+        let account = try replica.insert("account", values: ["name": .text("Acme")])
+        func visit(at start: Int64, minutes: Int64 = 30) throws {
+            try replica.insert(
+                "visit",
+                values: [
+                    "account_id": .text(account), "rep": .text("alice"), "started_at": .integer(start),
+                    "ended_at": .integer(start + minutes * 60_000), "channel": .text("phone"), "purpose": .text("call"),
+                ])
+        }
+        func contact() throws -> (first: Int64?, last: Int64?) {
+            let row = try replica.row("account", id: account)
+            return (row?["first_contacted_at"]?.integerValue, row?["last_contacted_at"]?.integerValue)
+        }
+        let noon = clock.now
+        try visit(at: noon)
+        #expect(try contact() == (noon, noon))
+        try visit(at: noon - 86_400_000)
+        #expect(try contact() == (noon - 86_400_000, noon), "an earlier visit moves only the first contact back")
+        try visit(at: noon + 3_600_000)
+        #expect(try contact() == (noon - 86_400_000, noon + 3_600_000), "a later one moves only the last contact on")
+
+        // A visit that is refused moves nothing.
+        let pending = try replica.pendingCount()
+        #expect(throws: ReplicaError.self) { try visit(at: noon + 7_200_000, minutes: -10) }
+        #expect(try contact() == (noon - 86_400_000, noon + 3_600_000))
+        #expect(try replica.pendingCount() == pending)
+
+        // The moves travel as the account's own field changes.
+        let changes = try #require(try replica.pendingChangeset()).changes.filter { $0.entity == "account" }
+        #expect(changes.map(\.operation.name) == ["insert", "update", "update", "update", "update"])
     }
 
     // MARK: - Bad input changes nothing

@@ -19,6 +19,9 @@ struct CRMSchemaTests {
             if let title = entity.titleField {
                 #expect(entity.field(title) != nil)
             }
+            for propagation in entity.propagations {
+                #expect(propagation.problems(in: CRMSchema.schema, entity: entity).isEmpty, "\(entity.name): \(propagation)")
+            }
             for machine in entity.stateMachines {
                 #expect(entity.field(machine.field)?.type == .enumeration(machine.states))
                 for (from, targets) in machine.transitions {
@@ -38,7 +41,7 @@ struct CRMSchemaTests {
         #expect(entities.contains { $0.insertRule == .appendOnly })
         #expect(entities.contains { $0.deleteRule == .editWinsAndQueue })
         #expect(entities.contains { $0.deleteRule == .deleteWins })
-        #expect(entities.contains { !$0.naturalKeys.isEmpty })
+        #expect(entities.contains { $0.duplicates != nil })
         #expect(entities.contains { !$0.invariants.isEmpty })
     }
 
@@ -56,15 +59,6 @@ struct CRMSchemaTests {
         #expect(orders.privilegedTargets.contains("approved"))
         #expect(!orders.allows(from: "draft", to: "approved"))
         #expect(orders.allows(from: "submitted", to: "approved"))
-    }
-
-    @Test func theNaturalKeysNormalise() {
-        let keys = Dictionary(uniqueKeysWithValues: CRMSchema.account.naturalKeys.map { ($0.name, $0) })
-        #expect(keys["phone"]?.key(of: ["phone": .text("+33 (4) 72-10-20")]) == "33472102" + "0")
-        #expect(keys["phone"]?.key(of: ["phone": .text("112")]) == nil, "too short to identify anyone")
-        #expect(
-            keys["name and city"]?.key(of: ["name": .text("Café  DUPONT!"), "city": .text("Lyon")])
-                == keys["name and city"]?.key(of: ["name": .text("café dupont"), "city": .text("LYON")]))
     }
 
     @Test func conflictRulesDocumentListsEveryFieldWithItsRule() throws {

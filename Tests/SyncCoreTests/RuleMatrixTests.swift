@@ -253,9 +253,10 @@ struct RuleMatrixTests {
             [incoming], into: target,
             environment: MergeEnvironment(
                 writer: testCase.writer, lookup: { _, id in id == "row-1" ? existing : nil },
-                duplicates: { entity, key, value, excluding in
+                candidates: { entity, keys, excluding in
                     guard let existing, entity == existing.entity, excluding != existing.id,
-                        key.key(of: existing.values) == value
+                        let matcher = TestSchema.schema.entity(entity)?.duplicates,
+                        !keys.isDisjoint(with: matcher.keys(of: existing.values))
                     else { return [] }
                     return [existing.id]
                 }))

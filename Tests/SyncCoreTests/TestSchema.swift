@@ -18,7 +18,7 @@ enum TestSchema {
             FieldSchema("code", .text(maxLength: 20), .lastWriterWins, reason: "test"),
         ],
         deleteRule: .editWinsAndQueue,
-        naturalKeys: [NaturalKey(name: "code", fields: [("code", .words)])],
+        duplicates: NaturalKeys([NaturalKey(name: "code", fields: [("code", .words)])]),
         stateMachines: [
             StateMachine(
                 field: "phase", states: ["new", "active", "done", "sealed"], initial: ["new"],

@@ -68,8 +68,9 @@ struct EndToEndTests {
             ])
         try company.bob.replica.update("account", id: company.acme, set: ["credit_rating": .text("B"), "phone": .text("+33 3 20 00 00 00")])
 
+        // Her visit also moved Acme's first and last contact: four changes.
         let first = try await company.alice.sync()
-        #expect(first.pushed == 2 && first.applied == 2)
+        #expect(first.pushed == 4 && first.applied == 4)
         let second = try await company.bob.sync()
         #expect(second.pushed == 2 && second.applied == 1 && second.queued == 1)
 
@@ -153,12 +154,14 @@ struct EndToEndTests {
         _ = try await company.admin.request(
             "POST", "/v1/admin/accounts/\(company.acme)/transfer", body: TransferRequest(to: "carol"), as: RowSnapshot.self)
 
-        // Her sync goes through: the visit is history and lands, the edit waits for review.
+        // Her sync goes through: the visit is history and lands; the edit, and the first and last
+        // contact the visit moved, wait for review.
         let summary = try await company.alice.sync()
-        #expect(summary.applied == 1 && summary.queued == 1 && summary.rejected == 0)
+        #expect(summary.applied == 1 && summary.queued == 3 && summary.rejected == 0, "\(summary)")
         #expect(try company.alice.replica.pendingCount() == 0)
         let queue = try await company.admin.request("GET", "/v1/admin/conflicts", as: ConflictListResponse.self)
-        let item = try #require(queue.conflicts.first { $0.conflict.kind == .transferred })
+        #expect(queue.conflicts.count == 3)
+        let item = try #require(queue.conflicts.first { $0.conflict.kind == .transferred && $0.conflict.field == "phone" })
         #expect(item.conflict.explanation.contains("after it moved to another owner"))
 
         // The admin keeps Alice's phone; Carol gets it, and the visit.

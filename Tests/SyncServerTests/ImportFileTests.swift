@@ -71,14 +71,4 @@ struct ImportFileTests {
             "\(error)".contains("line 2") && "\(error)".contains("already exists")
         }
     }
-
-    @Test func minorUnitsParseExactly() {
-        #expect(FieldType.minorUnits("1250") == 125_000)
-        #expect(FieldType.minorUnits("1250.5") == 125_050)
-        #expect(FieldType.minorUnits("-3.25") == -325)
-        #expect(FieldType.minorUnits("-0.50") == -50)
-        #expect(FieldType.minorUnits("1.234") == nil)
-        #expect(FieldType.minorUnits("abc") == nil)
-        #expect(FieldType.minorUnits("99999999999999999999") == nil)
-    }
 }

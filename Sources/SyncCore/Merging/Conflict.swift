@@ -52,14 +52,17 @@ public struct Conflict: Hashable, Sendable, Codable, Identifiable {
     /// The value both sides started from (null when there is none, as for a duplicate).
     public var base: FieldValue
     public var contenders: [Contender]
-    /// For duplicate candidates: the live rows with the same natural key.
+    /// For duplicate candidates: the live rows the new one probably duplicates.
     public var relatedRowIDs: [String]
+    /// For duplicate candidates: why each related row matched, by its id ("same phone 970 555 0188").
+    public var reasons: [String: String]?
     /// One plain sentence for the admin.
     public var explanation: String
 
     public init(
         id: String, kind: Kind, entity: String, rowID: String, rowTitle: String, field: String?, rule: String,
-        base: FieldValue, contenders: [Contender], relatedRowIDs: [String] = [], explanation: String
+        base: FieldValue, contenders: [Contender], relatedRowIDs: [String] = [], reasons: [String: String]? = nil,
+        explanation: String
     ) {
         self.id = id
         self.kind = kind
@@ -71,6 +74,7 @@ public struct Conflict: Hashable, Sendable, Codable, Identifiable {
         self.base = base
         self.contenders = contenders
         self.relatedRowIDs = relatedRowIDs
+        self.reasons = reasons
         self.explanation = explanation
     }
 }

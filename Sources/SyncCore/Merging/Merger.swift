@@ -4,19 +4,21 @@ public struct MergeEnvironment {
     public var writer: Writer
     /// Looks up another row's state (for invariants that span rows).
     public var lookup: (_ entity: String, _ id: String) -> RowState?
-    /// Returns the ids of live rows of `entity`, other than `excluding`, whose `key` equals `value`.
-    public var duplicates: (_ entity: String, _ key: NaturalKey, _ value: String, _ excluding: String) -> [String]
+    /// Returns the ids of live rows of `entity`, other than `excluding`, filed under any of
+    /// `keys` (see ``DuplicateMatcher``), each once: at most ``DuplicateKey/crowd`` per key, and
+    /// none for a broad key shared by more.
+    public var candidates: (_ entity: String, _ keys: Set<DuplicateKey>, _ excluding: String) -> [String]
 
     public init(
         writer: Writer,
         lookup: @escaping (_ entity: String, _ id: String) -> RowState? = { _, _ in nil },
-        duplicates: @escaping (_ entity: String, _ key: NaturalKey, _ value: String, _ excluding: String) -> [String] = {
-            _, _, _, _ in []
+        candidates: @escaping (_ entity: String, _ keys: Set<DuplicateKey>, _ excluding: String) -> [String] = {
+            _, _, _ in []
         }
     ) {
         self.writer = writer
         self.lookup = lookup
-        self.duplicates = duplicates
+        self.candidates = candidates
     }
 }
 
@@ -225,23 +227,33 @@ public struct Merger: Sendable {
             }
         }
         row = state
-        for key in entity.naturalKeys {
-            guard let value = key.key(of: checked) else { continue }
-            let matches = environment.duplicates(entity.name, key, value, change.rowID)
-            guard !matches.isEmpty else { continue }
-            let titles = matches.compactMap { environment.lookup(entity.name, $0) }.map {
-                entity.title(of: $0.values, id: $0.id)
+        if let matcher = entity.duplicates {
+            let keys = matcher.keys(of: checked)
+            var matches: [(id: String, title: String, match: DuplicateMatch)] = []
+            if !keys.isEmpty {
+                for id in environment.candidates(entity.name, keys, change.rowID) {
+                    guard let other = environment.lookup(entity.name, id), !other.isDeleted,
+                        let match = matcher.match(checked, other.values)
+                    else { continue }
+                    matches.append((id, entity.title(of: other.values, id: id), match))
+                }
             }
-            let title = entity.title(of: checked, id: change.rowID)
-            return .queued(
-                Conflict(
-                    id: change.dot.description, kind: .duplicateCandidate, entity: entity.name, rowID: change.rowID,
-                    rowTitle: title, field: nil, rule: "natural-key:\(key.name)", base: .null,
-                    contenders: [Contender(value: .null, action: .insert, stamp: stamp, isCurrent: false)], relatedRowIDs: matches,
-                    explanation:
-                        "\(stamp.user) created \(title), which has the same \(key.name) as "
-                        + "\(titles.isEmpty ? matches.joined(separator: ", ") : titles.joined(separator: ", ")); "
-                        + "they may be the same \(entity.label) and need review."))
+            if !matches.isEmpty {
+                matches.sort { $0.id < $1.id }
+                let title = entity.title(of: checked, id: change.rowID)
+                var described = matches.prefix(3).map { "\($0.title) (\($0.match.reason))" }.joined(separator: "; ")
+                if matches.count > 3 { described += " and \(matches.count - 3) more" }
+                return .queued(
+                    Conflict(
+                        id: change.dot.description, kind: .duplicateCandidate, entity: entity.name, rowID: change.rowID,
+                        rowTitle: title, field: nil, rule: "natural-key:\(matches[0].match.signal)", base: .null,
+                        contenders: [Contender(value: .null, action: .insert, stamp: stamp, isCurrent: false)],
+                        relatedRowIDs: matches.map(\.id),
+                        reasons: Dictionary(uniqueKeysWithValues: matches.map { ($0.id, $0.match.reason) }),
+                        explanation:
+                            "\(stamp.user) created \(title), which may be the same \(entity.label) as \(described); "
+                            + "an admin will review."))
+            }
         }
         return .applied
     }

@@ -6,7 +6,8 @@ public struct EntitySchema: Sendable {
     public var fields: [FieldSchema]
     public var insertRule: InsertRule
     public var deleteRule: DeleteRule
-    public var naturalKeys: [NaturalKey]
+    /// How a new row's probable duplicates are found (nil: never looked for).
+    public var duplicates: (any DuplicateMatcher)?
     public var invariants: [Invariant]
     /// The state machines among the invariants, kept for documentation and local checks.
     public var stateMachines: [StateMachine]
@@ -16,26 +17,29 @@ public struct EntitySchema: Sendable {
     public var parentField: String?
     /// Extra lookups worth an index in a store (each a list of fields), beyond references and the title.
     public var indexes: [[String]]
+    /// Fields of referenced rows that a new row moves, in the same write.
+    public var propagations: [Propagation]
 
     private let fieldIndex: [String: Int]
 
     public init(
         name: String, label: String? = nil, fields: [FieldSchema], insertRule: InsertRule = .mutable,
-        deleteRule: DeleteRule = .editWinsAndQueue, naturalKeys: [NaturalKey] = [], invariants: [Invariant] = [],
+        deleteRule: DeleteRule = .editWinsAndQueue, duplicates: (any DuplicateMatcher)? = nil, invariants: [Invariant] = [],
         stateMachines: [StateMachine] = [], titleField: String? = nil, parentField: String? = nil,
-        indexes: [[String]] = []
+        indexes: [[String]] = [], propagations: [Propagation] = []
     ) {
         self.name = name
         self.label = label ?? name
         self.fields = fields
         self.insertRule = insertRule
         self.deleteRule = insertRule == .appendOnly ? .never : deleteRule
-        self.naturalKeys = naturalKeys
+        self.duplicates = duplicates
         self.invariants = invariants + stateMachines.flatMap { $0.invariants(entity: name) }
         self.stateMachines = stateMachines
         self.titleField = titleField
         self.parentField = parentField
         self.indexes = indexes
+        self.propagations = propagations
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
     }
 

@@ -6,11 +6,12 @@ extension FieldType {
     /// Texts, enumeration members, references and dates are taken as written (and checked by
     /// ``validate(_:)`` afterwards); integers are whole numbers; timestamps are Unix
     /// milliseconds or ISO 8601 (`2026-11-22T09:30:00Z`, or without a zone in `timeZone`);
-    /// booleans are true/false, yes/no or 1/0; money is `1250.00 EUR`; sets are `a;b;c`;
+    /// booleans are true/false, yes/no or 1/0; money is read by ``Money/parse(_:defaultCurrency:)``
+    /// (`1250.00 EUR`, `€1,250.50`, or a bare `1250` in `currency`); sets are `a;b;c`;
     /// locations `lat,lon`. The empty string is no value (null).
     ///
     /// - Returns: nil when the text is not of this type; ``phrase`` says what was expected.
-    public func parse(_ text: String, timeZone: TimeZone = .gmt) -> FieldValue? {
+    public func parse(_ text: String, timeZone: TimeZone = .gmt, currency: String? = nil) -> FieldValue? {
         if text.isEmpty { return .null }
         switch self {
         case .text, .enumeration, .reference, .date:
@@ -26,9 +27,7 @@ extension FieldType {
             default: return nil
             }
         case .money:
-            let parts = text.split(separator: " ")
-            guard parts.count == 2, let minor = FieldType.minorUnits(String(parts[0])) else { return nil }
-            return .money(Money(minor: minor, currency: String(parts[1]).uppercased()))
+            return (try? Money.parse(text, defaultCurrency: currency)).map(FieldValue.money)
         case .stringSet:
             return .stringSet(text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         case .location:
@@ -56,26 +55,6 @@ extension FieldType {
             if let date = local.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         }
         return nil
-    }
-
-    /// "1250.5" → 125050; at most two decimals.
-    public static func minorUnits(_ text: String) -> Int64? {
-        let negative = text.hasPrefix("-")
-        let digits = negative ? String(text.dropFirst()) : text
-        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].allSatisfy(\.isNumber), let units = Int64(parts[0])
-        else { return nil }
-        var cents: Int64 = 0
-        if parts.count == 2 {
-            let fraction = String(parts[1])
-            guard (1...2).contains(fraction.count), fraction.allSatisfy(\.isNumber), let value = Int64(fraction) else {
-                return nil
-            }
-            cents = fraction.count == 1 ? value * 10 : value
-        }
-        let (scaled, overflow) = units.multipliedReportingOverflow(by: 100)
-        guard !overflow else { return nil }
-        return (negative ? -1 : 1) * (scaled + cents)
     }
 }
 

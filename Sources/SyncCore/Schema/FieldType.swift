@@ -47,7 +47,7 @@ public enum FieldType: Hashable, Sendable {
         switch self {
         case .text: return "text"
         case .integer: return "a whole number"
-        case .money: return "an amount of money with its currency"
+        case .money: return "an amount of money such as 15000 EUR"
         case .bool: return "true or false"
         case .timestamp: return "a time (ISO 8601 such as 2026-11-22T09:30, or Unix milliseconds)"
         case .date: return "a date (YYYY-MM-DD)"
