@@ -6,27 +6,35 @@ import SyncCore
 /// and "星河科技" in 北京. Each match says why.
 ///
 /// Two accounts are the same company when (in this order):
-/// - their tax ids are equal once spaces and dashes are gone (and never when both have a tax id
-///   and they differ: two registrations are two companies);
+/// - their tax ids are equal once spaces, dashes, a VAT country prefix and suffix are gone (and
+///   never when both have a tax id and they differ: two registrations are two companies);
 /// - their e-mail addresses are equal;
-/// - their names are equal once legal forms, punctuation, case, accents, width and (for Chinese
-///   and Japanese names) a leading city are set aside, in the same city;
+/// and otherwise never when both phones and both addresses are given and differ (another outlet
+/// of one name), nor when their names carry different numbers ("Store 12", "Store 13"); then when
+/// - their names are equal once legal forms, punctuation, case, accents, width, plural endings,
+///   abbreviations and (for Chinese, Japanese and Korean names) a city are set aside, or are the
+///   same words in another order, in the same city;
 /// - their phone numbers are one national number (country code, trunk prefix and extension set
-///   aside) and their names are at least ``phoneNameSimilarity`` alike (different companies
-///   behind one switchboard have different names);
-/// - they share a company e-mail domain (not a free-mail one) in the same city, with names at
-///   least ``phoneNameSimilarity`` alike;
-/// - their names are at least ``nearNameSimilarity`` alike in the same city and carry the same
-///   numbers ("Store 12" is not "Store 13"), unless both phone numbers and both addresses are
-///   given and differ (a second shop of one chain).
+///   aside) and their names differ only by words dropped or spelled another way (different
+///   companies behind one switchboard differ by a word: "Hillcrest Pediatrics", "Hillcrest
+///   Dermatology");
+/// - they share a company e-mail domain (not a free-mail one) in the same city, with names that
+///   differ the same way, or a domain that is one of the names run together;
+/// - their names are at least ``nearNameSimilarity`` alike in the same city, and each word that
+///   differs is a misspelling (``misspelledWordSimilarity``), not another word ("Il Forno",
+///   "Il Faro").
 ///
-/// Similarity is 1 − (Levenshtein distance ÷ the longer length), over the normalised names with
-/// spaces removed.
+/// Similarity is 1 − (edit distance ÷ the longer length), the distance counting a swap of two
+/// neighbours as one edit, over the normalised names with spaces removed (or their words in
+/// alphabetical order, if more alike).
 public struct CompanyMatcher: DuplicateMatcher {
     /// Names this alike in one city are one company ("Summitt Orthodontics").
     public static let nearNameSimilarity = 0.85
-    /// Names this alike are one company when the phone or the company e-mail domain is shared.
-    public static let phoneNameSimilarity = 0.5
+    /// Two words this alike, or one written short for the other ("Vets", "Veterinary"), may be
+    /// one word spelled two ways behind a shared phone or company e-mail domain.
+    public static let abbreviatedWordSimilarity = 0.5
+    /// Two words this alike may be one word misspelled ("Wagner", "Wanger"; not "Forno", "Faro").
+    public static let misspelledWordSimilarity = 0.75
 
     public init() {}
 
@@ -68,6 +76,11 @@ public struct CompanyMatcher: DuplicateMatcher {
             return DuplicateMatch(signal: "email", reason: "same e-mail \(email)")
         }
         let sameCity = mine.city != nil && mine.city == other.city
+        // Both phones and both addresses given and different: another outlet of one name.
+        let elsewhere =
+            mine.phone != nil && other.phone != nil && mine.phone != other.phone
+            && mine.address != nil && other.address != nil && mine.address != other.address
+        if elsewhere { return nil }
         if sameCity, !mine.name.core.isEmpty, mine.name.core == other.name.core {
             return DuplicateMatch(signal: "name and city", reason: Self.sameNameReason(mine.name, other.name))
         }
@@ -75,29 +88,31 @@ public struct CompanyMatcher: DuplicateMatcher {
             return DuplicateMatch(
                 signal: "name and city", reason: "names match with their words in another order (\(mine.name.raw) / \(other.name.raw)); same city")
         }
+        // Numbers in names identify ("Store 12" is not "Store 13"), whatever else is shared.
+        guard mine.name.numbers == other.name.numbers else { return nil }
         let similarity = mine.name.similarity(to: other.name)
-        // One name inside the other ("Studio Rinaldi", "Studio Rinaldi Commercialisti").
-        let contained = mine.name.contains(other.name) || other.name.contains(mine.name)
-        if let phone = mine.phone, phone == other.phone, similarity >= Self.phoneNameSimilarity || contained {
+        // Names that differ only by dropped, abbreviated or misspelled words ("Pennington
+        // Veterinary Surgery", "Pennington Vets"), not by a different word ("Hillcrest
+        // Pediatrics", "Hillcrest Dermatology"), are one company behind one phone or domain.
+        let alike = mine.name.differsOnlyInSpelling(
+            from: other.name, wordSimilarity: Self.abbreviatedWordSimilarity, abbreviations: true)
+        if let phone = mine.phone, phone == other.phone, alike {
             return DuplicateMatch(signal: "phone", reason: "same phone \(Self.grouped(phone))")
         }
         if sameCity, let domain = mine.domain, domain == other.domain {
             // A domain named after one of the two ("aldercreekbuilders.com") names the company.
-            let label = CompanyName.words(of: CompanyName.fold(String(domain.split(separator: ".")[0]))).joined()
-            if similarity >= Self.phoneNameSimilarity || contained || label == mine.name.core || label == other.name.core {
+            let label = CompanyName.stem(CompanyName.words(of: CompanyName.fold(String(domain.split(separator: ".")[0]))).joined())
+            if alike || label == mine.name.core || label == other.name.core {
                 return DuplicateMatch(signal: "e-mail domain", reason: "same e-mail domain \(domain); same city")
             }
         }
-        // Numbers in names identify ("Store 12", "Store 13"): near names must carry the same ones.
-        if sameCity, similarity >= Self.nearNameSimilarity, mine.name.numbers == other.name.numbers {
-            let elsewhere =
-                mine.phone != nil && other.phone != nil && mine.phone != other.phone
-                && mine.address != nil && other.address != nil && mine.address != other.address
-            if !elsewhere {
-                let percent = Int((similarity * 100).rounded(.down))
-                return DuplicateMatch(
-                    signal: "name and city", reason: "names are \(percent)% alike (\(mine.name.raw) / \(other.name.raw)); same city")
-            }
+        // Near names: typos, not different words ("Il Forno", "Il Faro").
+        if sameCity, similarity >= Self.nearNameSimilarity,
+            mine.name.differsOnlyInSpelling(from: other.name, wordSimilarity: Self.misspelledWordSimilarity, abbreviations: false)
+        {
+            let percent = Int((similarity * 100).rounded(.down))
+            return DuplicateMatch(
+                signal: "name and city", reason: "names are \(percent)% alike (\(mine.name.raw) / \(other.name.raw)); same city")
         }
         return nil
     }
@@ -196,12 +211,42 @@ struct CompanyName {
         return max(direct, CompanyMatcher.similarity(words.sorted().joined(), other.words.sorted().joined()))
     }
 
-    /// Whether every word of `other` (two or more) is one of this name's words.
-    func contains(_ other: CompanyName) -> Bool {
-        guard !isIdeographic, other.words.count >= 2 else {
-            return isIdeographic && other.isIdeographic && other.core.count >= 2 && core.contains(other.core)
+    /// Whether the two names differ only by words dropped, or spelled another way: once the words
+    /// they share are set aside, each word left of the name with fewer left resembles one left of
+    /// the other: at least `wordSimilarity` alike, or the same start of four letters or more with
+    /// another ending ("Bloem", "Bloemen"), or, when `abbreviations` are allowed, written
+    /// short ("Vets" for "Veterinary", "Mtn" for "Mountain": the same first letter, and every
+    /// letter in order in the longer word). Chinese and Japanese names, which have no words,
+    /// qualify when one contains the other or they are `wordSimilarity` alike.
+    func differsOnlyInSpelling(from other: CompanyName, wordSimilarity: Double, abbreviations: Bool) -> Bool {
+        if isIdeographic || other.isIdeographic {
+            let (short, long) = core.count <= other.core.count ? (core, other.core) : (other.core, core)
+            return short.count >= 2 && (long.contains(short) || CompanyMatcher.similarity(short, long) >= wordSimilarity)
         }
-        return Set(other.words).isSubset(of: Set(words))
+        let shared = Set(words).intersection(other.words)
+        guard !shared.isEmpty || words.count == other.words.count else { return false }
+        let mine = words.filter { !shared.contains($0) }
+        let theirs = other.words.filter { !shared.contains($0) }
+        let (few, many) = mine.count <= theirs.count ? (mine, theirs) : (theirs, mine)
+        return few.allSatisfy { word in
+            many.contains { candidate in
+                CompanyMatcher.similarity(word, candidate) >= wordSimilarity
+                    || (min(word.count, candidate.count) >= 4 && (word.hasPrefix(candidate) || candidate.hasPrefix(word)))
+                    || (abbreviations && (CompanyName.abbreviates(word, candidate) || CompanyName.abbreviates(candidate, word)))
+            }
+        }
+    }
+
+    /// Whether `short` is `long` written short: two letters or more, the same first letter, and
+    /// every letter found in order in `long` ("mtn" in "mountain", "vet" in "veterinary").
+    static func abbreviates(_ short: String, _ long: String) -> Bool {
+        guard short.count >= 2, short.count < long.count, short.first == long.first else { return false }
+        var rest = Substring(long)
+        for letter in short {
+            guard let found = rest.firstIndex(of: letter) else { return false }
+            rest = rest[rest.index(after: found)...]
+        }
+        return true
     }
 
     /// Legal forms as folded words (dotted abbreviations joined first: "S.p.A." is "spa").
@@ -210,20 +255,22 @@ struct CompanyName {
         "pllc", "pc", "gmbh", "mbh", "ag", "kg", "kgaa", "ohg", "ug", "ev", "eg", "se", "as", "asa", "ab", "abp", "oy",
         "oyj", "aps", "sa", "sas", "sasu", "sarl", "eurl", "sc", "spa", "srl", "srls", "sapa", "snc", "bv", "nv",
         "vof", "cv", "kk", "gk", "yk", "pty", "pte", "sl", "slu", "sau", "lda", "ltda", "sro", "kft", "zrt", "spzoo",
-        "doo", "ooo", "hf", "ehf", "ky", "tmi", "ltda", "cia", "sdn", "bhd",
+        "doo", "ooo", "hf", "ehf", "ky", "tmi", "ltda", "cia", "sdn", "bhd", "aktiebolag", "aksjeselskap",
+        "aktieselskab", "anpartsselskab", "osakeyhtio", "osakeyhtio", "spolka", "akciova", "zrt", "nyrt", "bt",
     ]
     /// Legal forms of several words, as folded words ("Kabushiki Kaisha", "Limited Liability Company").
     static let legalFormPhrases: [[String]] = [
         ["kabushiki", "kaisha"], ["yugen", "kaisha"], ["godo", "kaisha"], ["limited", "liability", "company"],
         ["public", "limited", "company"], ["societe", "anonyme"], ["societa", "per", "azioni"],
         ["sociedad", "anonima"], ["sociedad", "limitada"], ["besloten", "vennootschap"], ["naamloze", "vennootschap"],
-        ["gesellschaft", "mit", "beschrankter", "haftung"], ["and", "co"],
+        ["gesellschaft", "mit", "beschrankter", "haftung"], ["and", "co"], ["sp", "zoo"], ["sp", "k"], ["sp", "j"],
+        ["pty", "ltd"], ["pvt", "ltd"], ["private", "limited"],
     ]
     /// Chinese and Japanese legal forms, longest first (suffixes, and the Japanese ones as prefixes
     /// too); 集团 ("group") goes with them, as "Group" would not in a Latin name.
     static let ideographicForms = [
         "股份有限公司", "有限责任公司", "有限責任公司", "集团有限公司", "有限公司", "株式会社", "有限会社", "合同会社", "合资会社",
-        "集团公司", "集团", "集團", "公司", "(株)", "(有)",
+        "集团公司", "集团", "集團", "公司", "(株)", "(有)", "주식회사", "유한회사", "(주)", "(유)",
     ]
     /// Words that join names ("Smith & Sons", "Müller und Söhne").
     static let connectors: Set<String> = ["and", "und", "et", "og", "och", "en", "y", "e", "the"]
@@ -235,6 +282,13 @@ struct CompanyName {
         isIdeographic = folded.unicodeScalars.contains { CompanyName.isIdeograph($0) }
         if isIdeographic {
             folded = folded.filter { !$0.isWhitespace && $0 != "·" && $0 != "・" }
+            // A city in brackets anywhere ("瑞丰信息技术(北京)有限公司").
+            if let city, !city.isEmpty {
+                for bracketed in ["(\(city))", "(\(city)市)"] where folded.contains(bracketed) {
+                    folded = folded.replacingOccurrences(of: bracketed, with: "")
+                    removed.append(city)
+                }
+            }
             var changed = true
             while changed {
                 changed = false
@@ -288,9 +342,19 @@ struct CompanyName {
 
     /// A Latin word with German umlauts written out folded like the umlaut ("Juergensen" as
     /// "Jürgensen"), and a plural ending set aside ("Bakeries", "Bakery"; "Talleres", "Taller").
-    static func stem(_ word: String) -> String {
-        guard word.count >= 4, word.allSatisfy({ $0.isASCII && $0.isLetter }) else { return word }
-        var word = word.replacingOccurrences(of: "ae", with: "a").replacingOccurrences(of: "oe", with: "o")
+    /// Abbreviations of business words, written out ("Intl", "Mfg", "Bros").
+    static let abbreviations: [String: String] = [
+        "intl": "international", "mfg": "manufacturing", "mfrs": "manufacturers", "bros": "brothers", "ctr": "center",
+        "centre": "center", "svc": "service", "svcs": "services", "assoc": "associates", "assocs": "associates",
+        "dept": "department", "natl": "national", "mgmt": "management", "engg": "engineering",
+        "distr": "distribution", "equip": "equipment", "hldgs": "holdings", "inds": "industries",
+        "theatre": "theater", "labs": "laboratories", "lab": "laboratory",
+    ]
+
+    static func stem(_ typed: String) -> String {
+        let written = abbreviations[typed] ?? typed
+        guard written.count >= 4, written.allSatisfy({ $0.isASCII && $0.isLetter }) else { return written }
+        var word = written.replacingOccurrences(of: "ae", with: "a").replacingOccurrences(of: "oe", with: "o")
             .replacingOccurrences(of: "ue", with: "u")
         if word.hasSuffix("ies") {
             word = String(word.dropLast(3)) + "y"
@@ -360,14 +424,19 @@ struct CompanyName {
     /// A city folded for comparison: "Zürich" and "zurich", "北京市" and "北京" are one city.
     static func city(_ text: String) -> String? {
         var folded = words(of: fold(text)).map(stem).joined(separator: " ")
-        // 北京市 is 北京, 東京都 is 東京, 大阪府 is 大阪 (but 京都 stays 京都).
-        if folded.count > 2, let last = folded.last, "市都府県省".contains(last) { folded.removeLast() }
+        // 北京市 is 北京, 東京都 is 東京, 大阪府 is 大阪 (but 京都 stays 京都), 대구광역시 is 대구.
+        for suffix in ["특별자치시", "특별자치도", "광역시", "특별시"] where folded.hasSuffix(suffix) && folded.count > suffix.count + 1 {
+            folded.removeLast(suffix.count)
+        }
+        if folded.count > 2, let last = folded.last, "市都府県省시".contains(last) { folded.removeLast() }
         return folded.isEmpty ? nil : folded
     }
 
     static func isIdeograph(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
-        case 0x3040...0x30FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FA1F: return true
+        case 0x3040...0x30FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FA1F,
+            0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF:
+            return true
         default: return false
         }
     }

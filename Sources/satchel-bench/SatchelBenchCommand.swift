@@ -87,7 +87,7 @@ extension SatchelBenchCommand {
             abstract: "Judge the labelled account pairs with the duplicate matcher: precision, recall, and its speed.")
 
         @Option(help: "A file of labelled pairs (JSON Lines, as in Fixtures/duplicates; repeat for more).")
-        var pairs = ["Fixtures/duplicates/pairs.jsonl", "Fixtures/duplicates/holdout.jsonl"]
+        var pairs = ["Fixtures/duplicates/pairs.jsonl", "Fixtures/duplicates/holdout.jsonl", "Fixtures/duplicates/holdout2.jsonl"]
 
         @Option(help: "Timed passes over the pairs (median reported).")
         var runs = 20

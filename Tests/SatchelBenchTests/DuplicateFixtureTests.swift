@@ -5,7 +5,7 @@ import SatchelTestSupport
 import Testing
 
 /// The account matcher against `Fixtures/duplicates`: 406 labelled pairs written from what people
-/// type, and 160 held-out pairs (README there). Prints precision, recall and the pairs it gets
+/// type, and 160 and 200 held-out pairs (README there). Prints precision, recall and the pairs it gets
 /// wrong; fails if either falls below the floors Docs/conflict-rules.md states.
 struct DuplicateFixtureTests {
     /// The pairs of `file`, and the matcher's score on them, printed.
@@ -21,21 +21,31 @@ struct DuplicateFixtureTests {
         let (pairs, score) = try scored("pairs.jsonl")
         #expect(pairs.count >= 300)
         #expect(score.precision >= 0.95, "precision \(score.precision)")
+        #expect(score.recall >= 0.95, "recall \(score.recall)")
+    }
+
+    /// Pairs written later by someone who had seen neither the matcher nor its misses above; the
+    /// matcher's second round of rules was then fitted to them too.
+    @Test func precisionAndRecallOverTheFirstHeldOutPairs() throws {
+        let (pairs, score) = try scored("holdout.jsonl")
+        #expect(pairs.count >= 150)
+        #expect(score.precision >= 0.95, "precision \(score.precision)")
+        #expect(score.recall >= 0.95, "recall \(score.recall)")
+    }
+
+    /// Pairs written while the matcher's last rules were made, by someone who saw neither, and
+    /// scored once after: the honest estimate for data the rules were not fitted to.
+    @Test func precisionAndRecallOverTheSecondHeldOutPairs() throws {
+        let (pairs, score) = try scored("holdout2.jsonl")
+        #expect(pairs.count >= 200)
+        #expect(score.precision >= 0.95, "precision \(score.precision)")
         #expect(score.recall >= 0.90, "recall \(score.recall)")
     }
 
-    /// Pairs written later by someone who had not seen the matcher or its misses above: the
-    /// honest estimate for data the rules were not adjusted to.
-    @Test func precisionAndRecallOverTheHeldOutPairs() throws {
-        let (pairs, score) = try scored("holdout.jsonl")
-        #expect(pairs.count >= 150)
-        #expect(score.precision >= 0.85, "precision \(score.precision)")
-        #expect(score.recall >= 0.85, "recall \(score.recall)")
-    }
-
     @Test func theJudgementDoesNotDependOnWhichRepTypedFirst() throws {
-        let pairs = try LabelledPair.load(Fixtures.url("duplicates/pairs.jsonl").path)
-            + LabelledPair.load(Fixtures.url("duplicates/holdout.jsonl").path)
+        let pairs = try ["pairs.jsonl", "holdout.jsonl", "holdout2.jsonl"].flatMap {
+            try LabelledPair.load(Fixtures.url("duplicates/" + $0).path)
+        }
         let forward = DuplicateScore(pairs: pairs, matcher: CompanyMatcher())
         let backward = DuplicateScore(
             pairs: pairs.map { var pair = $0; (pair.a, pair.b) = (pair.b, pair.a); return pair }, matcher: CompanyMatcher())
