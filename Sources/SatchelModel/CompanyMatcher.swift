@@ -354,8 +354,17 @@ struct CompanyName {
     static func stem(_ typed: String) -> String {
         let written = abbreviations[typed] ?? typed
         guard written.count >= 4, written.allSatisfy({ $0.isASCII && $0.isLetter }) else { return written }
-        var word = written.replacingOccurrences(of: "ae", with: "a").replacingOccurrences(of: "oe", with: "o")
-            .replacingOccurrences(of: "ue", with: "u")
+        // "ae", "oe", "ue" as the umlaut: drop an "e" after "a", "o" or "u".
+        var word = ""
+        var previous: Character = " "
+        for letter in written {
+            if letter == "e", "aou".contains(previous) {
+                previous = letter
+                continue
+            }
+            word.append(letter)
+            previous = letter
+        }
         if word.hasSuffix("ies") {
             word = String(word.dropLast(3)) + "y"
         } else if word.hasSuffix("s"), !word.hasSuffix("ss"), word.count >= 4 {
@@ -376,6 +385,19 @@ struct CompanyName {
 
     /// Case, accents, width and look-alike letters folded away: "ＡＢＣ Café" is "abc cafe".
     static func fold(_ text: String) -> String {
+        // Plain ASCII, most Latin names, has no width, accents or marks to fold.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var out = ""
+            out.reserveCapacity(text.utf8.count)
+            for scalar in text.lowercased().unicodeScalars {
+                switch scalar {
+                case "&": out += " and "
+                case "'", "`": continue
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out
+        }
         let compatible = text.precomposedStringWithCompatibilityMapping.lowercased()
         var out = ""
         out.reserveCapacity(compatible.utf8.count)
@@ -399,6 +421,11 @@ struct CompanyName {
             }
         }
         return out
+    }
+
+    /// Unicode compatibility forms (full width as plain), skipped for ASCII text, which has none.
+    static func compatible(_ text: String) -> String {
+        text.utf8.allSatisfy({ $0 < 0x80 }) ? text : text.precomposedStringWithCompatibilityMapping
     }
 
     /// The words of folded text; a run of single letters ("s p a", "b v") is one word.
@@ -484,14 +511,15 @@ enum PhoneNumber {
     /// At most the last ten digits are kept (a national "1" before a North American number, or
     /// a country code typed without "+"). Nil below seven digits.
     static func national(_ text: String) -> String? {
-        var folded = text.precomposedStringWithCompatibilityMapping.lowercased()
+        var folded = CompanyName.compatible(text).lowercased()
         // The extension goes: "x12", "ext. 12", "#12", "poste 12", "转12", "内线12".
-        for marker in ["ext", "x", "#", "poste", "durchwahl", "转", "內線", "内线", "分机"] {
+        let plain = folded.unicodeScalars.allSatisfy { $0.isASCII && !$0.properties.isAlphabetic && $0 != "#" }
+        for marker in plain ? [] : ["ext", "x", "#", "poste", "durchwahl", "转", "內線", "内线", "分机"] {
             if let range = folded.range(of: marker), folded[..<range.lowerBound].contains(where: \.isNumber) {
                 folded = String(folded[..<range.lowerBound])
             }
         }
-        folded = folded.replacingOccurrences(of: "(0)", with: "")
+        if folded.contains("(0)") { folded = folded.replacingOccurrences(of: "(0)", with: "") }
         let international = folded.trimmingCharacters(in: .whitespaces).hasPrefix("+")
         var digits = String(folded.filter { $0.isASCII && $0.isNumber })
         if !international, digits.hasPrefix("00") {
@@ -533,7 +561,7 @@ enum EmailAddress {
     ]
 
     static func normalized(_ text: String) -> String? {
-        let address = text.precomposedStringWithCompatibilityMapping.lowercased().trimmingCharacters(in: .whitespaces)
+        let address = CompanyName.compatible(text).lowercased().trimmingCharacters(in: .whitespaces)
         let parts = address.split(separator: "@")
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { return nil }
         return address
