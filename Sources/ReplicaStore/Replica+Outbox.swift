@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+import SyncCore
+
+extension Replica {
+    // MARK: - Outbox
+
+    /// The number of captured changes not yet acknowledged by the hub.
+    public func pendingCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM _outbox")) ?? 0 }
+    }
+
+    /// The captured changes not yet acknowledged, oldest first, as one changeset (nil when none).
+    ///
+    /// Reading the outbox changes nothing: a push that fails or whose answer is lost is simply
+    /// read and sent again, and the hub's high-water mark makes the repeat harmless.
+    public func pendingChangeset(limit: Int = 5000) throws -> Changeset? {
+        try writer.read { db in
+            let me = try Replica.identity(db)
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM _outbox ORDER BY counter LIMIT ?"), arguments: [limit])
+            guard !rows.isEmpty else { return nil }
+            let changes = try rows.map { try change(from: $0, replica: me.replicaID) }
+            return Changeset(
+                replica: me.replicaID, user: me.user, device: me.device, schemaVersion: schema.version, changes: changes
+            )
+        }
+    }
+
+    private func change(from row: Row, replica: ReplicaID) throws -> Change {
+        let entityName: String = row["entity"]
+        let entity = try schema.requireEntityOrThrow(entityName)
+        let op: String = row["op"]
+        let operation: Change.Operation
+        switch op {
+        case "insert":
+            let values = try SQLMapping.decode([String: FieldValue].self, from: row["value"])
+            operation = .insert(values)
+        case "update":
+            let name: String = row["field"]
+            guard let field = entity.field(name) else {
+                throw ReplicaError.invalid(.unknownField(entity: entityName, field: name))
+            }
+            // A value the schema refuses (written by raw SQL) still travels: the hub rejects it
+            // with a reason the rep sees, instead of the outbox jamming here.
+            let value = (try? SQLMapping.decode(FieldValue.self, from: row["value"])) ?? .text(row["value"] ?? "")
+            let base = (try? SQLMapping.decodeValue(row["base"] ?? "null", field: field, entity: entityName)) ?? .null
+            operation = .update(field: name, value: value, base: base)
+        default:
+            operation = .delete
+        }
+        return Change(
+            dot: Dot(replica: replica, counter: UInt64(row["counter"] as Int64)), hlc: HLCTimestamp(packed: row["hlc"]),
+            wallTime: row["wall"], entity: entityName, rowID: row["row_id"],
+            context: try SQLMapping.decode(VersionVector.self, from: row["context"]), operation: operation)
+    }
+
+    // MARK: - Acknowledged changes, kept
+
+    /// How long acknowledged changes are kept for a server restored from a backup: 30 days.
+    public static let acknowledgedRetention: Int64 = 30 * 24 * 3600 * 1000
+
+    /// The highest counter the server has acknowledged (0 when none is kept).
+    public func acknowledgedThrough() throws -> UInt64 {
+        try writer.read { db in
+            UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(counter) FROM _sent")) ?? 0)
+        }
+    }
+
+    /// Puts the acknowledged changes after `highWater` back in the outbox, because the server
+    /// says it holds only up to there (it was restored from a backup). They are pushed again
+    /// with their original counters, clocks and contexts; the server takes them as new.
+    ///
+    /// - Returns: how many changes were put back.
+    /// - Throws: ``ReplicaError/invalid(_:)`` when the changes right after `highWater` are no
+    ///   longer kept (older than the retention): the server lost them for good.
+    @discardableResult
+    public func requeueAcknowledged(after highWater: UInt64) throws -> Int {
+        try writer.write { db in
+            let kept = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM _sent WHERE counter > ?"), arguments: [Int64(highWater)]) ?? 0
+            guard kept > 0 else { return 0 }
+            let first = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(counter) FROM _sent WHERE counter > ?"), arguments: [Int64(highWater)]) ?? 0
+            guard first == Int64(highWater) + 1 else {
+                throw ReplicaError.lostOnServer(from: highWater + 1, keptFrom: UInt64(first))
+            }
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO _outbox (counter, hlc, wall, entity, row_id, op, field, value, base, context)
+                    SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context FROM _sent WHERE counter > ?
+                    """
+            ).execute(arguments: [Int64(highWater)])
+            try db.cachedStatement(sql: "DELETE FROM _sent WHERE counter > ?").execute(arguments: [Int64(highWater)])
+            return kept
+        }
+    }
+
+    /// Records the hub's outcomes for pushed changes and removes them from the outbox, in one
+    /// transaction. Outcomes for counters no longer in the outbox are ignored (a repeated answer).
+    ///
+    /// A row pulled while it had pending changes was held back (see ``apply(_:)``); once the
+    /// hub's held state covers an acknowledged change, that state is applied here, so a verdict
+    /// that arrived before its answer is not missed.
+    public func acknowledge(_ response: PushResponse) throws {
+        let now = clock()
+        try writer.write { db in
+            try db.cachedStatement(sql: "DELETE FROM _sent WHERE acknowledged_at < ?").execute(arguments: [
+                now - Replica.acknowledgedRetention
+            ])
+            var touched: [(entity: String, rowID: String, dot: Dot, refused: Bool)] = []
+            let me = try Replica.identity(db)
+            for item in response.outcomes {
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT entity, row_id, op, field, value FROM _outbox WHERE counter = ?"),
+                        arguments: [Int64(item.counter)])
+                else { continue }
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO _outcome
+                            (counter, entity, row_id, op, field, value, kind, detail, received_at, seen)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], row["value"],
+                    item.outcome.kind, try SQLMapping.json(item.outcome), now, item.outcome == .applied,
+                ])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO _sent
+                            (counter, hlc, wall, entity, row_id, op, field, value, base, context, acknowledged_at)
+                        SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context, ? FROM _outbox
+                        WHERE counter = ?
+                        """
+                ).execute(arguments: [now, Int64(item.counter)])
+                try db.cachedStatement(sql: "DELETE FROM _outbox WHERE counter = ?").execute(arguments: [
+                    Int64(item.counter)
+                ])
+                var refused = false
+                if case .rejected = item.outcome { refused = true }
+                touched.append(
+                    (row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter), refused))
+                // A refused insert never reached the hub: the row leaves the laptop too (its values
+                // stay in the outcome, for the rep to see and enter again).
+                if case .rejected = item.outcome, (row["op"] as String) == "insert",
+                    let entity = schema.entity(row["entity"])
+                {
+                    try Replica.withCaptureOff(db) {
+                        try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(entity.name)) WHERE id = ?").execute(
+                            arguments: [row["row_id"] as String])
+                    }
+                }
+            }
+            try Replica.withCaptureOff(db) {
+                for (entity, rowID, dot, refused) in touched {
+                    guard
+                        let text = try String.fetchOne(
+                            db.cachedStatement(sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?"),
+                            arguments: [entity, rowID]),
+                        let schema = self.schema.entity(entity)
+                    else { continue }
+                    let held = try SQLMapping.decode(RowSnapshot.self, from: text)
+                    // The held state settles the row once it covers our change; also when the hub
+                    // refused the change (it took no effect, and a row the hub no longer holds is never
+                    // fed again), and for a tombstone once nothing of ours on the row is left to push
+                    // (our edit went to the record it was merged into).
+                    let nothingLeft =
+                        try
+                        !(Bool.fetchOne(
+                            db.cachedStatement(
+                                sql: "SELECT EXISTS (SELECT 1 FROM _outbox WHERE entity = ? AND row_id = ?)"),
+                            arguments: [entity, rowID]) ?? false)
+                    if held.version.covers(dot) || refused || (held.deleted && nothingLeft) {
+                        try applyRemote(held, entity: schema, db: db)
+                    }
+                }
+                try dropDeparted(now: now, db: db)
+            }
+        }
+    }
+
+    /// The outcome the hub gave each of this replica's pushed changes, newest first.
+    public func outcomes(unseenOnly: Bool = false) throws -> [RecordedOutcome] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT * FROM _outcome \(unseenOnly ? "WHERE seen = 0" : "") ORDER BY counter DESC")
+            ).map { row in
+                RecordedOutcome(
+                    counter: UInt64(row["counter"] as Int64), entity: row["entity"], rowID: row["row_id"],
+                    op: row["op"],
+                    status: row["kind"],
+                    field: row["field"], value: row["value"],
+                    outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]),
+                    receivedAt: row["received_at"])
+            }
+        }
+    }
+
+    /// Marks every recorded outcome as seen by the rep.
+    public func markOutcomesSeen() throws {
+        try writer.write { db in
+            try db.cachedStatement(sql: "UPDATE _outcome SET seen = 1 WHERE seen = 0").execute()
+            try db.cachedStatement(sql: "UPDATE _notice SET seen = 1 WHERE seen = 0").execute()
+        }
+    }
+}
+
+/// The outcome of one of this replica's changes, as the hub reported it.
+public struct RecordedOutcome: Hashable, Sendable {
+    public var counter: UInt64
+    public var entity: String
+    public var rowID: String
+    public var op: String
+    /// The outcome kind, or what became of it since: "overridden" (someone overwrote it, or a
+    /// resolution went the other way) or "accepted" (a resolution kept it).
+    public var status: String
+    public var field: String?
+    /// What the rep wrote, as JSON (the field's value, or an insert's values); nil for a delete.
+    public var value: String?
+    public var outcome: MergeOutcome
+    public var receivedAt: Int64
+}
