@@ -380,8 +380,7 @@ public struct Hub: Sendable {
                                     LIMIT ?
                                     """),
                             arguments: [entity, key.name, key.value, excluding, DuplicateKey.crowd + 1])) ?? []
-                    if ids.count > DuplicateKey.crowd, key.isBroad { continue }
-                    found.formUnion(ids.prefix(DuplicateKey.crowd))
+                    found.formUnion(key.candidates(among: ids))
                 }
                 return found.sorted()
             })

@@ -27,6 +27,12 @@ extension Records {
         return values
     }
 
+    /// The id a typed option names (a full id or a unique prefix), as a field value; nil when
+    /// the option was not given.
+    static func reference(to entity: String, _ text: String?, replica: Replica) throws -> FieldValue? {
+        try text.map { .text(try resolve(entity, $0, replica: replica)) }
+    }
+
     /// `--set` assignments and typed options together; a field given both ways is an error.
     static func values(
         of fields: some FieldOptions, assignments: [String], entity: String, replica: Replica, current: [String: FieldValue]?
@@ -89,7 +95,7 @@ struct ContactFields: FieldOptions {
     func values(replica: Replica, current: [String: FieldValue]?) throws -> [String: FieldValue] {
         var values = try Records.typed(
             [("name", name), ("title", title), ("phone", phone), ("email", email)], entity: "contact", current: current)
-        if let account { values["account_id"] = .text(try Records.resolve("account", account, replica: replica)) }
+        values["account_id"] = try Records.reference(to: "account", account, replica: replica)
         if let decisionMaker { values["decision_maker"] = .bool(decisionMaker) }
         return values
     }
@@ -125,7 +131,7 @@ struct OpportunityFields: FieldOptions {
         var values = try Records.typed(
             [("name", name), ("stage", stage), ("probability", probability.map(String.init)), ("expected_close", expectedClose)],
             entity: "opportunity", current: current)
-        if let account { values["account_id"] = .text(try Records.resolve("account", account, replica: replica)) }
+        values["account_id"] = try Records.reference(to: "account", account, replica: replica)
         if let amount {
             var basis = current?["amount"]
             if let currency {
@@ -179,7 +185,7 @@ struct OrderFields: FieldOptions {
 
     func values(replica: Replica, current: [String: FieldValue]?) throws -> [String: FieldValue] {
         var values = try Records.typed([("total", total), ("requested_delivery", delivery)], entity: "order", current: current)
-        if let account { values["account_id"] = .text(try Records.resolve("account", account, replica: replica)) }
+        values["account_id"] = try Records.reference(to: "account", account, replica: replica)
         if let quote {
             let quoteID = try Records.resolve("quote", quote, replica: replica)
             values["quote_id"] = .text(quoteID)
@@ -208,8 +214,8 @@ struct TicketFields: FieldOptions {
     func values(replica: Replica, current: [String: FieldValue]?) throws -> [String: FieldValue] {
         var values = try Records.typed(
             [("type", type), ("level", level), ("subject", subject), ("description", description)], entity: "ticket", current: current)
-        if let account { values["account_id"] = .text(try Records.resolve("account", account, replica: replica)) }
-        if let contact { values["contact_id"] = .text(try Records.resolve("contact", contact, replica: replica)) }
+        values["account_id"] = try Records.reference(to: "account", account, replica: replica)
+        values["contact_id"] = try Records.reference(to: "contact", contact, replica: replica)
         return values
     }
 }
@@ -230,7 +236,7 @@ struct TaskFields: FieldOptions {
 
     func values(replica: Replica, current: [String: FieldValue]?) throws -> [String: FieldValue] {
         var values = try Records.typed([("subject", subject), ("due", due), ("priority", priority)], entity: "task", current: current)
-        if let account { values["account_id"] = .text(try Records.resolve("account", account, replica: replica)) }
+        values["account_id"] = try Records.reference(to: "account", account, replica: replica)
         return values
     }
 }

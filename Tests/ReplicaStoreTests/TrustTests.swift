@@ -40,11 +40,40 @@ struct TrustTests {
         }
         #expect(told.explanation.contains("a possible duplicate of a record outside your territory; an admin will review"))
         #expect(!told.explanation.contains("Sud Optique") && !told.relatedRowIDs.contains("acc-sud"))
+        #expect(told.reasons?.isEmpty ?? true, "no reason about a record outside the scope: \(told.reasons ?? [:])")
         let history = try hub.history("account", id: "acc-new").map { $0.detail ?? "" }.joined()
         #expect(!history.contains("Sud Optique") && !history.contains("acc-sud"), "history: \(history)")
         let queued = try hub.conflict(told.id).conflict
         #expect(queued.relatedRowIDs == ["acc-sud"])
         #expect(queued.explanation.contains("Sud Optique"))
+        #expect(queued.reasons == ["acc-sud": "same tax id FR40123456789"])
+    }
+
+    @Test func aDuplicateOfRecordsOnBothSidesNamesOnlyTheWritersOwnWithTheirReasons() throws {
+        let hub = try Self.hub()
+        try hub.importRecords([
+            Hub.ImportRecord(
+                entity: "account", id: "acc-nord-optique",
+                values: ["name": .text("Nord Optique"), "territory": .text("north"), "phone": .text("0320112233")], origin: "3")
+        ])
+        let (replica, writer) = try Self.alice()
+        _ = try replica.insert(
+            "account", id: "acc-new",
+            values: ["name": .text("Optique Nord"), "tax_id": .text("FR40123456789"), "phone": .text("03 20 11 22 33")])
+        let response = try hub.push(try #require(try replica.pendingChangeset()), as: writer, scope: Self.north, homeTerritory: "north")
+        guard case .queued(let told) = response.outcomes.first?.outcome else {
+            Issue.record("no duplicate candidate: \(response.outcomes)")
+            return
+        }
+        #expect(told.relatedRowIDs == ["acc-nord-optique"])
+        #expect(told.reasons == ["acc-nord-optique": "same phone 320 112 233"])
+        #expect(told.explanation.contains("Nord Optique (same phone 320 112 233) or as a record outside your territory"), "\(told.explanation)")
+        for secret in ["Sud Optique", "acc-sud", "tax id"] {
+            #expect(!told.explanation.contains(secret), "\(secret): \(told.explanation)")
+        }
+        let queued = try hub.conflict(told.id).conflict
+        #expect(Set(queued.relatedRowIDs) == ["acc-sud", "acc-nord-optique"])
+        #expect(queued.reasons?["acc-sud"] == "same tax id FR40123456789")
     }
 
     @Test func adminActionsAreAuditedInTheirOwnTransaction() throws {

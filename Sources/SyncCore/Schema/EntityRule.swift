@@ -52,6 +52,12 @@ public struct DuplicateKey: Hashable, Sendable, Comparable {
         self.isBroad = broad
     }
 
+    /// Of the rows a store found under this key (it need read no more than `crowd + 1`), the
+    /// ones to compare: none for a crowded broad key, else at most ``crowd``.
+    public func candidates(among found: [String]) -> ArraySlice<String> {
+        found.count > Self.crowd && isBroad ? [] : found.prefix(Self.crowd)
+    }
+
     public static func < (lhs: DuplicateKey, rhs: DuplicateKey) -> Bool {
         (lhs.name, lhs.value) < (rhs.name, rhs.value)
     }
@@ -99,13 +105,9 @@ public struct NaturalKeys: DuplicateMatcher {
 public struct NaturalKey: Hashable, Sendable {
     /// How each part of the key is normalised before comparing.
     public enum Normalization: String, Hashable, Sendable {
-        /// Keep only digits (phone numbers, tax ids); fewer than 6 digits is no key.
-        case digits
-        /// Case-fold, keep letters and digits, collapse the rest (names, cities).
+        /// Case-fold, keep letters and digits, collapse the rest (e-mail addresses, codes). A
+        /// matcher that needs more (legal forms, phone formats) is its own `DuplicateMatcher`.
         case words
-        /// Case-fold, keep letters and digits only ("FR 40 123-456" is "fr40123456"): identifiers
-        /// written with or without spaces and dashes (tax ids).
-        case compact
     }
 
     public var name: String
@@ -125,14 +127,8 @@ public struct NaturalKey: Hashable, Sendable {
             guard let text = values[field]?.textValue else { return nil }
             let part: String
             switch normalization {
-            case .digits:
-                part = String(text.unicodeScalars.filter { ("0"..."9").contains($0) }.map(Character.init))
-                if part.count < 6 { return nil }
             case .words:
                 part = text.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: " ")
-                if part.isEmpty { return nil }
-            case .compact:
-                part = String(text.lowercased().filter { $0.isLetter || $0.isNumber })
                 if part.isEmpty { return nil }
             }
             parts.append(part)
