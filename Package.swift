@@ -40,10 +40,14 @@ let package = Package(
         // The CRM declared in SyncCore's terms.
         .target(name: "SatchelModel", dependencies: ["SyncCore"], swiftSettings: swiftSettings),
 
+        // The hub's sync policy as a storage-free planner: given an operation and a read view of
+        // the store, it returns every write to make (no SQL, no CRM words).
+        .target(name: "HubEngine", dependencies: ["SyncCore"], swiftSettings: swiftSettings),
+
         // The laptop replica and the hub's authoritative store, both on SQLite.
         .target(
             name: "ReplicaStore",
-            dependencies: ["SatchelModel", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SatchelModel", "HubEngine", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
 
@@ -51,7 +55,7 @@ let package = Package(
         .target(
             name: "SyncServer",
             dependencies: [
-                "ReplicaStore",
+                "ReplicaStore", "HubEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -115,14 +119,19 @@ let package = Package(
         // Test-only helpers (never a product).
         .target(
             name: "SatchelTestSupport",
-            dependencies: ["ReplicaStore", "SyncServer", "SyncClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ReplicaStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
 
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SatchelModelTests", dependencies: ["SatchelModel", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
+            name: "HubEngineTests", dependencies: ["HubEngine", "SatchelModel", "SatchelTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "HubEngine", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SatchelBenchTests", dependencies: ["SatchelBench", "SatchelTestSupport"], swiftSettings: swiftSettings),

@@ -1,60 +1,10 @@
 import Foundation
 import GRDB
+import HubEngine
 import SatchelModel
 import SyncCore
 
 extension Hub {
-    /// Writes fields as the hub's own replica (a privileged writer), in the caller's transaction.
-    ///
-    /// The change's context covers the row's whole history, so it applies everywhere as the
-    /// latest word. Returns the row's new state.
-    @discardableResult
-    func writeAsHub(
-        _ entity: String, id: String, _ values: [String: FieldValue], by user: String, now: Int64, db: Database,
-        history: Bool = true
-    ) throws -> RowState? {
-        var state = try Hub.row(entity, id: id, db: db)
-        let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
-        for (field, value) in values.sorted(by: { $0.key < $1.key }) {
-            let change = try hubChange(
-                entity, id: id, now: now, context: state?.version ?? VersionVector(),
-                operation: .update(field: field, value: value, base: state?.values[field] ?? .null), db: db)
-            let merged = merger.merge([change], into: state, environment: environment)
-            if case .rejected(let rejection) = merged.outcomes.first?.outcome {
-                throw HubError.invalidResolution("\(rejection.reason); \(rejection.remedy)")
-            }
-            state = merged.row
-            if history {
-                try Hub.record(
-                    HistoryEntry(
-                        kind: .server, at: now, user: user, device: "server", wall: now, hlc: change.hlc, op: "update",
-                        field: field, value: value),
-                    entity: entity, id: id, db: db)
-            }
-        }
-        if let state { try save(state, db: db) }
-        return state
-    }
-
-    /// A change stamped with the hub's own replica id, next counter and clock.
-    func hubChange(
-        _ entity: String, id: String, now: Int64, context: VersionVector, operation: Change.Operation, db: Database
-    ) throws -> Change {
-        try db.cachedStatement(sql: "UPDATE hub_meta SET counter = counter + 1").execute()
-        let meta = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter, hlc FROM hub_meta"))!
-        var hubClock = HybridClock(last: HLCTimestamp(packed: meta["hlc"]))
-        let hlc = hubClock.tickRecovering(wallMilliseconds: now)
-        try db.cachedStatement(sql: "UPDATE hub_meta SET hlc = ?").execute(arguments: [hlc.packed])
-        // The hub's own changes are bounded like a laptop's (``CausalBound``): a claim to have
-        // seen a resolution must come from a laptop the resolution was sent to.
-        try db.cachedStatement(
-            sql: #"INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, '{"kind":"applied"}', ?)"#
-        ).execute(arguments: [meta["replica_id"] as String, meta["counter"] as Int64, try Hub.currentSeq(db) + 1])
-        return Change(
-            dot: Dot(replica: ReplicaID(meta["replica_id"]), counter: UInt64(meta["counter"] as Int64)), hlc: hlc,
-            wallTime: now, entity: entity, rowID: id, context: context, operation: operation)
-    }
-
     // MARK: - Import
 
     /// A record to import: an entity, an id and its values.
@@ -97,7 +47,7 @@ extension Hub {
                 "import", target: "\(records.count) records",
                 detail: skipBad ? "bad records skipped" : "all or nothing", by: Actor(user: user, device: device), at: now,
                 db: db)
-            let environment = environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
+            let environment = try environment(writer: Writer(user: user, device: "server", isPrivileged: true), db: db)
             var problems: [String] = []
             var imported = 0
             for record in records {

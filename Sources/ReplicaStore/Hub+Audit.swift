@@ -1,4 +1,5 @@
 import GRDB
+import HubEngine
 import SatchelModel
 import SyncCore
 

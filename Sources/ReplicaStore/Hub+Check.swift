@@ -1,4 +1,5 @@
 import GRDB
+import HubEngine
 import SyncCore
 
 extension Hub {
@@ -28,6 +29,7 @@ extension Hub {
             }
             if !integrity.isEmpty { problems.append("SQLite integrity: " + integrity.prefix(5).joined(separator: "; ")) }
             let feedEnd = try Hub.currentSeq(db)
+            let draft = try draft(db)
             let rows = try Row.fetchCursor(db, sql: "SELECT entity, row_id, seq, deleted, account_id, state FROM hub_row")
             while let row = try rows.next() {
                 let entity: String = row["entity"]
@@ -47,13 +49,13 @@ extension Hub {
                 if state.entity != entity || state.id != id { problems.append("\(name): its state names \(state.entity) \(state.id)") }
                 if state.isDeleted != row["deleted"] { problems.append("\(name): the tombstone flag disagrees with its state") }
                 if (row["seq"] as Int64) > feedEnd { problems.append("\(name): its feed position is past the feed's end") }
-                let root = try Hub.rootID(of: state, schema: schema, db: db)
+                let root = try draft.rootID(of: state)
                 // A root that cannot be computed (a parent compacted away) is not a disagreement.
                 if !state.isDeleted, let root, root != row["account_id"] {
                     problems.append("\(name): filed under \(row["account_id"] as String? ?? "nothing"), but it hangs under \(root)")
                 }
                 if let placement = schema.placement, entity == placement.root {
-                    let stored = try Hub.location(ofRoot: id, db: db)
+                    let stored = try SQLiteHubView(db: db).location(ofRoot: id)
                     if stored != placement.location(of: state.values) {
                         problems.append("\(name): its territory and owner disagree with hub_account")
                     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HubEngine
 import SyncCore
 
 /// How far each device has pulled, noted on every pull without a write of its own. The marks

@@ -1,4 +1,5 @@
 import GRDB
+import HubEngine
 import SyncCore
 
 /// A conflict as the queue stores it: the record, its status and, once resolved, how.
@@ -222,7 +223,7 @@ extension Hub {
             if let operation {
                 let change = try hubChange(
                     conflict.entity, id: conflict.rowID, now: now, context: context, operation: operation, db: db)
-                let merged = merger.merge(
+                let merged = try merger.merge(
                     [change], into: state,
                     environment: environment(
                         writer: Writer(user: resolver, device: "server", isPrivileged: true), db: db))

@@ -1,4 +1,5 @@
 import GRDB
+import HubEngine
 import SyncCore
 
 extension Hub {
@@ -34,27 +35,6 @@ extension Hub {
     static func record(_ entry: HistoryEntry, entity: String, id: String, db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO hub_history (entity, row_id, entry) VALUES (?, ?, ?)")
             .execute(arguments: [entity, id, RowJSON.historyEntry(entry)])
-    }
-
-    /// The history entry of a pushed change and its outcome.
-    static func historyEntry(_ change: Change, outcome: MergeOutcome, writer: Writer, at now: Int64) -> HistoryEntry {
-        var entry = HistoryEntry(
-            kind: .change, at: now, user: writer.user, device: writer.device, wall: change.wallTime, hlc: change.hlc,
-            op: change.operation.name, outcome: outcome.kind)
-        switch change.operation {
-        case let .insert(values): entry.values = values
-        case let .update(field, value, _):
-            entry.field = field
-            entry.value = value
-        case .delete: break
-        }
-        switch outcome {
-        case .applied: break
-        case let .merged(winner, rule): entry.detail = "\(rule): the field now holds \(winner)"
-        case let .queued(conflict): entry.detail = conflict.explanation
-        case let .rejected(rejection): entry.detail = rejection.reason
-        }
-        return entry
     }
 
     // MARK: - Departures

@@ -1,4 +1,5 @@
 import GRDB
+import HubEngine
 import SatchelModel
 import SyncCore
 
@@ -154,7 +155,7 @@ extension Hub {
 
             // The merged-away record goes, and its id now means the kept one.
             let delete = try hubChange(entity, id: other, now: now, context: merged.version, operation: .delete, db: db)
-            let gone = merger.merge(
+            let gone = try merger.merge(
                 [delete], into: merged,
                 environment: environment(writer: Writer(user: admin, device: "server", isPrivileged: true), db: db))
             if case .rejected(let rejection)? = gone.outcomes.first?.outcome {
@@ -235,36 +236,5 @@ extension Hub {
         try String.fetchOne(
             db.cachedStatement(sql: "SELECT to_id FROM hub_redirect WHERE entity = ? AND from_id = ?"),
             arguments: [entity, id])
-    }
-
-    /// A pushed change as it applies after merges: an edit of a merged-away record goes to the
-    /// record it was merged into, and a reference naming one names the kept record. (A delete of
-    /// a merged-away record stays where it was: it must not remove the kept one.)
-    func redirected(_ change: Change, db: Database) throws -> Change {
-        var change = change
-        if case .update = change.operation, let target = try Hub.redirect(change.entity, id: change.rowID, db: db) {
-            change.rowID = target
-        }
-        guard let entity = schema.entity(change.entity) else { return change }
-        func target(_ field: FieldSchema, _ value: FieldValue) throws -> FieldValue? {
-            guard case .reference(let parent) = field.type, let id = value.textValue,
-                let target = try Hub.redirect(parent, id: id, db: db)
-            else { return nil }
-            return .text(target)
-        }
-        switch change.operation {
-        case .insert(var values):
-            for field in entity.fields {
-                if let value = values[field.name], let moved = try target(field, value) { values[field.name] = moved }
-            }
-            change.operation = .insert(values)
-        case .update(let name, let value, let base):
-            if let field = entity.field(name), let moved = try target(field, value) {
-                change.operation = .update(field: name, value: moved, base: base)
-            }
-        case .delete:
-            break
-        }
-        return change
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HubEngine
 import SyncCore
 
 extension Hub {

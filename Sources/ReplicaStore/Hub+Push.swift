@@ -1,24 +1,14 @@
 import GRDB
+import HubEngine
 import SyncCore
 
 extension Hub {
-    /// Merges a replica's changeset, exactly once, in one transaction.
+    /// Merges a replica's changeset, exactly once, in one transaction: the planner decides every
+    /// write (``HubPlanner/push(_:as:scope:homeTerritory:now:sentTo:into:)`` says how), and the
+    /// store writes the plan whole, with the pull marks that are due, or nothing.
     ///
-    /// Changes the hub has already processed (counter at or below the replica's high-water
-    /// mark) get their stored outcomes back and change nothing, so a retried, duplicated or
-    /// late push is harmless. A changeset that starts beyond the high-water mark plus one is
-    /// refused with ``HubError/gap(expected:got:)``: accepting it would hide the missing changes.
-    /// A change whose HLC is further ahead of the hub's clock than ``maxClockDrift`` is rejected
-    /// by the clock rule; the rest of the push goes on.
-    ///
-    /// Every new change is judged, with the permissions of now, by each place it touches (see
-    /// ``judgePlacement(_:scope:db:)``): one outside `scope` gets a `rejected` outcome (rule
-    /// `scope`) that names nothing of other territories, and the rest of the push goes on. Each
-    /// change's causal context is believed only up to what the hub had sent this device when it
-    /// pushed (``CausalBound``): a claim to have seen more is cut, so the change meets the writes
-    /// it never saw as concurrent and their field rules decide. A
-    /// root a rep creates (an account) is placed in `homeTerritory` and owned by the rep, by a
-    /// change the hub makes in the same transaction.
+    /// Each change's causal context is believed only up to the feed position the hub had sent
+    /// this device (``sentBound(_:marks:openedAt:db:)``).
     public func push(
         _ changeset: Changeset, as writer: Writer, scope: ReadScope = .all, homeTerritory: String? = nil
     ) throws -> PushResponse {
@@ -28,189 +18,15 @@ extension Hub {
         }
         let now = clock()
         return try self.writer.write { db in
-            let replica = changeset.replica
-            let highWater = try Hub.highWater(replica, db: db)
-            if let first = changeset.changes.first?.dot.counter, first > highWater + 1 {
-                throw HubError.gap(expected: highWater + 1, got: first)
-            }
-            var answers: [ChangeOutcome] = []
-            for change in changeset.changes where change.dot.counter <= highWater {
-                let stored = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT outcome FROM hub_outcome WHERE replica_id = ? AND counter = ?"),
-                    arguments: [replica.rawValue, Int64(change.dot.counter)])
-                answers.append(
-                    ChangeOutcome(
-                        counter: change.dot.counter,
-                        outcome: try stored.map { try SQLMapping.decode(MergeOutcome.self, from: $0) } ?? .applied))
-            }
-
-            var hubClock = HybridClock(
-                last: HLCTimestamp(
-                    packed: try Int64.fetchOne(db.cachedStatement(sql: "SELECT hlc FROM hub_meta")) ?? 0),
-                maxForwardDrift: maxClockDrift)
-            let environment = environment(writer: writer, db: db)
-            var seen = try CausalBound(
-                db: db,
-                sentTo: try Hub.sentBound(replica, marks: pullMarks, openedAt: openedAt, db: db))
-            var fresh: [Change] = []
-            for original in changeset.changes where original.dot.counter > highWater {
-                var change = try redirected(original, db: db)
-                change.context = try seen.clamp(change.context, of: change.dot)
-                fresh.append(change)
-            }
-            let verdicts = try judgePlacement(fresh, scope: scope, db: db)
-            let transferred = verdicts.transferred
-            for run in Hub.runs(of: fresh) {
-                var admitted: [Change] = []
-                var refused: [(Change, MergeOutcome)] = []
-                for change in run {
-                    do throws(ClockError) {
-                        _ = try hubClock.receive(change.hlc, wallMilliseconds: now)
-                        admitted.append(change)
-                    } catch {
-                        let rejection = Rejection(
-                            rule: "clock", reason: error.description,
-                            remedy: "set this laptop's date and time correctly, then make the change again")
-                        refused.append((change, .rejected(rejection)))
-                    }
-                }
-                let first = run[0]
-                let before = try Hub.row(first.entity, id: first.rowID, db: db)
-                // No page can carry this run's changes before the next position of the feed.
-                let visibleAt = try Hub.currentSeq(db) + 1
-                for change in admitted where transferred.contains(change.dot) {
-                    refused.append((change, .queued(try transferConflict(change, row: before, writer: writer))))
-                }
-                admitted.removeAll { transferred.contains($0.dot) }
-                for change in admitted {
-                    guard let rejection = verdicts.rejected[change.dot] else { continue }
-                    refused.append((change, .rejected(rejection)))
-                }
-                admitted.removeAll { verdicts.rejected[$0.dot] != nil }
-                // A record the writer may not see is not touched at all: not its version, not
-                // its history, not its place in the feed.
-                let unseen = verdicts.unseenRows.contains(first.entity + "/" + first.rowID)
-                let result =
-                    admitted.isEmpty
-                    ? RowMerge(row: before, outcomes: [])
-                    : merger.merge(admitted, into: before, environment: environment)
-                let outcomes = (result.outcomes + refused).sorted { $0.change.dot.counter < $1.change.dot.counter }
-                if !unseen, var after = result.row {
-                    // The row's version records every change judged against it, refused ones
-                    // included, and a row whose change was not taken as written goes back into the
-                    // feed even when its values did not move: the writer's replica then pulls the
-                    // hub's verdict, and can tell that the state it pulled already includes it.
-                    for (change, outcome) in outcomes
-                    where outcome.kind == "rejected" || transferred.contains(change.dot) {
-                        after.version.record(change.dot)
-                    }
-                    if after != before || outcomes.contains(where: { $0.outcome != .applied }) {
-                        try save(after, db: db)
-                    }
-                    if before == nil, let placement = schema.placement, after.entity == placement.root,
-                        !writer.isPrivileged, placement.location(of: after.values) == .init(territory: nil, owner: nil)
-                    {
-                        var assignment: [String: FieldValue] = [placement.ownerField: .text(writer.user)]
-                        if let homeTerritory { assignment[placement.territoryField] = .text(homeTerritory) }
-                        try writeAsHub(after.entity, id: after.id, assignment, by: "server", now: now, db: db)
-                    }
-                }
-                for (change, fullOutcome) in outcomes {
-                    // The queue keeps the whole story for admins; the writer's answer and the
-                    // record's history say nothing of records outside the writer's scope.
-                    let outcome = try redacted(fullOutcome, for: scope, db: db)
-                    if case .queued(let conflict) = fullOutcome {
-                        try db.cachedStatement(
-                            sql: """
-                                INSERT OR IGNORE INTO hub_conflict (id, entity, row_id, kind, status, body, created_at)
-                                VALUES (?, ?, ?, ?, 'open', ?, ?)
-                                """
-                        ).execute(arguments: [
-                            conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue,
-                            try SQLMapping.json(conflict), now,
-                        ])
-                    }
-                    try record(outcome, for: change, replica: replica, visibleAt: visibleAt, db: db, into: &answers)
-                    if unseen { continue }
-                    try Hub.record(
-                        Hub.historyEntry(change, outcome: outcome, writer: writer, at: now), entity: change.entity,
-                        id: change.rowID, db: db)
-                }
-            }
-            let newHighWater = max(highWater, changeset.changes.last?.dot.counter ?? 0)
-            guard !fresh.isEmpty else {
-                // A replay: the same answers, and not one byte of the store changes.
-                return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
-            }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO hub_replica (replica_id, high_water, user, device, last_push_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (replica_id) DO UPDATE SET
-                        high_water = excluded.high_water, user = excluded.user, device = excluded.device,
-                        last_push_at = excluded.last_push_at
-                    """
-            ).execute(arguments: [replica.rawValue, Int64(newHighWater), writer.user, writer.device, now])
-            try db.cachedStatement(sql: "UPDATE hub_meta SET hlc = ?").execute(arguments: [hubClock.last.packed])
+            let draft = try draft(db)
+            let response = try planner.push(
+                changeset, as: writer, scope: scope, homeTerritory: homeTerritory, now: now,
+                sentTo: try Hub.sentBound(changeset.replica, marks: pullMarks, openedAt: openedAt, db: db), into: draft)
+            let plan = draft.plan
+            guard !plan.isEmpty else { return response }
+            try Hub.apply(plan, schema: schema, db: db)
             try flushPullMarks(db)
-            return PushResponse(outcomes: answers.sorted { $0.counter < $1.counter }, highWater: newHighWater)
+            return response
         }
-    }
-
-    /// The queue item for an edit or delete by a former holder of the record's account.
-    private func transferConflict(_ change: Change, row: RowState?, writer: Writer) throws -> Conflict {
-        let entity = schema.entity(change.entity)
-        let title = row.flatMap { state in entity?.title(of: state.values, id: state.id) } ?? change.rowID
-        let stamp = FieldStamp(
-            dot: change.dot, hlc: change.hlc, wall: change.wallTime, user: writer.user, device: writer.device)
-        var contenders: [Contender] = []
-        var field: String?
-        var base: FieldValue = .null
-        var what = "deleted"
-        switch change.operation {
-        case .update(let name, let value, let old):
-            field = name
-            base = old
-            what = "changed the \(entity?.field(name)?.label ?? name) of"
-            if let current = row?.stamps[name] {
-                contenders.append(Contender(value: row?.values[name] ?? .null, stamp: current, isCurrent: true))
-            }
-            contenders.append(Contender(value: value, stamp: stamp, isCurrent: false))
-        default:
-            contenders.append(Contender(value: .null, action: .delete, stamp: stamp, isCurrent: false))
-        }
-        return Conflict(
-            id: change.dot.description, kind: .transferred, entity: change.entity, rowID: change.rowID, rowTitle: title,
-            field: field, rule: "transfer", base: base, contenders: contenders,
-            explanation:
-                "\(writer.user) (\(writer.device)) \(what) \(title) after it moved to another owner; "
-                + "the change waits for the new owner's review.")
-    }
-
-    private func record(
-        _ outcome: MergeOutcome, for change: Change, replica: ReplicaID, visibleAt: Int64, db: Database,
-        into outcomes: inout [ChangeOutcome]
-    ) throws {
-        try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, ?, ?)"
-        ).execute(arguments: [
-            replica.rawValue, Int64(change.dot.counter),
-            outcome == .applied ? #"{"kind":"applied"}"# : try SQLMapping.json(outcome), visibleAt,
-        ])
-        outcomes.append(ChangeOutcome(counter: change.dot.counter, outcome: outcome))
-    }
-
-    /// Splits changes into maximal runs on the same row, keeping their order. Changes made in
-    /// one local transaction on one row (a stage and its close reason) stay together, so the
-    /// row's invariants judge them as one.
-    static func runs(of changes: [Change]) -> [[Change]] {
-        var runs: [[Change]] = []
-        for change in changes {
-            if let last = runs.last?.last, last.entity == change.entity, last.rowID == change.rowID {
-                runs[runs.count - 1].append(change)
-            } else {
-                runs.append([change])
-            }
-        }
-        return runs
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HubEngine
 import SyncCore
 
 /// A page of the change feed or of a bootstrap in its wire form.
@@ -42,7 +43,9 @@ public struct Hub: Sendable {
     /// an earlier process whose marks did not reach the disk.
     let openedAt: Int64
     public let schema: Schema
-    let merger: Merger
+    /// The sync policy: every write of a push is planned by it, then applied here.
+    let planner: HubPlanner
+    var merger: Merger { planner.merger }
     let clock: Replica.WallClock
     /// How far ahead of the hub's clock a change's HLC may be before it is refused.
     public let maxClockDrift: Int64
@@ -91,7 +94,7 @@ public struct Hub: Sendable {
     ) throws {
         self.writer = writer
         self.schema = schema
-        self.merger = Merger(schema: schema)
+        self.planner = HubPlanner(schema: schema, maxClockDrift: maxClockDrift)
         self.clock = clock
         self.maxClockDrift = maxClockDrift
         try Hub.migrator(schema: schema, replicaID: replicaID).migrate(writer)
@@ -317,35 +320,12 @@ public struct Hub: Sendable {
 
     // MARK: - Storage helpers
 
-    /// The next sequence number of the feed.
-    ///
-    /// It is never below the wall clock in microseconds: a store restored from a backup would
-    /// otherwise hand out numbers again that replicas have already pulled past, and those replicas
-    /// would never see the rows that carry them.
+    /// The next position of the feed, for the writes an operation makes outside a plan (a
+    /// transfer's departure, a merge's redirect); the same rule as ``PlanDraft/nextSeq()``.
     static func nextSeq(_ db: Database) throws -> Int64 {
         let floor = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
         try db.cachedStatement(sql: "UPDATE hub_meta SET seq = MAX(seq + 1, ?)").execute(arguments: [floor])
         return try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM hub_meta")) ?? 0
-    }
-
-    func save(_ state: RowState, db: Database) throws {
-        let seq = try Hub.nextSeq(db)
-        let root = try Hub.rootID(of: state, schema: schema, db: db)
-        try db.cachedStatement(
-            sql:
-                "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [state.entity, state.id, seq, state.isDeleted, root, RowJSON.rowState(state)])
-        if let placement = schema.placement, state.entity == placement.root {
-            let location = placement.location(of: state.values)
-            try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"
-            ).execute(arguments: [state.id, location.territory, location.owner])
-        }
-        try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?").execute(arguments: [
-            state.entity, state.id,
-        ])
-        guard !state.isDeleted, let matcher = schema.entity(state.entity)?.duplicates else { return }
-        try Hub.file(state, under: matcher.keys(of: state.values), db: db)
     }
 
     static func file(_ state: RowState, under keys: Set<DuplicateKey>, db: Database) throws {
@@ -362,84 +342,6 @@ public struct Hub: Sendable {
             let state = try SQLMapping.decode(RowState.self, from: row["state"])
             guard let matcher = schema.entity(state.entity)?.duplicates else { continue }
             try file(state, under: matcher.keys(of: state.values), db: db)
-        }
-    }
-
-    func environment(writer: Writer, db: Database) -> MergeEnvironment {
-        MergeEnvironment(
-            writer: writer,
-            lookup: { entity, id in try? Hub.row(entity, id: id, db: db) },
-            candidates: { entity, keys, excluding in
-                var found: Set<String> = []
-                for key in keys.sorted() {
-                    let ids =
-                        (try? String.fetchAll(
-                            db.cachedStatement(
-                                sql: """
-                                    SELECT row_id FROM hub_key WHERE entity = ? AND key_name = ? AND key_value = ? AND row_id != ?
-                                    LIMIT ?
-                                    """),
-                            arguments: [entity, key.name, key.value, excluding, DuplicateKey.crowd + 1])) ?? []
-                    found.formUnion(key.candidates(among: ids))
-                }
-                return found.sorted()
-            })
-    }
-}
-
-/// Errors of the hub. Each description says what to do next.
-public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The push starts after changes the hub has not seen; the replica must send from `expected`.
-    case gap(expected: UInt64, got: UInt64)
-    case unknownConflict(String)
-    case alreadyResolved(String)
-    case invalidResolution(String)
-    case schemaTooNew(found: Int, supported: Int)
-    case unknownUser(String)
-    case userExists(String)
-    case invalidUser(String)
-    case storage(String)
-    /// The feed before `cursor` was compacted: the reader may have missed a tombstone.
-    case rebaselineRequired(cursor: Int64, compactedTo: Int64)
-    /// The enrollment token of this user is past its expiry.
-    case tokenExpired(String)
-    /// An admin disabled this user.
-    case userDisabled(String)
-    /// No device has this replica id.
-    case unknownDevice(String)
-
-    public var description: String {
-        switch self {
-        case .gap(let expected, let got):
-            return "the push starts at change \(got) but the server has seen up to \(expected - 1); "
-                + "send the changes from \(expected) on"
-        case .unknownConflict(let id):
-            return "there is no conflict \(id); list them with 'satchel admin conflicts list'"
-        case .alreadyResolved(let id):
-            return "conflict \(id) is already resolved; see its history with 'satchel admin conflicts show \(id)'"
-        case .invalidResolution(let detail):
-            return detail
-        case .schemaTooNew(let found, let supported):
-            return "the changes were written with schema \(found), but this server knows schema \(supported); "
-                + "upgrade the server before these laptops sync"
-        case .unknownUser(let name):
-            return "there is no user '\(name)'; list them with 'satchel-server user list'"
-        case .userExists(let name):
-            return
-                "a user named '\(name)' already exists; pick another name, or issue a new token with 'satchel-server user token \(name)'"
-        case .invalidUser(let detail):
-            return detail
-        case .storage(let detail):
-            return "the server store failed: \(detail)"
-        case .tokenExpired:
-            return "the enrollment token has expired; ask an admin for a new one ('satchel-server user token NAME')"
-        case .userDisabled(let name):
-            return "the user \(name) is disabled; ask an admin"
-        case .unknownDevice(let id):
-            return "there is no device \(id); 'satchel-server device list' shows their replica ids"
-        case .rebaselineRequired:
-            return "the server compacted its history past this laptop's position (it was away for long); "
-                + "push your changes, then download a fresh copy (satchel sync does both)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HubEngine
 import Hummingbird
 import ReplicaStore
 import SatchelModel

@@ -1,4 +1,5 @@
 import Foundation
+import HubEngine
 import Hummingbird
 import ReplicaStore
 import SatchelModel

@@ -1,3 +1,4 @@
+import HubEngine
 import ReplicaStore
 import SatchelModel
 import SyncCore

@@ -1,9 +1,8 @@
-import GRDB
 import SyncCore
 
 /// What a push may claim, checked against what the hub knows: where each change puts a record,
 /// which dots its context says it has seen, and what its answer may say about other records.
-extension Hub {
+extension HubPlanner {
     /// The hub's verdicts on where a push's changes would put records.
     struct PlacementVerdicts {
         /// Changes refused before merging, with the reason the writer reads.
@@ -23,7 +22,7 @@ extension Hub {
     ///
     /// A missing record and one outside the scope get the same answer, so a refusal tells the
     /// writer nothing about other territories.
-    func judgePlacement(_ changes: [Change], scope: ReadScope, db: Database) throws -> PlacementVerdicts {
+    func judgePlacement(_ changes: [Change], scope: ReadScope, draft: PlanDraft) throws -> PlacementVerdicts {
         var verdicts = PlacementVerdicts()
         guard let placement = schema.placement else { return verdicts }
         // Rows this push creates, with their roots, so later changes in the push can be placed;
@@ -40,9 +39,7 @@ extension Hub {
             if refusedRows.contains(key) { continue }
             let isInsert: Bool
             if case .insert = change.operation { isInsert = true } else { isInsert = false }
-            let stored = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
-                arguments: [change.entity, change.rowID])
+            let stored = try draft.storedRoot(change.entity, id: change.rowID)
             let isNew = created[key] == nil && stored == nil
             if isNew && !isInsert {
                 // A change to a record the hub does not hold reads exactly like one to a record
@@ -57,9 +54,9 @@ extension Hub {
 
             // Where the record is now.
             if !isNew {
-                let root: String? = created[key] ?? stored?["account_id"]
-                if try !Hub.scope(scope, covers: root, db: db) {
-                    if try Hub.scope(scope, formerlyHeld: root, db: db) {
+                let root: String? = created[key] ?? stored ?? nil
+                if try !draft.scope(scope, covers: root) {
+                    if try draft.scope(scope, formerlyHeld: root) {
                         if !isInsert { verdicts.transferred.insert(change.dot) }
                         continue
                     }
@@ -88,20 +85,17 @@ extension Hub {
                     var exists = true
                     if let known = created[targetKey] {
                         targetRoot = known
-                    } else if let row = try Row.fetchOne(
-                        db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
-                        arguments: [target, id])
-                    {
-                        targetRoot = row["account_id"]
+                    } else if let stored = try draft.storedRoot(target, id: id) {
+                        targetRoot = stored
                     } else {
                         targetRoot = nil
                         exists = false
                     }
                     visible =
                         try exists
-                        && (Hub.scope(scope, covers: targetRoot, db: db)
+                        && (draft.scope(scope, covers: targetRoot)
                             // A former holder's new records (visits) under the account still go in.
-                            || (isNew && name == entity.parentField && Hub.scope(scope, formerlyHeld: targetRoot, db: db)))
+                            || (isNew && name == entity.parentField && draft.scope(scope, formerlyHeld: targetRoot)))
                 }
                 if !visible {
                     refusal = Rejection(
@@ -118,7 +112,7 @@ extension Hub {
             if refusal == nil, entity.name == placement.root, !scope.everything,
                 placement.rootFields.contains(where: { written[$0] != nil })
             {
-                var location = isNew ? Placement.Location(territory: nil, owner: nil) : try Hub.location(ofRoot: change.rowID, db: db)
+                var location = isNew ? Placement.Location(territory: nil, owner: nil) : try draft.location(ofRoot: change.rowID)
                     ?? Placement.Location(territory: nil, owner: nil)
                 if let value = written[placement.territoryField] { location.territory = value.textValue }
                 if let value = written[placement.ownerField] { location.owner = value.textValue }
@@ -136,9 +130,8 @@ extension Hub {
                 continue
             }
             if isNew {
-                created[key] = try Hub.rootID(
-                    of: RowState(entity: change.entity, id: change.rowID, values: written), schema: schema, db: db,
-                    pending: created)
+                created[key] = try draft.rootID(
+                    of: RowState(entity: change.entity, id: change.rowID, values: written), pending: created)
             }
         }
         return verdicts
@@ -152,14 +145,14 @@ extension Hub {
 
     /// The answer a writer with `scope` may read: a duplicate candidate that matches records
     /// outside the scope says only that such a record exists, never which.
-    func redacted(_ outcome: MergeOutcome, for scope: ReadScope, db: Database) throws -> MergeOutcome {
+    public func redacted(_ outcome: MergeOutcome, for scope: ReadScope, draft: PlanDraft) throws -> MergeOutcome {
         guard !scope.everything, case .queued(var conflict) = outcome, conflict.kind == .duplicateCandidate,
             !conflict.relatedRowIDs.isEmpty
         else { return outcome }
         var visible: [String] = []
         for id in conflict.relatedRowIDs {
-            let root = try Hub.rootID(ofRow: conflict.entity, id: id, schema: schema, db: db)
-            if root != nil, try Hub.location(ofRoot: root ?? "", db: db).map(scope.contains) == true {
+            let root = try draft.rootID(ofRow: conflict.entity, id: id)
+            if root != nil, try draft.location(ofRoot: root ?? "").map(scope.contains) == true {
                 visible.append(id)
             }
         }
@@ -167,7 +160,7 @@ extension Hub {
         let entity = schema.entity(conflict.entity)
         let label = entity?.label ?? conflict.entity
         let titles = try visible.compactMap { id -> String? in
-            guard let title = try Hub.row(conflict.entity, id: id, db: db).map({ entity?.title(of: $0.values, id: id) ?? id })
+            guard let title = try draft.row(conflict.entity, id: id).map({ entity?.title(of: $0.values, id: id) ?? id })
             else { return nil }
             return conflict.reasons?[id].map { "\(title) (\($0))" } ?? title
         }
@@ -190,25 +183,22 @@ extension Hub {
 ///
 /// A laptop learns of other replicas' changes only from the pages and snapshots the hub sends
 /// it, so it cannot have seen a change that became visible after the furthest position sent to
-/// it (`sentTo`; see ``Hub/sentBound(_:marks:openedAt:db:)``). Each stored change knows the
-/// position from which a page could carry it (`hub_outcome.seq`, the hub's own changes
-/// included), and positions grow with counters, so the bound for a replica is the counter just
-/// before its oldest change not yet sent. A forged claim is thereby cut to what was sent: the
-/// change meets the writes it never saw as concurrent, and their field rules decide (a review
-/// field queues it), exactly as for an honest laptop that had not pulled them.
+/// it (`sentTo`). Each stored change knows the position from which a page could carry it (its
+/// outcome's `visibleAt`, the hub's own changes included), and positions grow with counters,
+/// so the bound for a replica is the counter just before its oldest change not yet sent. A
+/// forged claim is thereby cut to what was sent: the change meets the writes it never saw as
+/// concurrent, and their field rules decide (a review field queues it), exactly as for an
+/// honest laptop that had not pulled them.
 struct CausalBound {
-    private let db: Database
+    private let view: any HubView
     private let sentTo: Int64
-    private let hubReplica: ReplicaID
-    private let hubCounter: UInt64
+    private let meta: HubMeta
     private var known: [ReplicaID: UInt64] = [:]
 
-    init(db: Database, sentTo: Int64) throws {
-        self.db = db
+    init(view: any HubView, meta: HubMeta, sentTo: Int64) {
+        self.view = view
+        self.meta = meta
         self.sentTo = sentTo
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter FROM hub_meta"))
-        hubReplica = ReplicaID(row?["replica_id"] ?? "")
-        hubCounter = UInt64(row?["counter"] ?? Int64(0))
     }
 
     mutating func clamp(_ context: VersionVector, of dot: Dot) throws -> VersionVector {
@@ -217,16 +207,8 @@ struct CausalBound {
 
     private mutating func seen(_ replica: ReplicaID) throws -> UInt64 {
         if let counter = known[replica] { return counter }
-        var counter = replica == hubReplica ? hubCounter : try Hub.highWater(replica, db: db)
-        // Newest first, down to the first change that had been sent: usually one row.
-        let newest = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: "SELECT counter, seq FROM hub_outcome WHERE replica_id = ? AND counter <= ? ORDER BY counter DESC"),
-            arguments: [replica.rawValue, Int64(counter)])
-        while let row = try newest.next() {
-            if (row["seq"] as Int64) <= sentTo { break }
-            counter = UInt64(row["counter"] as Int64) - 1
-        }
+        var counter = replica == meta.replica ? meta.counter : try view.highWater(of: replica)
+        if let oldest = try view.oldestUnsent(of: replica, atOrBelow: counter, sentTo: sentTo) { counter = oldest - 1 }
         known[replica] = counter
         return counter
     }

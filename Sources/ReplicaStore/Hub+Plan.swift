@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import HubEngine
+import SyncCore
+
+/// The SQLite store's side of the planner's seam: a view that answers from the open
+/// transaction, and the one place that writes a plan.
+struct SQLiteHubView: HubView {
+    let db: Database
+
+    func row(_ entity: String, id: String) throws -> RowState? {
+        try Hub.row(entity, id: id, db: db)
+    }
+
+    func storedRoot(_ entity: String, id: String) throws -> String?? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+                arguments: [entity, id])
+        else { return nil }
+        return .some(row["account_id"])
+    }
+
+    func location(ofRoot id: String) throws -> Placement.Location? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT territory, owner FROM hub_account WHERE account_id = ?"), arguments: [id])
+        else { return nil }
+        return Placement.Location(territory: row["territory"], owner: row["owner"])
+    }
+
+    func formerLocations(ofRoot id: String) throws -> [Placement.Location] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT territory, owner FROM hub_account_former WHERE account_id = ?"),
+            arguments: [id]
+        ).map { Placement.Location(territory: $0["territory"], owner: $0["owner"]) }
+    }
+
+    func redirect(_ entity: String, id: String) throws -> String? {
+        try Hub.redirect(entity, id: id, db: db)
+    }
+
+    func highWater(of replica: ReplicaID) throws -> UInt64 {
+        try Hub.highWater(replica, db: db)
+    }
+
+    func outcome(of replica: ReplicaID, counter: UInt64) throws -> MergeOutcome? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT outcome FROM hub_outcome WHERE replica_id = ? AND counter = ?"),
+            arguments: [replica.rawValue, Int64(counter)]
+        ).map { try SQLMapping.decode(MergeOutcome.self, from: $0) }
+    }
+
+    func oldestUnsent(of replica: ReplicaID, atOrBelow counter: UInt64, sentTo: Int64) throws -> UInt64? {
+        // Newest first, down to the first change that had been sent: usually one row.
+        let newest = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT counter, seq FROM hub_outcome WHERE replica_id = ? AND counter <= ? ORDER BY counter DESC"),
+            arguments: [replica.rawValue, Int64(counter)])
+        var oldest: UInt64?
+        while let row = try newest.next() {
+            if (row["seq"] as Int64) <= sentTo { break }
+            oldest = UInt64(row["counter"] as Int64)
+        }
+        return oldest
+    }
+
+    func meta() throws -> HubMeta {
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter, hlc, seq FROM hub_meta"))
+        return HubMeta(
+            replica: ReplicaID(row?["replica_id"] ?? ""), counter: UInt64(row?["counter"] ?? Int64(0)),
+            hlc: HLCTimestamp(packed: row?["hlc"] ?? 0), seq: row?["seq"] ?? 0)
+    }
+
+    func rows(_ entity: String, filedUnder key: DuplicateKey, excluding id: String, limit: Int) throws -> [String] {
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT row_id FROM hub_key WHERE entity = ? AND key_name = ? AND key_value = ? AND row_id != ?
+                    LIMIT ?
+                    """),
+            arguments: [entity, key.name, key.value, id, limit])
+    }
+}
+
+extension Hub {
+    /// A draft over this transaction, for one operation.
+    func draft(_ db: Database) throws -> PlanDraft {
+        try PlanDraft(
+            view: SQLiteHubView(db: db), schema: schema,
+            wallMicros: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)))
+    }
+
+    /// Writes a plan in the caller's transaction.
+    static func apply(_ plan: HubPlan, schema: Schema, db: Database) throws {
+        for write in plan.rows {
+            let state = write.state
+            try db.cachedStatement(
+                sql:
+                    "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [state.entity, state.id, write.seq, state.isDeleted, write.root, RowJSON.rowState(state)])
+            if let location = write.location {
+                try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"
+                ).execute(arguments: [state.id, location.territory, location.owner])
+            }
+            try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?")
+                .execute(arguments: [state.entity, state.id])
+            try file(state, under: write.keys, db: db)
+        }
+        for write in plan.outcomes {
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [
+                write.replica.rawValue, Int64(write.counter),
+                write.outcome == .applied ? #"{"kind":"applied"}"# : try SQLMapping.json(write.outcome), write.visibleAt,
+            ])
+        }
+        for write in plan.conflicts {
+            let conflict = write.conflict
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO hub_conflict (id, entity, row_id, kind, status, body, created_at)
+                    VALUES (?, ?, ?, ?, 'open', ?, ?)
+                    """
+            ).execute(arguments: [
+                conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue, try SQLMapping.json(conflict),
+                write.createdAt,
+            ])
+        }
+        for write in plan.history {
+            try record(write.entry, entity: write.entity, id: write.id, db: db)
+        }
+        for mark in plan.replicaMarks {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO hub_replica (replica_id, high_water, user, device, last_push_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (replica_id) DO UPDATE SET
+                        high_water = excluded.high_water, user = excluded.user, device = excluded.device,
+                        last_push_at = excluded.last_push_at
+                    """
+            ).execute(arguments: [mark.replica.rawValue, Int64(mark.highWater), mark.user, mark.device, mark.at])
+        }
+        if let meta = plan.meta {
+            try db.cachedStatement(sql: "UPDATE hub_meta SET seq = ?, hlc = ?, counter = ?")
+                .execute(arguments: [meta.seq, meta.hlc.packed, Int64(meta.counter)])
+        }
+    }
+
+    /// Plans with a fresh draft over this transaction and writes the plan at once (for the
+    /// operations not yet planned whole).
+    func planned<T>(_ db: Database, _ body: (PlanDraft) throws -> T) throws -> T {
+        let draft = try draft(db)
+        let result = try body(draft)
+        try Hub.apply(draft.plan, schema: schema, db: db)
+        return result
+    }
+
+    /// Stores a row's new state at the next position of the feed.
+    func save(_ state: RowState, db: Database) throws {
+        try planned(db) { draft in try draft.save(state) }
+    }
+
+    /// Writes fields as the hub's own replica (see ``HubPlanner/writeAsHub(_:id:_:by:now:history:into:)``).
+    @discardableResult
+    func writeAsHub(
+        _ entity: String, id: String, _ values: [String: FieldValue], by user: String, now: Int64, db: Database,
+        history: Bool = true
+    ) throws -> RowState? {
+        try planned(db) { draft in
+            try planner.writeAsHub(entity, id: id, values, by: user, now: now, history: history, into: draft)
+        }
+    }
+
+    /// A change stamped with the hub's own replica id, next counter and clock.
+    func hubChange(
+        _ entity: String, id: String, now: Int64, context: VersionVector, operation: Change.Operation, db: Database
+    ) throws -> Change {
+        try planned(db) { draft in draft.hubChange(entity, id: id, now: now, context: context, operation: operation) }
+    }
+
+    func environment(writer: Writer, db: Database) throws -> MergeEnvironment {
+        try draft(db).environment(writer: writer)
+    }
+}
