@@ -12,6 +12,35 @@ struct MergerTests {
             wallTime: Int64(counter) * 1000, entity: "item", rowID: "row", context: context, operation: operation)
     }
 
+    /// A delete meeting an insert it did not see names one of the insert's fields in its conflict:
+    /// the first declared, however the row's stamps happen to be ordered in memory (a state read
+    /// back from a store and one built in place must give the same conflict; the store-contract
+    /// test found them naming different fields).
+    @Test func aDeleteAgainstUnseenFieldsWrittenTogetherNamesTheFirstDeclared() throws {
+        let insert = change(
+            1, .insert(["code": .text("C"), "body": .text("B"), "title": .text("W"), "rating": .text("a")]),
+            context: VersionVector())
+        let inserted = try #require(merger.merge([insert], into: nil, environment: rep).row)
+        var fields: Set<String?> = []
+        for capacity in [0, 4, 16, 64, 256] {
+            var state = inserted
+            var stamps: [String: FieldStamp] = [:]
+            stamps.reserveCapacity(capacity)
+            for (name, stamp) in inserted.stamps.sorted(by: { $0.key > $1.key }) { stamps[name] = stamp }
+            state.stamps = stamps
+            let delete = Change(
+                dot: Dot(replica: ReplicaID("b"), counter: 1), hlc: HLCTimestamp(milliseconds: 5000), wallTime: 5000,
+                entity: "item", rowID: "row", context: VersionVector(), operation: .delete)
+            guard case .queued(let conflict) = merger.merge([delete], into: state, environment: rep).outcomes.first?.outcome
+            else {
+                Issue.record("an unseen edit must queue the delete")
+                return
+            }
+            fields.insert(conflict.field)
+        }
+        #expect(fields == ["title"])
+    }
+
     @Test func anInvariantBlamesTheLatestStepAndKeepsTheValidOnes() throws {
         // Given: new → active (valid), then active → done without the note "done" needs.
         let insert = change(1, .insert(["title": .text("W"), "phase": .text("new")]), context: VersionVector())

@@ -378,8 +378,11 @@ public struct Merger: Sendable {
         }
         if state.isDeleted { return .applied }
         if entity.deleteRule == .editWinsAndQueue,
-            let unseen = state.stamps.filter({ !$0.value.isCovered(by: change.context) }).max(by: {
-                $0.value.hlc < $1.value.hlc
+            // The latest unseen edit; of edits made together (an insert's fields share a stamp)
+            // the field declared first, so every store and replica names the same one.
+            let unseen = state.stamps.filter({ !$0.value.isCovered(by: change.context) }).max(by: { lhs, rhs in
+                lhs.value.hlc != rhs.value.hlc
+                    ? lhs.value.hlc < rhs.value.hlc : entity.fieldIndex(lhs.key) > entity.fieldIndex(rhs.key)
             })
         {
             let title = entity.title(of: state.values, id: state.id)

@@ -50,6 +50,11 @@ public struct EntitySchema: Sendable {
     }
 
     /// Returns the field named `name`.
+    /// Where `name` is declared among the fields (after every field when it is not one).
+    public func fieldIndex(_ name: String) -> Int {
+        fieldIndex[name] ?? fields.count
+    }
+
     public func field(_ name: String) -> FieldSchema? {
         fieldIndex[name].map { fields[$0] }
     }

@@ -1,0 +1,132 @@
+import HubEngine
+import ReplicaStore
+import SatchelModel
+import SatchelTestSupport
+import SyncCore
+import Testing
+
+/// What every hub store must do, checked by running the same pushes through the SQLite store and
+/// through the smallest other backend (``MemoryHubStore``, dictionaries): the planner decides,
+/// the stores only load and apply, so every answer, every row and every queued conflict must be
+/// the same. A second backend (PostgreSQL) joins this table.
+struct StoreContractTests {
+    struct Laptop {
+        var replica: ReplicaID
+        var writer: Writer
+        var scope: ReadScope
+        var home: String?
+        var counter: UInt64 = 0
+        /// The versions of rows as this laptop last pulled them (its claims of what it has seen).
+        var seen: [String: VersionVector] = [:]
+        /// How far the memory store had sent this laptop.
+        var sentTo: Int64 = 0
+    }
+
+    static let accounts = (0..<5).map { "acc-\($0)" }
+    static let contacts = (0..<5).map { "con-\($0)" }
+
+    @Test(arguments: [11, 29, 47, 83])
+    func theSQLiteStoreAndTheMemoryStoreAnswerAndHoldTheSame(seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        let clock = ManualClock()
+        let sqlite = try Hub.inMemory(schema: CRMSchema.schema, clock: clock.wallClock, replicaID: ReplicaID("hub"))
+        let memory = MemoryHubStore(schema: CRMSchema.schema, replica: ReplicaID("hub"))
+        var laptops = [
+            Laptop(
+                replica: ReplicaID("office"), writer: Writer(user: "admin", device: "office", isPrivileged: true), scope: .all),
+            Laptop(
+                replica: ReplicaID("alice-1"), writer: Writer(user: "alice", device: "alice-1", isPrivileged: false),
+                scope: ReadScope(territories: ["north"], owners: ["alice"]), home: "north"),
+            Laptop(
+                replica: ReplicaID("bob-1"), writer: Writer(user: "bob", device: "bob-1", isPrivileged: false),
+                scope: ReadScope(territories: ["south"], owners: ["bob"]), home: "south"),
+        ]
+        var pushes = 0
+        var outcomeKinds: [String: Int] = [:]
+        for _ in 0..<250 {
+            clock.advance(by: Int64.random(in: 1...400, using: &random))
+            let index = Int.random(in: 0..<laptops.count, using: &random)
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                // A pull: both stores note what they sent; the laptop remembers the versions.
+                _ = try sqlite.pull(since: 0, limit: 10_000, scope: laptops[index].scope, for: laptops[index].replica)
+                laptops[index].sentTo = memory.hub.seq
+                for (key, row) in memory.rows { laptops[index].seen[key] = row.state.version }
+                continue
+            }
+            var changes: [Change] = []
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                changes.append(Self.change(by: &laptops[index], now: clock.now, using: &random))
+            }
+            let changeset = Changeset(
+                replica: laptops[index].replica, user: laptops[index].writer.user, device: laptops[index].writer.device,
+                schemaVersion: CRMSchema.version, changes: changes)
+            let fromSQLite = try sqlite.push(
+                changeset, as: laptops[index].writer, scope: laptops[index].scope, homeTerritory: laptops[index].home)
+            let fromMemory = try memory.push(
+                changeset, as: laptops[index].writer, scope: laptops[index].scope, homeTerritory: laptops[index].home,
+                now: clock.now, sentTo: laptops[index].sentTo)
+            #expect(fromSQLite == fromMemory, "seed \(seed), push \(pushes)")
+            for outcome in fromMemory.outcomes { outcomeKinds[outcome.outcome.kind, default: 0] += 1 }
+            pushes += 1
+        }
+        // The run reached every kind of answer, so the comparison covered each path.
+        #expect(Set(outcomeKinds.keys).isSuperset(of: ["applied", "rejected", "queued"]), "\(outcomeKinds)")
+
+        let everything = try sqlite.pull(since: 0, limit: 100_000, for: nil).rows
+        #expect(Set(everything.map { "\($0.entity)/\($0.id)" }) == Set(memory.rows.keys))
+        for snapshot in everything {
+            let held = memory.row(snapshot.entity, id: snapshot.id)
+            #expect(try sqlite.row(snapshot.entity, id: snapshot.id) == held, "\(snapshot.entity) \(snapshot.id)")
+            #expect(
+                memory.rows[snapshot.entity + "/" + snapshot.id]?.root
+                    == (snapshot.entity == "account" ? snapshot.id : held?.values["account_id"]?.textValue))
+        }
+        let queued = try sqlite.conflicts(includeResolved: true)
+        #expect(Set(queued.map(\.conflict.id)) == Set(memory.conflicts.keys))
+        for item in queued { #expect(memory.conflicts[item.conflict.id]?.conflict == item.conflict) }
+        #expect(try sqlite.history("account", id: "acc-0").count == memory.history.filter { $0.id == "acc-0" }.count)
+    }
+
+    /// One random change: inserts, edits of every rule's fields, moves and deletes, some out of
+    /// scope, some with claims of more than was sent.
+    static func change(by laptop: inout Laptop, now: Int64, using random: inout SeededGenerator) -> Change {
+        laptop.counter += 1
+        let isAccount = Bool.random(using: &random)
+        let id = (isAccount ? accounts : contacts).randomElement(using: &random)!
+        let entity = isAccount ? "account" : "contact"
+        let operation: Change.Operation
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0, 1:
+            operation =
+                isAccount
+                ? .insert([
+                    "name": .text("Account \(id) \(laptop.counter)"),
+                    "territory": Bool.random(using: &random) ? .text("north") : .text("south"),
+                    "tax_id": Int.random(in: 0..<3, using: &random) == 0 ? .text("FR40123456789") : .null,
+                ])
+                : .insert([
+                    "name": .text("Contact \(laptop.counter)"),
+                    "account_id": .text(accounts.randomElement(using: &random)!),
+                ])
+        case 2:
+            operation = .delete
+        case 3:
+            operation =
+                isAccount
+                ? .update(field: "territory", value: .text(["north", "south"].randomElement(using: &random)!), base: .null)
+                : .update(field: "account_id", value: .text(accounts.randomElement(using: &random)!), base: .null)
+        case 4, 5:
+            operation = .update(field: "name", value: .text("Renamed \(laptop.counter)"), base: .null)
+        default:
+            operation = .update(field: "phone", value: .text("03 20 \(laptop.counter)"), base: .null)
+        }
+        var context = laptop.seen[entity + "/" + id] ?? VersionVector()
+        if Int.random(in: 0..<6, using: &random) == 0 {
+            // A claim to have seen more than was sent.
+            context.record(Dot(replica: ReplicaID("office"), counter: 50))
+        }
+        return Change(
+            dot: Dot(replica: laptop.replica, counter: laptop.counter), hlc: HLCTimestamp(milliseconds: now),
+            wallTime: now, entity: entity, rowID: id, context: context, operation: operation)
+    }
+}
