@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "SatchelBench",
             dependencies: [
-                "ReplicaStore", "SyncServer", "SyncClient", .product(name: "Crypto", package: "swift-crypto"),
+                "ReplicaStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

@@ -34,6 +34,14 @@ public struct HubPlan: Sendable {
         public var createdAt: Int64
     }
 
+    /// A queue item settled by an admin's choice.
+    public struct Settlement: Sendable {
+        public var id: String
+        public var choice: ConflictChoice
+        public var by: String
+        public var at: Int64
+    }
+
     /// An entry of a record's history, in the order written.
     public struct HistoryWrite: Sendable {
         public var entity: String
@@ -54,6 +62,7 @@ public struct HubPlan: Sendable {
     public internal(set) var rows: [RowWrite] = []
     public internal(set) var outcomes: [OutcomeWrite] = []
     public internal(set) var conflicts: [ConflictWrite] = []
+    public internal(set) var settlements: [Settlement] = []
     public internal(set) var history: [HistoryWrite] = []
     public internal(set) var replicaMarks: [ReplicaMark] = []
     /// The hub's counters after the plan; nil when the plan leaves them as they were.
@@ -61,6 +70,6 @@ public struct HubPlan: Sendable {
 
     /// Whether applying the plan would change nothing.
     public var isEmpty: Bool {
-        rows.isEmpty && outcomes.isEmpty && conflicts.isEmpty && history.isEmpty && replicaMarks.isEmpty && meta == nil
+        rows.isEmpty && outcomes.isEmpty && conflicts.isEmpty && settlements.isEmpty && history.isEmpty && replicaMarks.isEmpty && meta == nil
     }
 }

@@ -26,6 +26,8 @@ public protocol HubView {
     /// that became visible after feed position `sentTo` (so a page sent up to there could not
     /// carry them); nil when the newest such change had been visible by then.
     func oldestUnsent(of replica: ReplicaID, atOrBelow counter: UInt64, sentTo: Int64) throws -> UInt64?
+    /// The queue item `id`, open or settled; nil when the queue holds none.
+    func conflict(_ id: String) throws -> QueuedConflict?
     /// The hub's own replica id, counter and clock, and the feed's end.
     func meta() throws -> HubMeta
     /// Ids of live rows of `entity` filed under `key`, other than `excluding`: at most `limit`.

@@ -18,6 +18,7 @@ public final class PlanDraft {
     private var rowsOf: [String: Set<String>] = [:]
     private var outcomes: [HubPlan.OutcomeWrite] = []
     private var conflicts: [HubPlan.ConflictWrite] = []
+    private var settlements: [HubPlan.Settlement] = []
     private var history: [HubPlan.HistoryWrite] = []
     private var marks: [ReplicaID: HubPlan.ReplicaMark] = [:]
 
@@ -34,6 +35,7 @@ public final class PlanDraft {
         plan.rows = rowWrites.values.sorted { $0.seq < $1.seq }
         plan.outcomes = outcomes
         plan.conflicts = conflicts
+        plan.settlements = settlements
         plan.history = history
         plan.replicaMarks = marks.values.sorted { $0.replica.rawValue < $1.replica.rawValue }
         plan.meta = metaChanged ? meta : nil
@@ -58,6 +60,21 @@ public final class PlanDraft {
     public func location(ofRoot id: String) throws -> Placement.Location? {
         if let placement = schema.placement, let write = rowWrites[placement.root + "/" + id] { return write.location }
         return try view.location(ofRoot: id)
+    }
+
+    /// The queue item `id` as the plan leaves it so far.
+    public func conflict(_ id: String) throws -> QueuedConflict? {
+        var item = try view.conflict(id)
+        if item == nil, let queued = conflicts.first(where: { $0.conflict.id == id }) {
+            item = QueuedConflict(conflict: queued.conflict, isOpen: true, createdAt: queued.createdAt)
+        }
+        if let settled = settlements.last(where: { $0.id == id }) {
+            item?.isOpen = false
+            item?.resolution = settled.choice
+            item?.resolvedBy = settled.by
+            item?.resolvedAt = settled.at
+        }
+        return item
     }
 
     public func highWater(of replica: ReplicaID) throws -> UInt64 {
@@ -173,6 +190,11 @@ public final class PlanDraft {
 
     public func queue(_ conflict: Conflict, at now: Int64) {
         conflicts.append(HubPlan.ConflictWrite(conflict: conflict, createdAt: now))
+    }
+
+    /// Closes queue item `id` with the admin's choice.
+    public func settle(_ id: String, choice: ConflictChoice, by user: String, at now: Int64) {
+        settlements.append(HubPlan.Settlement(id: id, choice: choice, by: user, at: now))
     }
 
     public func record(_ entry: HistoryEntry, entity: String, id: String) {

@@ -65,6 +65,10 @@ struct SQLiteHubView: HubView {
         return oldest
     }
 
+    func conflict(_ id: String) throws -> QueuedConflict? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM hub_conflict WHERE id = ?"), arguments: [id]).map(Hub.queued)
+    }
+
     func meta() throws -> HubMeta {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, counter, hlc, seq FROM hub_meta"))
         return HubMeta(
@@ -127,6 +131,11 @@ extension Hub {
                 conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue, try SQLMapping.json(conflict),
                 write.createdAt,
             ])
+        }
+        for settled in plan.settlements {
+            try db.cachedStatement(
+                sql: "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?"
+            ).execute(arguments: [try SQLMapping.json(settled.choice), settled.by, settled.at, settled.id])
         }
         for write in plan.history {
             try record(write.entry, entity: write.entity, id: write.id, db: db)

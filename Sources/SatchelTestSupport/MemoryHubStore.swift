@@ -20,7 +20,7 @@ public final class MemoryHubStore: HubView {
     public var redirects: [String: String] = [:]
     public private(set) var highWaters: [ReplicaID: UInt64] = [:]
     public private(set) var outcomes: [ReplicaID: [UInt64: (outcome: MergeOutcome, visibleAt: Int64)]] = [:]
-    public private(set) var conflicts: [String: (conflict: Conflict, createdAt: Int64)] = [:]
+    public private(set) var conflicts: [String: QueuedConflict] = [:]
     public private(set) var history: [HubPlan.HistoryWrite] = []
     public private(set) var hub: HubMeta
     /// The wall clock in microseconds the next plan is made at.
@@ -56,6 +56,7 @@ public final class MemoryHubStore: HubView {
         return oldest
     }
 
+    public func conflict(_ id: String) -> QueuedConflict? { conflicts[id] }
     public func meta() -> HubMeta { hub }
 
     public func rows(_ entity: String, filedUnder key: DuplicateKey, excluding id: String, limit: Int) -> [String] {
@@ -76,11 +77,26 @@ public final class MemoryHubStore: HubView {
             outcomes[write.replica, default: [:]][write.counter] = (write.outcome, write.visibleAt)
         }
         for write in plan.conflicts where conflicts[write.conflict.id] == nil {
-            conflicts[write.conflict.id] = (write.conflict, write.createdAt)
+            conflicts[write.conflict.id] = QueuedConflict(conflict: write.conflict, isOpen: true, createdAt: write.createdAt)
+        }
+        for settled in plan.settlements {
+            conflicts[settled.id]?.isOpen = false
+            conflicts[settled.id]?.resolution = settled.choice
+            conflicts[settled.id]?.resolvedBy = settled.by
+            conflicts[settled.id]?.resolvedAt = settled.at
         }
         history += plan.history
         for mark in plan.replicaMarks { highWaters[mark.replica] = mark.highWater }
         if let meta = plan.meta { hub = meta }
+    }
+
+    /// Plans a resolution against this store and applies the plan (or nothing, when it throws).
+    @discardableResult
+    public func resolve(_ id: String, choice: ConflictChoice, by resolver: String, now: Int64) throws -> RowState? {
+        let draft = try PlanDraft(view: self, schema: schema, wallMicros: wallMicros)
+        let result = try planner.resolve(id, choice: choice, by: resolver, now: now, into: draft)
+        apply(draft.plan)
+        return result
     }
 
     /// Plans a push against this store and applies the plan (or nothing, when planning throws).

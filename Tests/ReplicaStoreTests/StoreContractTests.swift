@@ -8,7 +8,7 @@ import Testing
 /// What every hub store must do, checked by running the same pushes through the SQLite store and
 /// through the smallest other backend (``MemoryHubStore``, dictionaries): the planner decides,
 /// the stores only load and apply, so every answer, every row and every queued conflict must be
-/// the same. A second backend (PostgreSQL) joins this table.
+/// the same; so must every admin's resolution. A second backend (PostgreSQL) joins this table.
 struct StoreContractTests {
     struct Laptop {
         var replica: ReplicaID
@@ -42,10 +42,27 @@ struct StoreContractTests {
                 scope: ReadScope(territories: ["south"], owners: ["bob"]), home: "south"),
         ]
         var pushes = 0
+        var resolutions = 0
         var outcomeKinds: [String: Int] = [:]
         for _ in 0..<250 {
             clock.advance(by: Int64.random(in: 1...400, using: &random))
             let index = Int.random(in: 0..<laptops.count, using: &random)
+            if Int.random(in: 0..<8, using: &random) == 0,
+                let open = memory.conflicts.values.filter(\.isOpen).map(\.conflict.id).sorted().randomElement(using: &random)
+            {
+                // An admin settles an open item the same way in both.
+                let choice: ConflictChoice = [.keepCurrent, .keepIncoming, .value(.text("Settled \(pushes)"))]
+                    .randomElement(using: &random)!
+                let fromSQLite = Result { try sqlite.resolve(open, choice: choice, by: "admin") }
+                let fromMemory = Result { try memory.resolve(open, choice: choice, by: "admin", now: clock.now) }
+                switch (fromSQLite, fromMemory) {
+                case (.success(let a), .success(let b)): #expect(a == b, "seed \(seed), resolving \(open)")
+                case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "seed \(seed), resolving \(open)")
+                default: Issue.record("seed \(seed), resolving \(open): \(fromSQLite) against \(fromMemory)")
+                }
+                resolutions += 1
+                continue
+            }
             if Int.random(in: 0..<4, using: &random) == 0 {
                 // A pull: both stores note what they sent; the laptop remembers the versions.
                 _ = try sqlite.pull(since: 0, limit: 10_000, scope: laptops[index].scope, for: laptops[index].replica)
@@ -71,6 +88,7 @@ struct StoreContractTests {
         }
         // The run reached every kind of answer, so the comparison covered each path.
         #expect(Set(outcomeKinds.keys).isSuperset(of: ["applied", "rejected", "queued"]), "\(outcomeKinds)")
+        #expect(resolutions > 0)
 
         let everything = try sqlite.pull(since: 0, limit: 100_000, for: nil).rows
         #expect(Set(everything.map { "\($0.entity)/\($0.id)" }) == Set(memory.rows.keys))
@@ -83,7 +101,7 @@ struct StoreContractTests {
         }
         let queued = try sqlite.conflicts(includeResolved: true)
         #expect(Set(queued.map(\.conflict.id)) == Set(memory.conflicts.keys))
-        for item in queued { #expect(memory.conflicts[item.conflict.id]?.conflict == item.conflict) }
+        for item in queued { #expect(memory.conflicts[item.conflict.id] == item) }
         #expect(try sqlite.history("account", id: "acc-0").count == memory.history.filter { $0.id == "acc-0" }.count)
     }
 
