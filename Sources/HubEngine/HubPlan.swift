@@ -34,6 +34,26 @@ public struct HubPlan: Sendable {
         public var createdAt: Int64
     }
 
+    /// A row sent again, unchanged, at a new position of the feed (everything under a
+    /// transferred root, so its new holders pull it).
+    public struct Resend: Sendable {
+        public var entity: String
+        public var id: String
+        public var seq: Int64
+    }
+
+    /// Where a root sat before a transfer moved it: its former holders' work is still taken
+    /// (queued for the new holder), and their laptops learn that it left them.
+    public struct Departure: Sendable {
+        public var root: String
+        public var from: Placement.Location
+        public var until: Int64
+        /// The feed position of the transfer.
+        public var seq: Int64
+        public var newOwner: String
+        public var movedBy: String
+    }
+
     /// A queue item settled by an admin's choice.
     public struct Settlement: Sendable {
         public var id: String
@@ -63,6 +83,8 @@ public struct HubPlan: Sendable {
     public internal(set) var outcomes: [OutcomeWrite] = []
     public internal(set) var conflicts: [ConflictWrite] = []
     public internal(set) var settlements: [Settlement] = []
+    public internal(set) var resends: [Resend] = []
+    public internal(set) var departures: [Departure] = []
     public internal(set) var history: [HistoryWrite] = []
     public internal(set) var replicaMarks: [ReplicaMark] = []
     /// The hub's counters after the plan; nil when the plan leaves them as they were.
@@ -70,6 +92,6 @@ public struct HubPlan: Sendable {
 
     /// Whether applying the plan would change nothing.
     public var isEmpty: Bool {
-        rows.isEmpty && outcomes.isEmpty && conflicts.isEmpty && settlements.isEmpty && history.isEmpty && replicaMarks.isEmpty && meta == nil
+        rows.isEmpty && outcomes.isEmpty && conflicts.isEmpty && settlements.isEmpty && resends.isEmpty && departures.isEmpty && history.isEmpty && replicaMarks.isEmpty && meta == nil
     }
 }

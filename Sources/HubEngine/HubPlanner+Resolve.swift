@@ -119,3 +119,39 @@ extension HubPlanner {
         return result
     }
 }
+
+extension HubPlanner {
+    /// Gives a root (an account) to another user: the owner changes, and the territory follows
+    /// the new owner's first territory (`territories`, from the directory) when the root's is not
+    /// one of theirs. Everything under the root goes back into the feed, so the new holder's
+    /// replica pulls it, and the former place is kept so the former holder's work is not lost.
+    @discardableResult
+    public func transfer(
+        _ id: String, to user: String, territories: [String], by admin: String, now: Int64, into draft: PlanDraft
+    ) throws -> RowState? {
+        guard let placement = schema.placement else {
+            throw HubError.invalidResolution("this schema places no record, so none can be transferred")
+        }
+        let root = placement.root
+        let label = schema.entity(root)?.label ?? root
+        guard let account = try draft.row(root, id: id), !account.isDeleted else {
+            throw HubError.invalidUser("there is no \(label) \(id)")
+        }
+        var values: [String: FieldValue] = [placement.ownerField: .text(user)]
+        let location = placement.location(of: account.values)
+        if let first = territories.first, location.territory.map({ !territories.contains($0) }) ?? true {
+            values[placement.territoryField] = .text(first)
+        }
+        let state = try writeAsHub(root, id: id, values, by: admin, now: now, history: false, into: draft)
+        draft.depart(id, from: location, to: user, by: admin, at: now)
+        let newTerritory = values[placement.territoryField]?.textValue ?? location.territory
+        draft.record(
+            HistoryEntry(
+                kind: .transfer, at: now, user: admin, device: "server", field: placement.ownerField, value: .text(user),
+                detail: "moved from \(location.owner ?? "nobody")\(location.territory.map { " (\($0))" } ?? "") to \(user)"
+                    + "\(newTerritory.map { " (\($0))" } ?? "")"),
+            entity: root, id: id)
+        for child in try draft.view.rows(under: id) { draft.resend(child.entity, id: child.id) }
+        return state
+    }
+}

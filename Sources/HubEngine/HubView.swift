@@ -16,6 +16,8 @@ public protocol HubView {
     func location(ofRoot id: String) throws -> Placement.Location?
     /// Where root `id` sat before each transfer moved it.
     func formerLocations(ofRoot id: String) throws -> [Placement.Location]
+    /// The rows stored under root `id` (itself left out), as `(entity, id)`.
+    func rows(under root: String) throws -> [(entity: String, id: String)]
     /// Where the id of a merged-away record of `entity` leads now.
     func redirect(_ entity: String, id: String) throws -> String?
     /// The highest counter of `replica` the hub has processed.

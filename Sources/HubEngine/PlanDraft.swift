@@ -19,6 +19,8 @@ public final class PlanDraft {
     private var outcomes: [HubPlan.OutcomeWrite] = []
     private var conflicts: [HubPlan.ConflictWrite] = []
     private var settlements: [HubPlan.Settlement] = []
+    private var resends: [HubPlan.Resend] = []
+    private var departures: [HubPlan.Departure] = []
     private var history: [HubPlan.HistoryWrite] = []
     private var marks: [ReplicaID: HubPlan.ReplicaMark] = [:]
 
@@ -36,6 +38,8 @@ public final class PlanDraft {
         plan.outcomes = outcomes
         plan.conflicts = conflicts
         plan.settlements = settlements
+        plan.resends = resends
+        plan.departures = departures
         plan.history = history
         plan.replicaMarks = marks.values.sorted { $0.replica.rawValue < $1.replica.rawValue }
         plan.meta = metaChanged ? meta : nil
@@ -190,6 +194,17 @@ public final class PlanDraft {
 
     public func queue(_ conflict: Conflict, at now: Int64) {
         conflicts.append(HubPlan.ConflictWrite(conflict: conflict, createdAt: now))
+    }
+
+    /// Sends a stored row again, unchanged, at the next position of the feed.
+    func resend(_ entity: String, id: String) {
+        resends.append(HubPlan.Resend(entity: entity, id: id, seq: nextSeq()))
+    }
+
+    /// Notes that root `id` left `location` by a transfer, at the next position of the feed.
+    func depart(_ root: String, from location: Placement.Location, to owner: String, by admin: String, at now: Int64) {
+        departures.append(
+            HubPlan.Departure(root: root, from: location, until: now, seq: nextSeq(), newOwner: owner, movedBy: admin))
     }
 
     /// Closes queue item `id` with the admin's choice.

@@ -116,52 +116,14 @@ extension Hub {
     public func transferAccount(
         _ id: String, to user: String, by admin: String, from device: String = Actor.serverOperator.device
     ) throws -> RowState? {
-        guard let placement = schema.placement else {
-            throw HubError.invalidResolution("this schema places no record, so none can be transferred")
-        }
-        let root = placement.root
-        let label = schema.entity(root)?.label ?? root
         let now = clock()
         return try writer.write { db in
             guard let target = try Hub.user(user, db: db) else { throw HubError.unknownUser(user) }
-            guard let account = try Hub.row(root, id: id, db: db), !account.isDeleted else {
-                throw HubError.invalidUser("there is no \(label) \(id)")
-            }
+            let root = schema.placement?.root ?? ""
             try Hub.audit("account.transfer", target: "\(root) \(id)", detail: "to \(user)", by: Actor(user: admin, device: device), at: now, db: db)
-            var values: [String: FieldValue] = [placement.ownerField: .text(user)]
-            let location = placement.location(of: account.values)
-            let territory = location.territory
-            let owner = location.owner
-            if let first = target.territories.first, territory.map({ !target.territories.contains($0) }) ?? true {
-                values[placement.territoryField] = .text(first)
+            return try planned(db) { draft in
+                try planner.transfer(id, to: user, territories: target.territories, by: admin, now: now, into: draft)
             }
-            let state = try writeAsHub(root, id: id, values, by: admin, now: now, db: db, history: false)
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO hub_account_former (account_id, territory, owner, until, seq, new_owner, moved_by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [id, territory, owner, now, try Hub.nextSeq(db), user, admin])
-            let newTerritory = values[placement.territoryField]?.textValue ?? territory
-            try Hub.record(
-                HistoryEntry(
-                    kind: .transfer, at: now, user: admin, device: "server", field: placement.ownerField, value: .text(user),
-                    detail: "moved from \(owner ?? "nobody")\(territory.map { " (\($0))" } ?? "") to \(user)"
-                        + "\(newTerritory.map { " (\($0))" } ?? "")"),
-                entity: root, id: id, db: db)
-            // Everything under the account moves with it: back into the feed, so the new owner's
-            // replica pulls it all on its next sync.
-            let children = try Row.fetchAll(
-                db.cachedStatement(
-                    sql:
-                        "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = ? AND row_id = ?)"
-                ),
-                arguments: [id, root, id])
-            for child in children {
-                try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?").execute(
-                    arguments: [try Hub.nextSeq(db), child["entity"] as String, child["row_id"] as String])
-            }
-            return state
         }
     }
 

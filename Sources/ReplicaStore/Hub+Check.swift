@@ -55,7 +55,7 @@ extension Hub {
                     problems.append("\(name): filed under \(row["account_id"] as String? ?? "nothing"), but it hangs under \(root)")
                 }
                 if let placement = schema.placement, entity == placement.root {
-                    let stored = try SQLiteHubView(db: db).location(ofRoot: id)
+                    let stored = try SQLiteHubView.location(ofRoot: id, db: db)
                     if stored != placement.location(of: state.values) {
                         problems.append("\(name): its territory and owner disagree with hub_account")
                     }

@@ -7,6 +7,7 @@ import SyncCore
 /// transaction, and the one place that writes a plan.
 struct SQLiteHubView: HubView {
     let db: Database
+    let schema: Schema
 
     func row(_ entity: String, id: String) throws -> RowState? {
         try Hub.row(entity, id: id, db: db)
@@ -22,6 +23,10 @@ struct SQLiteHubView: HubView {
     }
 
     func location(ofRoot id: String) throws -> Placement.Location? {
+        try Self.location(ofRoot: id, db: db)
+    }
+
+    static func location(ofRoot id: String, db: Database) throws -> Placement.Location? {
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT territory, owner FROM hub_account WHERE account_id = ?"), arguments: [id])
@@ -34,6 +39,15 @@ struct SQLiteHubView: HubView {
             db.cachedStatement(sql: "SELECT territory, owner FROM hub_account_former WHERE account_id = ?"),
             arguments: [id]
         ).map { Placement.Location(territory: $0["territory"], owner: $0["owner"]) }
+    }
+
+    func rows(under root: String) throws -> [(entity: String, id: String)] {
+        guard let placement = schema.placement else { return [] }
+        return try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT entity, row_id FROM hub_row WHERE account_id = ? AND NOT (entity = ? AND row_id = ?) ORDER BY entity, row_id"),
+            arguments: [root, placement.root, root]
+        ).map { (entity: $0["entity"], id: $0["row_id"]) }
     }
 
     func redirect(_ entity: String, id: String) throws -> String? {
@@ -91,7 +105,7 @@ extension Hub {
     /// A draft over this transaction, for one operation.
     func draft(_ db: Database) throws -> PlanDraft {
         try PlanDraft(
-            view: SQLiteHubView(db: db), schema: schema,
+            view: SQLiteHubView(db: db, schema: schema), schema: schema,
             wallMicros: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)))
     }
 
@@ -136,6 +150,21 @@ extension Hub {
             try db.cachedStatement(
                 sql: "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?"
             ).execute(arguments: [try SQLMapping.json(settled.choice), settled.by, settled.at, settled.id])
+        }
+        for resend in plan.resends {
+            try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?")
+                .execute(arguments: [resend.seq, resend.entity, resend.id])
+        }
+        for departure in plan.departures {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO hub_account_former (account_id, territory, owner, until, seq, new_owner, moved_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                departure.root, departure.from.territory, departure.from.owner, departure.until, departure.seq,
+                departure.newOwner, departure.movedBy,
+            ])
         }
         for write in plan.history {
             try record(write.entry, entity: write.entity, id: write.id, db: db)

@@ -8,7 +8,7 @@ extension Hub {
     static func scope(_ scope: ReadScope, covers rootID: String?, db: Database) throws -> Bool {
         if scope.everything { return true }
         guard let rootID else { return false }
-        guard let location = try SQLiteHubView(db: db).location(ofRoot: rootID) else { return true }
+        guard let location = try SQLiteHubView.location(ofRoot: rootID, db: db) else { return true }
         return scope.contains(location)
     }
 

@@ -43,6 +43,11 @@ public final class MemoryHubStore: HubView {
 
     public func location(ofRoot id: String) -> Placement.Location? { locations[id] }
     public func formerLocations(ofRoot id: String) -> [Placement.Location] { former[id] ?? [] }
+    public func rows(under root: String) -> [(entity: String, id: String)] {
+        rows.values.filter { $0.root == root && !($0.state.entity == schema.placement?.root && $0.state.id == root) }
+            .map { (entity: $0.state.entity, id: $0.state.id) }.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) }
+    }
+
     public func redirect(_ entity: String, id: String) -> String? { redirects[entity + "/" + id] }
     public func highWater(of replica: ReplicaID) -> UInt64 { highWaters[replica] ?? 0 }
     public func outcome(of replica: ReplicaID, counter: UInt64) -> MergeOutcome? { outcomes[replica]?[counter]?.outcome }
@@ -85,6 +90,8 @@ public final class MemoryHubStore: HubView {
             conflicts[settled.id]?.resolvedBy = settled.by
             conflicts[settled.id]?.resolvedAt = settled.at
         }
+        for resend in plan.resends { rows[resend.entity + "/" + resend.id]?.seq = resend.seq }
+        for departure in plan.departures { former[departure.root, default: []].append(departure.from) }
         history += plan.history
         for mark in plan.replicaMarks { highWaters[mark.replica] = mark.highWater }
         if let meta = plan.meta { hub = meta }
@@ -95,6 +102,17 @@ public final class MemoryHubStore: HubView {
     public func resolve(_ id: String, choice: ConflictChoice, by resolver: String, now: Int64) throws -> RowState? {
         let draft = try PlanDraft(view: self, schema: schema, wallMicros: wallMicros)
         let result = try planner.resolve(id, choice: choice, by: resolver, now: now, into: draft)
+        apply(draft.plan)
+        return result
+    }
+
+    /// Plans a transfer against this store and applies the plan (or nothing, when it throws).
+    @discardableResult
+    public func transfer(_ id: String, to user: String, territories: [String], by admin: String, now: Int64) throws
+        -> RowState?
+    {
+        let draft = try PlanDraft(view: self, schema: schema, wallMicros: wallMicros)
+        let result = try planner.transfer(id, to: user, territories: territories, by: admin, now: now, into: draft)
         apply(draft.plan)
         return result
     }

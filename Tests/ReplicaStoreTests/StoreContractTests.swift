@@ -8,7 +8,7 @@ import Testing
 /// What every hub store must do, checked by running the same pushes through the SQLite store and
 /// through the smallest other backend (``MemoryHubStore``, dictionaries): the planner decides,
 /// the stores only load and apply, so every answer, every row and every queued conflict must be
-/// the same; so must every admin's resolution. A second backend (PostgreSQL) joins this table.
+/// the same; so must every admin's resolution and transfer. A second backend (PostgreSQL) joins this table.
 struct StoreContractTests {
     struct Laptop {
         var replica: ReplicaID
@@ -41,7 +41,10 @@ struct StoreContractTests {
                 replica: ReplicaID("bob-1"), writer: Writer(user: "bob", device: "bob-1", isPrivileged: false),
                 scope: ReadScope(territories: ["south"], owners: ["bob"]), home: "south"),
         ]
+        try sqlite.addUser(UserInfo(name: "alice", role: .rep, territories: ["north"]), enrollmentHash: "a")
+        try sqlite.addUser(UserInfo(name: "bob", role: .rep, territories: ["south"]), enrollmentHash: "b")
         var pushes = 0
+        var transfers = 0
         var resolutions = 0
         var outcomeKinds: [String: Int] = [:]
         for _ in 0..<250 {
@@ -61,6 +64,22 @@ struct StoreContractTests {
                 default: Issue.record("seed \(seed), resolving \(open): \(fromSQLite) against \(fromMemory)")
                 }
                 resolutions += 1
+                continue
+            }
+            if Int.random(in: 0..<12, using: &random) == 0 {
+                // An admin gives an account to the other rep, the same way in both.
+                let account = Self.accounts.randomElement(using: &random)!
+                let (user, territories) = Bool.random(using: &random) ? ("alice", ["north"]) : ("bob", ["south"])
+                let fromSQLite = Result { try sqlite.transferAccount(account, to: user, by: "admin") }
+                let fromMemory = Result {
+                    try memory.transfer(account, to: user, territories: territories, by: "admin", now: clock.now)
+                }
+                switch (fromSQLite, fromMemory) {
+                case (.success(let a), .success(let b)): #expect(a == b, "seed \(seed), transferring \(account)")
+                case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "seed \(seed), transferring \(account)")
+                default: Issue.record("seed \(seed), transferring \(account): \(fromSQLite) against \(fromMemory)")
+                }
+                if case .success = fromMemory { transfers += 1 }
                 continue
             }
             if Int.random(in: 0..<4, using: &random) == 0 {
@@ -88,7 +107,7 @@ struct StoreContractTests {
         }
         // The run reached every kind of answer, so the comparison covered each path.
         #expect(Set(outcomeKinds.keys).isSuperset(of: ["applied", "rejected", "queued"]), "\(outcomeKinds)")
-        #expect(resolutions > 0)
+        #expect(resolutions > 0 && transfers > 0, "\(resolutions) resolutions, \(transfers) transfers")
 
         let everything = try sqlite.pull(since: 0, limit: 100_000, for: nil).rows
         #expect(Set(everything.map { "\($0.entity)/\($0.id)" }) == Set(memory.rows.keys))
