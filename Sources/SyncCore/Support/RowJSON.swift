@@ -8,93 +8,201 @@ import Foundation
 public enum RowJSON {
     /// A JSON string literal.
     public static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = JSONWriter(capacity: text.utf8.count + 2)
+        out.string(text)
+        return out.text
     }
 
     /// `{"replica": counter, …}`, replicas sorted.
     public static func versionVector(_ vector: VersionVector) -> String {
-        "{" + vector.counters.sorted { $0.key.rawValue < $1.key.rawValue }
-            .map { quoted($0.key.rawValue) + ":" + String($0.value) }.joined(separator: ",") + "}"
+        var out = JSONWriter(capacity: 64)
+        write(vector, to: &out)
+        return out.text
     }
 
     /// A row's stamps grouped by stamp, as ``FieldStamps`` encodes them.
     public static func fieldStamps(_ stamps: [String: FieldStamp]) -> String {
-        "[" + FieldStamps.groups(stamps).map { group in
-            let stamp = group.stamp
-            var object = "{\"device\":" + quoted(stamp.device) + ",\"dot\":" + dot(stamp.dot)
-                + ",\"fields\":[" + group.fields.map(quoted).joined(separator: ",") + "]"
-                + ",\"hlc\":" + String(stamp.hlc.packed)
-            if !stamp.merged.isEmpty { object += ",\"merged\":[" + stamp.merged.map(dot).joined(separator: ",") + "]" }
-            return object + ",\"user\":" + quoted(stamp.user) + ",\"wall\":" + String(stamp.wall) + "}"
-        }.joined(separator: ",") + "]"
-    }
-
-    static func dot(_ dot: Dot) -> String {
-        "{\"counter\":" + String(dot.counter) + ",\"replica\":" + quoted(dot.replica.rawValue) + "}"
+        var out = JSONWriter(capacity: 256)
+        write(stamps, to: &out)
+        return out.text
     }
 
     /// A field value; text, integers, booleans and null by hand, the rest through the encoder.
     public static func fieldValue(_ value: FieldValue) -> String {
-        switch value {
-        case .null: return "null"
-        case let .text(text): return quoted(text)
-        case let .integer(number): return String(number)
-        case let .bool(flag): return flag ? "true" : "false"
-        default: return encoded(value)
-        }
+        var out = JSONWriter(capacity: 32)
+        write(value, to: &out)
+        return out.text
     }
 
     /// An object of field values, keys sorted.
     public static func fieldValues(_ values: [String: FieldValue]) -> String {
-        "{" + values.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + fieldValue($0.value) }.joined(separator: ",") + "}"
-    }
-
-    static func stamp(_ stamp: FieldStamp) -> String {
-        var object = "{\"device\":" + quoted(stamp.device) + ",\"dot\":" + dot(stamp.dot) + ",\"hlc\":" + String(stamp.hlc.packed)
-        if !stamp.merged.isEmpty { object += ",\"merged\":[" + stamp.merged.map(dot).joined(separator: ",") + "]" }
-        return object + ",\"user\":" + quoted(stamp.user) + ",\"wall\":" + String(stamp.wall) + "}"
+        var out = JSONWriter(capacity: 256)
+        write(values, to: &out)
+        return out.text
     }
 
     /// A row's state, as ``RowState``'s `Codable` writes it.
     public static func rowState(_ state: RowState) -> String {
-        var object = "{\"deleted\":" + (state.deleted == nil ? "false" : "true")
-        if let deleted = state.deleted { object += ",\"deletedBy\":" + stamp(deleted) }
-        object += ",\"entity\":" + quoted(state.entity) + ",\"id\":" + quoted(state.id)
-        if !state.members.isEmpty { object += ",\"members\":" + encoded(state.members) }
-        return object + ",\"stamps\":" + fieldStamps(state.stamps) + ",\"values\":" + fieldValues(state.values)
-            + ",\"version\":" + versionVector(state.version) + "}"
+        var out = JSONWriter(capacity: 1024)
+        out.raw("{\"deleted\":")
+        out.bool(state.deleted != nil)
+        if let deleted = state.deleted {
+            out.raw(",\"deletedBy\":")
+            write(deleted, to: &out)
+        }
+        out.raw(",\"entity\":")
+        out.string(state.entity)
+        out.raw(",\"id\":")
+        out.string(state.id)
+        if !state.members.isEmpty {
+            out.raw(",\"members\":")
+            out.append(encoded(state.members))
+        }
+        out.raw(",\"stamps\":")
+        write(state.stamps, to: &out)
+        out.raw(",\"values\":")
+        write(state.values, to: &out)
+        out.raw(",\"version\":")
+        write(state.version, to: &out)
+        out.byte(UInt8(ascii: "}"))
+        return out.text
     }
 
     /// A history entry, as ``HistoryEntry``'s `Codable` writes it.
     public static func historyEntry(_ entry: HistoryEntry) -> String {
-        var parts = ["\"at\":" + String(entry.at)]
-        if let detail = entry.detail { parts.append("\"detail\":" + quoted(detail)) }
-        parts.append("\"device\":" + quoted(entry.device))
-        if let field = entry.field { parts.append("\"field\":" + quoted(field)) }
-        if let hlc = entry.hlc { parts.append("\"hlc\":" + String(hlc.packed)) }
-        parts.append("\"kind\":" + quoted(entry.kind.rawValue))
-        if let op = entry.op { parts.append("\"op\":" + quoted(op)) }
-        if let outcome = entry.outcome { parts.append("\"outcome\":" + quoted(outcome)) }
-        parts.append("\"user\":" + quoted(entry.user))
-        if let value = entry.value { parts.append("\"value\":" + fieldValue(value)) }
-        if let values = entry.values { parts.append("\"values\":" + fieldValues(values)) }
-        if let wall = entry.wall { parts.append("\"wall\":" + String(wall)) }
-        return "{" + parts.joined(separator: ",") + "}"
+        var out = JSONWriter(capacity: 256)
+        out.raw("{\"at\":")
+        out.int(entry.at)
+        if let detail = entry.detail {
+            out.raw(",\"detail\":")
+            out.string(detail)
+        }
+        out.raw(",\"device\":")
+        out.string(entry.device)
+        if let field = entry.field {
+            out.raw(",\"field\":")
+            out.string(field)
+        }
+        if let hlc = entry.hlc {
+            out.raw(",\"hlc\":")
+            out.int(hlc.packed)
+        }
+        out.raw(",\"kind\":")
+        out.string(entry.kind.rawValue)
+        if let op = entry.op {
+            out.raw(",\"op\":")
+            out.string(op)
+        }
+        if let outcome = entry.outcome {
+            out.raw(",\"outcome\":")
+            out.string(outcome)
+        }
+        out.raw(",\"user\":")
+        out.string(entry.user)
+        if let value = entry.value {
+            out.raw(",\"value\":")
+            write(value, to: &out)
+        }
+        if let values = entry.values {
+            out.raw(",\"values\":")
+            write(values, to: &out)
+        }
+        if let wall = entry.wall {
+            out.raw(",\"wall\":")
+            out.int(wall)
+        }
+        out.byte(UInt8(ascii: "}"))
+        return out.text
+    }
+
+    // MARK: - Writing
+
+    static func write(_ vector: VersionVector, to out: inout JSONWriter) {
+        out.byte(UInt8(ascii: "{"))
+        for (index, entry) in vector.counters.sorted(by: { $0.key.rawValue < $1.key.rawValue }).enumerated() {
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            out.string(entry.key.rawValue)
+            out.byte(UInt8(ascii: ":"))
+            out.uint(entry.value)
+        }
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ stamps: [String: FieldStamp], to out: inout JSONWriter) {
+        out.byte(UInt8(ascii: "["))
+        for (index, group) in FieldStamps.groups(stamps).enumerated() {
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            let stamp = group.stamp
+            out.raw("{\"device\":")
+            out.string(stamp.device)
+            out.raw(",\"dot\":")
+            write(stamp.dot, to: &out)
+            out.raw(",\"fields\":[")
+            for (position, field) in group.fields.enumerated() {
+                if position > 0 { out.byte(UInt8(ascii: ",")) }
+                out.string(field)
+            }
+            out.raw("],\"hlc\":")
+            out.int(stamp.hlc.packed)
+            writeTail(of: stamp, to: &out)
+        }
+        out.byte(UInt8(ascii: "]"))
+    }
+
+    static func write(_ dot: Dot, to out: inout JSONWriter) {
+        out.raw("{\"counter\":")
+        out.uint(dot.counter)
+        out.raw(",\"replica\":")
+        out.string(dot.replica.rawValue)
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ value: FieldValue, to out: inout JSONWriter) {
+        switch value {
+        case .null: out.raw("null")
+        case let .text(text): out.string(text)
+        case let .integer(number): out.int(number)
+        case let .bool(flag): out.bool(flag)
+        default: out.append(encoded(value))
+        }
+    }
+
+    static func write(_ values: [String: FieldValue], to out: inout JSONWriter) {
+        out.byte(UInt8(ascii: "{"))
+        for (index, entry) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            out.string(entry.key)
+            out.byte(UInt8(ascii: ":"))
+            write(entry.value, to: &out)
+        }
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ stamp: FieldStamp, to out: inout JSONWriter) {
+        out.raw("{\"device\":")
+        out.string(stamp.device)
+        out.raw(",\"dot\":")
+        write(stamp.dot, to: &out)
+        out.raw(",\"hlc\":")
+        out.int(stamp.hlc.packed)
+        writeTail(of: stamp, to: &out)
+    }
+
+    /// `,"merged":[…],"user":…,"wall":…}`: the end every stamp object shares.
+    private static func writeTail(of stamp: FieldStamp, to out: inout JSONWriter) {
+        if !stamp.merged.isEmpty {
+            out.raw(",\"merged\":[")
+            for (index, dot) in stamp.merged.enumerated() {
+                if index > 0 { out.byte(UInt8(ascii: ",")) }
+                write(dot, to: &out)
+            }
+            out.byte(UInt8(ascii: "]"))
+        }
+        out.raw(",\"user\":")
+        out.string(stamp.user)
+        out.raw(",\"wall\":")
+        out.int(stamp.wall)
+        out.byte(UInt8(ascii: "}"))
     }
 
     private static func encoded(_ value: some Encodable) -> String {
