@@ -110,7 +110,7 @@ extension Hub {
     }
 
     /// Writes a plan in the caller's transaction.
-    static func apply(_ plan: HubPlan, schema: Schema, db: Database) throws {
+    static func apply(_ plan: HubPlan, db: Database) throws {
         for write in plan.rows {
             let state = write.state
             try db.cachedStatement(
@@ -190,7 +190,7 @@ extension Hub {
     func planned<T>(_ db: Database, _ body: (PlanDraft) throws -> T) throws -> T {
         let draft = try draft(db)
         let result = try body(draft)
-        try Hub.apply(draft.plan, schema: schema, db: db)
+        try Hub.apply(draft.plan, db: db)
         return result
     }
 

@@ -24,7 +24,7 @@ extension Hub {
                 sentTo: try Hub.sentBound(changeset.replica, marks: pullMarks, openedAt: openedAt, db: db), into: draft)
             let plan = draft.plan
             guard !plan.isEmpty else { return response }
-            try Hub.apply(plan, schema: schema, db: db)
+            try Hub.apply(plan, db: db)
             try flushPullMarks(db)
             return response
         }
