@@ -44,9 +44,17 @@ let package = Package(
         // the store, it returns every write to make (no SQL, no CRM words).
         .target(name: "HubEngine", dependencies: ["SyncCore"], swiftSettings: swiftSettings),
 
-        // The laptop replica and the hub's authoritative store, both on SQLite.
+        // The laptop's replica on SQLite: its tables, change capture, outbox, pulls, reports.
         .target(
             name: "ReplicaStore",
+            dependencies: ["SatchelModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The server's authoritative store on SQLite: loads what the planner asks, applies its
+        // plans in one transaction, answers the feed, the queue and the directory.
+        .target(
+            name: "HubStore",
             dependencies: ["SatchelModel", "HubEngine", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
@@ -55,7 +63,7 @@ let package = Package(
         .target(
             name: "SyncServer",
             dependencies: [
-                "ReplicaStore", "HubEngine",
+                "HubStore", "HubEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -85,7 +93,7 @@ let package = Package(
         // The server executable: parses arguments, builds the application, runs it.
         .executableTarget(
             name: "satchel-server",
-            dependencies: ["SyncServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SyncServer", "HubStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 
@@ -107,7 +115,7 @@ let package = Package(
         .target(
             name: "SatchelBench",
             dependencies: [
-                "ReplicaStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Crypto", package: "swift-crypto"),
+                "ReplicaStore", "HubStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -120,7 +128,7 @@ let package = Package(
         .target(
             name: "SatchelTestSupport",
             dependencies: [
-                "ReplicaStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Logging", package: "swift-log"),
+                "ReplicaStore", "HubStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
 
@@ -131,7 +139,10 @@ let package = Package(
             name: "HubEngineTests", dependencies: ["HubEngine", "SatchelModel", "SatchelTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "HubEngine", "SatchelTestSupport"], swiftSettings: swiftSettings),
+            name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HubStoreTests", dependencies: ["HubStore", "HubEngine", "ReplicaStore", "SatchelModel", "SatchelTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SatchelBenchTests", dependencies: ["SatchelBench", "SatchelTestSupport"], swiftSettings: swiftSettings),

@@ -11,7 +11,7 @@ extension Replica {
     /// Runs with capture off (``withCaptureOff(_:_:)``).
     func dropDeparted(now: Int64, db: Database) throws {
         let departures = try String.fetchAll(db.cachedStatement(sql: "SELECT departure FROM _departed"))
-            .map { try SQLMapping.decode(Departure.self, from: $0) }
+            .map { try WireJSON.decode(Departure.self, fromText: $0) }
         guard !departures.isEmpty else { return }
         try Replica.withCaptureOff(db) {
             for departure in departures {

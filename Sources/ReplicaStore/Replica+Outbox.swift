@@ -34,7 +34,7 @@ extension Replica {
         let operation: Change.Operation
         switch op {
         case "insert":
-            let values = try SQLMapping.decode([String: FieldValue].self, from: row["value"])
+            let values = try WireJSON.decode([String: FieldValue].self, fromText: row["value"])
             operation = .insert(values)
         case "update":
             let name: String = row["field"]
@@ -43,7 +43,7 @@ extension Replica {
             }
             // A value the schema refuses (written by raw SQL) still travels: the hub rejects it
             // with a reason the rep sees, instead of the outbox jamming here.
-            let value = (try? SQLMapping.decode(FieldValue.self, from: row["value"])) ?? .text(row["value"] ?? "")
+            let value = (try? WireJSON.decode(FieldValue.self, fromText: row["value"])) ?? .text(row["value"] ?? "")
             let base = (try? SQLMapping.decodeValue(row["base"] ?? "null", field: field, entity: entityName)) ?? .null
             operation = .update(field: name, value: value, base: base)
         default:
@@ -52,7 +52,7 @@ extension Replica {
         return Change(
             dot: Dot(replica: replica, counter: UInt64(row["counter"] as Int64)), hlc: HLCTimestamp(packed: row["hlc"]),
             wallTime: row["wall"], entity: entityName, rowID: row["row_id"],
-            context: try SQLMapping.decode(VersionVector.self, from: row["context"]), operation: operation)
+            context: try WireJSON.decode(VersionVector.self, fromText: row["context"]), operation: operation)
     }
 
     // MARK: - Acknowledged changes, kept
@@ -125,7 +125,7 @@ extension Replica {
                         """
                 ).execute(arguments: [
                     Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], row["value"],
-                    item.outcome.kind, try SQLMapping.json(item.outcome), now, item.outcome == .applied,
+                    item.outcome.kind, try WireJSON.text(item.outcome), now, item.outcome == .applied,
                 ])
                 try db.cachedStatement(
                     sql: """
@@ -161,7 +161,7 @@ extension Replica {
                             arguments: [entity, rowID]),
                         let schema = self.schema.entity(entity)
                     else { continue }
-                    let held = try SQLMapping.decode(RowSnapshot.self, from: text)
+                    let held = try WireJSON.decode(RowSnapshot.self, fromText: text)
                     // The held state settles the row once it covers our change; also when the hub
                     // refused the change (it took no effect, and a row the hub no longer holds is never
                     // fed again), and for a tombstone once nothing of ours on the row is left to push
@@ -193,7 +193,7 @@ extension Replica {
                     op: row["op"],
                     status: row["kind"],
                     field: row["field"], value: row["value"],
-                    outcome: try SQLMapping.decode(MergeOutcome.self, from: row["detail"]),
+                    outcome: try WireJSON.decode(MergeOutcome.self, fromText: row["detail"]),
                     receivedAt: row["received_at"])
             }
         }

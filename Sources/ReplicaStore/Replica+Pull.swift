@@ -28,7 +28,7 @@ extension Replica {
                 for departure in page.departed ?? [] {
                     try db.cachedStatement(
                         sql: "INSERT OR REPLACE INTO _departed (entity, row_id, departure) VALUES (?, ?, ?)"
-                    ).execute(arguments: [departure.entity, departure.id, try SQLMapping.json(departure)])
+                    ).execute(arguments: [departure.entity, departure.id, try WireJSON.text(departure)])
                 }
                 try dropDeparted(now: now, db: db)
             }
@@ -96,7 +96,7 @@ extension Replica {
         for row in latest {
             let field: String = row["field"]
             guard let stamp = stamps[field], stamp.dot.replica != me else { continue }
-            let mine = (row["value"] as String?).flatMap { try? SQLMapping.decode(FieldValue.self, from: $0) }
+            let mine = (row["value"] as String?).flatMap { try? WireJSON.decode(FieldValue.self, fromText: $0) }
             let kept = mine == (snapshot.values[field] ?? .null)
             let status: String
             if (row["kind"] as String) == "queued" {
@@ -237,7 +237,7 @@ extension Replica {
             // Keep the hub's state of this row until the pending changes are acknowledged.
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO _held_snapshot (entity, row_id, snapshot) VALUES (?, ?, ?)"
-            ).execute(arguments: [entity.name, snapshot.id, try SQLMapping.json(snapshot)])
+            ).execute(arguments: [entity.name, snapshot.id, try WireJSON.text(snapshot)])
         } else {
             try db.cachedStatement(sql: "DELETE FROM _held_snapshot WHERE entity = ? AND row_id = ?").execute(
                 arguments: [entity.name, snapshot.id])

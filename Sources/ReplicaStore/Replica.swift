@@ -23,9 +23,9 @@ public struct Replica: Sendable {
     let clock: WallClock
 
     /// The wall clock, in Unix milliseconds; injected so tests control time.
-    public typealias WallClock = @Sendable () -> Int64
+    public typealias WallClock = SyncCore.WallClock
 
-    public static let systemClock: WallClock = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    public static let systemClock: WallClock = systemWallClock
 
     // MARK: - Opening
 
@@ -253,7 +253,7 @@ public struct Replica: Sendable {
                     db.cachedStatement(sql: "SELECT stamps FROM _row_meta WHERE entity = ? AND row_id = ?"),
                     arguments: [entity, id])
             else { return [:] }
-            return try SQLMapping.decode(FieldStamps.Map.self, from: text).stamps
+            return try WireJSON.decode(FieldStamps.Map.self, fromText: text).stamps
         }
     }
 
@@ -263,7 +263,7 @@ public struct Replica: Sendable {
                 db.cachedStatement(sql: "SELECT version FROM _row_meta WHERE entity = ? AND row_id = ?"),
                 arguments: [entity, id])
         else { return VersionVector() }
-        return try SQLMapping.decode(VersionVector.self, from: text)
+        return try WireJSON.decode(VersionVector.self, fromText: text)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HubStore
 import ReplicaStore
 import SatchelModel
 import SyncCore
@@ -45,7 +46,7 @@ public enum InProcessSync {
     }
 
     /// The hub's live rows in the same shape.
-    public static func state(of hub: Hub) throws -> [String: [String: [String: FieldValue]]] {
+    public static func state(of hub: some SimulationHub) throws -> [String: [String: [String: FieldValue]]] {
         var state: [String: [String: [String: FieldValue]]] = [:]
         for entity in hub.schema.entities {
             var rows: [String: [String: FieldValue]] = [:]

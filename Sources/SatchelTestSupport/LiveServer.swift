@@ -1,4 +1,5 @@
 import Foundation
+import HubStore
 import Logging
 import ReplicaStore
 import SatchelModel

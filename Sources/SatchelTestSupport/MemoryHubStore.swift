@@ -23,13 +23,23 @@ public final class MemoryHubStore: HubView {
     public private(set) var conflicts: [String: QueuedConflict] = [:]
     public private(set) var history: [HubPlan.HistoryWrite] = []
     public private(set) var hub: HubMeta
+    /// Every transfer's departure, in feed order (what pull pages report as `departed`).
+    public private(set) var departures: [HubPlan.Departure] = []
+    /// How far the feed was sent to each replica (the bound of its next push's context).
+    public private(set) var sent: [ReplicaID: Int64] = [:]
     /// The wall clock in microseconds the next plan is made at.
     public var wallMicros: Int64 = 1
+    /// The wall clock in milliseconds, for the operations that take no explicit `now`.
+    public let clock: @Sendable () -> Int64
 
-    public init(schema: Schema, replica: ReplicaID = ReplicaID("hub")) {
+    public init(
+        schema: Schema, replica: ReplicaID = ReplicaID("hub"), maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift,
+        clock: @escaping @Sendable () -> Int64 = { 1 }
+    ) {
         self.schema = schema
-        self.planner = HubPlanner(schema: schema)
+        self.planner = HubPlanner(schema: schema, maxClockDrift: maxClockDrift)
         self.hub = HubMeta(replica: replica, counter: 0, hlc: .zero, seq: 0)
+        self.clock = clock
     }
 
     // MARK: - HubView
@@ -91,7 +101,10 @@ public final class MemoryHubStore: HubView {
             conflicts[settled.id]?.resolvedAt = settled.at
         }
         for resend in plan.resends { rows[resend.entity + "/" + resend.id]?.seq = resend.seq }
-        for departure in plan.departures { former[departure.root, default: []].append(departure.from) }
+        for departure in plan.departures {
+            former[departure.root, default: []].append(departure.from)
+            departures.append(departure)
+        }
         history += plan.history
         for mark in plan.replicaMarks { highWaters[mark.replica] = mark.highWater }
         if let meta = plan.meta { hub = meta }
@@ -128,5 +141,125 @@ public final class MemoryHubStore: HubView {
             changeset, as: writer, scope: scope, homeTerritory: homeTerritory, now: now, sentTo: sentTo, into: draft)
         apply(draft.plan)
         return response
+    }
+
+    // MARK: - The operations a server answers, at the clock's time
+
+    /// A push at the clock's time, its context believed up to what was sent to its replica.
+    public func push(
+        _ changeset: Changeset, as writer: Writer, scope: ReadScope = .all, homeTerritory: String? = nil
+    ) throws -> PushResponse {
+        let now = clock()
+        wallMicros = max(wallMicros, now * 1000)
+        return try push(
+            changeset, as: writer, scope: scope, homeTerritory: homeTerritory, now: now,
+            sentTo: sent[changeset.replica] ?? 0)
+    }
+
+    /// A resolution at the clock's time (`device` names who acted for an audit trail, which this
+    /// store does not keep).
+    @discardableResult
+    public func resolve(_ id: String, choice: ConflictChoice, by resolver: String, from device: String) throws -> RowState? {
+        let now = clock()
+        wallMicros = max(wallMicros, now * 1000)
+        return try resolve(id, choice: choice, by: resolver, now: now)
+    }
+
+    /// The rows in `scope` changed since `cursor`, each once with its latest state, in feed
+    /// order, with the roots that left the scope in the same range: what the SQLite hub's pull
+    /// answers, read from memory.
+    public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?) -> PullResponse {
+        let limit = max(1, limit)
+        let changed = rows.values.filter { $0.seq > cursor && covers(scope, root: $0.root) }.sorted { $0.seq < $1.seq }
+        let page = Array(changed.prefix(limit))
+        let hasMore = changed.count > limit
+        let end = hasMore ? (page.last?.seq ?? cursor) : max(cursor, hub.seq)
+        if let reader { sent[reader] = max(sent[reader] ?? 0, end) }
+        let departed = departed(from: scope, after: cursor, upTo: end)
+        return PullResponse(
+            rows: page.map { row in
+                RowSnapshot(
+                    entity: row.state.entity, id: row.state.id, seq: row.seq, values: row.state.values,
+                    version: row.state.version, deleted: row.state.isDeleted, stamps: row.state.stamps)
+            },
+            cursor: end, hasMore: hasMore, departed: departed.isEmpty ? nil : departed)
+    }
+
+    /// The queue, oldest first; only open items unless `includeResolved`.
+    public func conflicts(includeResolved: Bool = false) -> [QueuedConflict] {
+        conflicts.values.filter { includeResolved || $0.isOpen }
+            .sorted { ($0.createdAt, $0.conflict.id) < ($1.createdAt, $1.conflict.id) }
+    }
+
+    /// Checks what must hold whatever was applied: feed positions unique and within the feed,
+    /// every row filed under its own key, every root's place as its values say, stored
+    /// outcomes within their replica's high-water mark, queue items about known record types.
+    public func check() -> [String] {
+        var problems: [String] = []
+        var positions: [Int64: String] = [:]
+        for (key, row) in rows.sorted(by: { $0.key < $1.key }) {
+            let name = "\(row.state.entity) \(row.state.id)"
+            if key != row.state.entity + "/" + row.state.id { problems.append("\(name): stored under \(key)") }
+            if row.seq > hub.seq { problems.append("\(name): its feed position is past the feed's end") }
+            if let other = positions.updateValue(name, forKey: row.seq) {
+                problems.append("\(name) and \(other) share feed position \(row.seq)")
+            }
+            if let placement = schema.placement, row.state.entity == placement.root,
+                locations[row.state.id] != placement.location(of: row.state.values)
+            {
+                problems.append("\(name): its territory and owner disagree with its stored place")
+            }
+        }
+        for (replica, stored) in outcomes where replica != hub.replica {
+            if let top = stored.keys.max(), top > highWater(of: replica) {
+                problems.append("replica \(replica): outcomes stored past its high-water mark")
+            }
+        }
+        for item in conflicts.values where schema.entity(item.conflict.entity) == nil {
+            problems.append("conflict \(item.conflict.id) is about \(item.conflict.entity), a record type the schema does not have")
+        }
+        return problems
+    }
+
+    /// Everything the store holds as text in a fixed order: equal dumps, equal stores.
+    public func dump() -> String {
+        var lines: [String] = ["# hub \(hub)"]
+        for (key, row) in rows.sorted(by: { $0.key < $1.key }) {
+            lines.append("row \(key) seq \(row.seq) root \(row.root ?? "-") keys \(row.keys.map { "\($0)" }.sorted()) \(RowJSON.rowState(row.state))")
+        }
+        for (id, location) in locations.sorted(by: { $0.key < $1.key }) { lines.append("place \(id) \(location)") }
+        for (replica, stored) in outcomes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            for (counter, entry) in stored.sorted(by: { $0.key < $1.key }) {
+                lines.append("outcome \(replica):\(counter) \(entry.outcome) at \(entry.visibleAt)")
+            }
+        }
+        for (replica, mark) in highWaters.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { lines.append("high-water \(replica) \(mark)") }
+        for item in conflicts(includeResolved: true) { lines.append("conflict \(item)") }
+        for write in history { lines.append("history \(write.entity) \(write.id) \(write.entry)") }
+        for departure in departures { lines.append("departure \(departure)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func covers(_ scope: ReadScope, root: String?) -> Bool {
+        if scope.everything { return true }
+        guard let root, let location = locations[root] else { return false }
+        return scope.contains(location)
+    }
+
+    /// The roots that left `scope` in `(cursor, end]`: held at one of the moves in the range,
+    /// not held now; the last move says where each went.
+    private func departed(from scope: ReadScope, after cursor: Int64, upTo end: Int64) -> [Departure] {
+        guard !scope.everything, end > cursor else { return [] }
+        let moves = departures.filter { $0.seq > cursor && $0.seq <= end }
+        let heldBefore = Set(moves.filter { scope.contains($0.from) }.map(\.root))
+        var seen: Set<String> = []
+        var result: [Departure] = []
+        for move in moves.reversed() where seen.insert(move.root).inserted {
+            guard heldBefore.contains(move.root), !covers(scope, root: move.root) else { continue }
+            let entity = schema.placement?.root ?? ""
+            let title = rows[entity + "/" + move.root].map { schema.entity(entity)?.title(of: $0.state.values, id: move.root) ?? move.root } ?? move.root
+            result.append(Departure(entity: entity, id: move.root, title: title, to: move.newOwner, by: move.movedBy, seq: move.seq))
+        }
+        return result.sorted { $0.seq < $1.seq }
     }
 }

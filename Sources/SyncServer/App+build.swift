@@ -7,7 +7,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Prometheus
-import ReplicaStore
+import HubStore
 import SyncCore
 
 /// How to run the server.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HubStore
 import ReplicaStore
 import SatchelModel
 import SyncServer

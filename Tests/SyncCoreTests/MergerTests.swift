@@ -1,3 +1,4 @@
+import SatchelTestSupport
 import SyncCore
 import Testing
 

@@ -1,4 +1,3 @@
-import Foundation
 import SatchelTestSupport
 import Testing
 
@@ -8,17 +7,11 @@ import Testing
 ///
 /// `SATCHEL_HTTP_SIM_SEEDS=20 SATCHEL_HTTP_SIM_STEPS=5000 swift test --filter HTTPSimulationTests` runs longer.
 struct HTTPSimulationTests {
-    static let seeds: [UInt64] = {
-        let count = Int(ProcessInfo.processInfo.environment["SATCHEL_HTTP_SIM_SEEDS"] ?? "") ?? 1
-        return (1...UInt64(max(1, count))).map { $0 &* 104_729 }
-    }()
-    static let steps = Int(ProcessInfo.processInfo.environment["SATCHEL_HTTP_SIM_STEPS"] ?? "") ?? 800
-
-    @Test(arguments: seeds)
+    @Test(arguments: SimulationLength.http.seeds)
     func twentyReplicasConvergeThroughTheServer(seed: UInt64) async throws {
         var world = try await World(seed: seed, replicaCount: 20, network: .http)
         do {
-            for _ in 0..<Self.steps {
+            for _ in 0..<SimulationLength.http.steps {
                 try await world.step()
             }
             try await world.quietRound()

@@ -102,13 +102,4 @@ enum SQLMapping {
             return [String(decoding: data, as: UTF8.self)]
         }
     }
-
-    /// Renders any Encodable as compact JSON text.
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try WireJSON.encoder.encode(value), as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try WireJSON.decoder.decode(type, from: Data(text.utf8))
-    }
 }

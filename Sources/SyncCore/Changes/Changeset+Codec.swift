@@ -174,6 +174,16 @@ public enum WireJSON {
 
     public static let decoder = JSONDecoder()
 
+    /// Any Encodable as compact JSON text (how stores keep messages in a text column).
+    public static func text(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A value back from JSON text.
+    public static func decode<T: Decodable>(_ type: T.Type, fromText text: String) throws -> T {
+        try decoder.decode(type, from: Data(text.utf8))
+    }
+
     /// A one-line description of a decoding error, with the path to the bad value.
     public static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import HubEngine
 import Hummingbird
-import ReplicaStore
+import HubStore
 import SatchelModel
 import SyncCore
 

@@ -1,7 +1,7 @@
 import Foundation
 import HubEngine
 import Hummingbird
-import ReplicaStore
+import HubStore
 import SatchelModel
 import SyncCore
 

@@ -2,7 +2,7 @@ import Foundation
 import HubEngine
 import Hummingbird
 import Prometheus
-import ReplicaStore
+import HubStore
 import SatchelModel
 import SyncCore
 

@@ -1,6 +1,6 @@
 import CSV
 import Foundation
-import ReplicaStore
+import HubStore
 import SatchelModel
 import SyncCore
 

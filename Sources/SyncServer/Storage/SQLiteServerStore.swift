@@ -1,5 +1,5 @@
 import Foundation
-import ReplicaStore
+import HubStore
 import SatchelModel
 import SyncCore
 
@@ -32,7 +32,7 @@ public enum SQLiteServerStore {
 
     /// Opens (creating the directory and database if needed) the store in `directory`.
     public static func open(
-        directory: String, schema: Schema = CRMSchema.schema, clock: @escaping Replica.WallClock = Replica.systemClock
+        directory: String, schema: Schema = CRMSchema.schema, clock: @escaping WallClock = systemWallClock
     ) throws -> Hub {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false

@@ -1,5 +1,5 @@
 import HubEngine
-import ReplicaStore
+import HubStore
 import SatchelModel
 import SyncCore
 

@@ -46,12 +46,12 @@ public struct Hub: Sendable {
     /// The sync policy: every write of a push is planned by it, then applied here.
     let planner: HubPlanner
     var merger: Merger { planner.merger }
-    let clock: Replica.WallClock
+    let clock: WallClock
     /// How far ahead of the hub's clock a change's HLC may be before it is refused.
     public let maxClockDrift: Int64
 
     public static func open(
-        at path: String, schema: Schema, clock: @escaping Replica.WallClock = Replica.systemClock,
+        at path: String, schema: Schema, clock: @escaping WallClock = systemWallClock,
         maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift
     ) throws -> Hub {
         let manager = FileManager.default
@@ -81,7 +81,7 @@ public struct Hub: Sendable {
     }
 
     public static func inMemory(
-        schema: Schema, clock: @escaping Replica.WallClock = Replica.systemClock,
+        schema: Schema, clock: @escaping WallClock = systemWallClock,
         maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift, replicaID: ReplicaID? = nil
     ) throws -> Hub {
         try Hub(
@@ -89,7 +89,7 @@ public struct Hub: Sendable {
     }
 
     init(
-        writer: any DatabaseWriter, schema: Schema, clock: @escaping Replica.WallClock, maxClockDrift: Int64,
+        writer: any DatabaseWriter, schema: Schema, clock: @escaping WallClock, maxClockDrift: Int64,
         replicaID: ReplicaID? = nil
     ) throws {
         self.writer = writer
@@ -121,7 +121,7 @@ public struct Hub: Sendable {
                 db.cachedStatement(sql: "SELECT state FROM hub_row WHERE entity = ? AND row_id = ?"),
                 arguments: [entity, id])
         else { return nil }
-        return try SQLMapping.decode(RowState.self, from: text)
+        return try WireJSON.decode(RowState.self, fromText: text)
     }
 
     /// Every live row of `entity`, ordered by id.
@@ -130,7 +130,7 @@ public struct Hub: Sendable {
             try String.fetchAll(
                 db.cachedStatement(sql: "SELECT state FROM hub_row WHERE entity = ? AND deleted = 0 ORDER BY row_id"),
                 arguments: [entity]
-            ).map { try SQLMapping.decode(RowState.self, from: $0) }
+            ).map { try WireJSON.decode(RowState.self, fromText: $0) }
         }
     }
 
@@ -292,7 +292,7 @@ public struct Hub: Sendable {
     }
 
     static func snapshot(_ row: StoredRow) throws -> RowSnapshot {
-        let state = try SQLMapping.decode(RowState.self, from: row.state)
+        let state = try WireJSON.decode(RowState.self, fromText: row.state)
         return RowSnapshot(
             entity: state.entity, id: state.id, seq: row.seq, values: state.values, version: state.version,
             deleted: state.isDeleted, stamps: state.stamps)
@@ -339,7 +339,7 @@ public struct Hub: Sendable {
     static func fileKeysAgain(schema: Schema, db: Database) throws {
         try db.execute(sql: "DELETE FROM hub_key")
         for row in try Row.fetchAll(db, sql: "SELECT state FROM hub_row WHERE deleted = 0") {
-            let state = try SQLMapping.decode(RowState.self, from: row["state"])
+            let state = try WireJSON.decode(RowState.self, fromText: row["state"])
             guard let matcher = schema.entity(state.entity)?.duplicates else { continue }
             try file(state, under: matcher.keys(of: state.values), db: db)
         }
@@ -358,12 +358,19 @@ extension Hub {
             for table in tables {
                 lines.append("# \(table)")
                 for row in try Row.fetchAll(
-                    db.cachedStatement(sql: "SELECT * FROM \(SQLMapping.quote(table)) ORDER BY 1, 2"))
+                    db.cachedStatement(sql: "SELECT * FROM \(Hub.quote(table)) ORDER BY 1, 2"))
                 {
                     lines.append(row.description)
                 }
             }
             return lines.joined(separator: "\n")
         }
+    }
+}
+
+extension Hub {
+    /// Quotes an identifier for SQL.
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

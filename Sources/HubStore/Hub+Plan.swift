@@ -62,7 +62,7 @@ struct SQLiteHubView: HubView {
         try String.fetchOne(
             db.cachedStatement(sql: "SELECT outcome FROM hub_outcome WHERE replica_id = ? AND counter = ?"),
             arguments: [replica.rawValue, Int64(counter)]
-        ).map { try SQLMapping.decode(MergeOutcome.self, from: $0) }
+        ).map { try WireJSON.decode(MergeOutcome.self, fromText: $0) }
     }
 
     func oldestUnsent(of replica: ReplicaID, atOrBelow counter: UInt64, sentTo: Int64) throws -> UInt64? {
@@ -131,7 +131,7 @@ extension Hub {
                 sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [
                 write.replica.rawValue, Int64(write.counter),
-                write.outcome == .applied ? #"{"kind":"applied"}"# : try SQLMapping.json(write.outcome), write.visibleAt,
+                write.outcome == .applied ? #"{"kind":"applied"}"# : try WireJSON.text(write.outcome), write.visibleAt,
             ])
         }
         for write in plan.conflicts {
@@ -142,14 +142,14 @@ extension Hub {
                     VALUES (?, ?, ?, ?, 'open', ?, ?)
                     """
             ).execute(arguments: [
-                conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue, try SQLMapping.json(conflict),
+                conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue, try WireJSON.text(conflict),
                 write.createdAt,
             ])
         }
         for settled in plan.settlements {
             try db.cachedStatement(
                 sql: "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?"
-            ).execute(arguments: [try SQLMapping.json(settled.choice), settled.by, settled.at, settled.id])
+            ).execute(arguments: [try WireJSON.text(settled.choice), settled.by, settled.at, settled.id])
         }
         for resend in plan.resends {
             try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?")

@@ -70,7 +70,7 @@ extension Hub {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    user.name, user.role.rawValue, try SQLMapping.json(user.territories), user.manager, enrollmentHash,
+                    user.name, user.role.rawValue, try WireJSON.text(user.territories), user.manager, enrollmentHash,
                     expiresAt, now,
                 ])
             try Hub.audit(
@@ -140,7 +140,7 @@ extension Hub {
     static func userInfo(_ row: Row) throws -> UserInfo {
         UserInfo(
             name: row["name"], role: Role(rawValue: row["role"]) ?? .rep,
-            territories: try SQLMapping.decode([String].self, from: row["territories"]), manager: row["manager"],
+            territories: try WireJSON.decode([String].self, fromText: row["territories"]), manager: row["manager"],
             disabled: (row["disabled_at"] as Int64?) == nil ? nil : true)
     }
 

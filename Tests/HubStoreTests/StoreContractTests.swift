@@ -1,4 +1,5 @@
 import HubEngine
+import HubStore
 import ReplicaStore
 import SatchelModel
 import SatchelTestSupport

@@ -17,7 +17,7 @@ extension Hub {
         if scope.everything { return ("1", []) }
         return (
             "(a.territory IN (SELECT value FROM json_each(?)) OR a.owner IN (SELECT value FROM json_each(?)))",
-            [try SQLMapping.json(scope.territories.sorted()), try SQLMapping.json(scope.owners.sorted())]
+            [try WireJSON.text(scope.territories.sorted()), try WireJSON.text(scope.owners.sorted())]
         )
     }
 }

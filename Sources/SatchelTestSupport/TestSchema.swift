@@ -1,8 +1,8 @@
 import SyncCore
 
 /// A small schema with one field per rule and one entity per entity rule, in neutral words.
-enum TestSchema {
-    static let item = EntitySchema(
+public enum TestSchema {
+    public static let item = EntitySchema(
         name: "item",
         fields: [
             FieldSchema("title", .text(maxLength: 100), .lastWriterWins, required: true, reason: "test"),
@@ -27,15 +27,15 @@ enum TestSchema {
         ],
         titleField: "title")
 
-    static let event = EntitySchema(
+    public static let event = EntitySchema(
         name: "event",
         fields: [FieldSchema("what", .text(maxLength: 100), .lastWriterWins, required: true, reason: "test")],
         insertRule: .appendOnly)
 
-    static let memo = EntitySchema(
+    public static let memo = EntitySchema(
         name: "memo",
         fields: [FieldSchema("text", .text(maxLength: 100), .lastWriterWins, reason: "test")],
         deleteRule: .deleteWins)
 
-    static let schema = Schema(version: 1, entities: [item, event, memo])
+    public static let schema = Schema(version: 1, entities: [item, event, memo])
 }

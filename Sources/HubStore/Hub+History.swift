@@ -11,7 +11,7 @@ extension Hub {
             try String.fetchAll(
                 db.cachedStatement(sql: "SELECT entry FROM hub_history WHERE entity = ? AND row_id = ? ORDER BY id"),
                 arguments: [entity, id]
-            ).map { try SQLMapping.decode(HistoryEntry.self, from: $0) }
+            ).map { try WireJSON.decode(HistoryEntry.self, fromText: $0) }
         }
     }
 
@@ -28,7 +28,7 @@ extension Hub {
             return try String.fetchAll(
                 db.cachedStatement(sql: "SELECT entry FROM hub_history WHERE entity = ? AND row_id = ? ORDER BY id"),
                 arguments: [entity, id]
-            ).map { try SQLMapping.decode(HistoryEntry.self, from: $0) }
+            ).map { try WireJSON.decode(HistoryEntry.self, fromText: $0) }
         }
     }
 
@@ -71,7 +71,7 @@ extension Hub {
             guard heldBefore.contains(id), !scope.contains(territory: row["now_territory"], owner: row["now_owner"])
             else { continue }
             let root = schema.placement?.root ?? ""
-            let title = try (row["state"] as String?).map { try SQLMapping.decode(RowState.self, from: $0) }
+            let title = try (row["state"] as String?).map { try WireJSON.decode(RowState.self, fromText: $0) }
                 .map { schema.entity(root)?.title(of: $0.values, id: id) ?? id } ?? id
             departures.append(
                 Departure(

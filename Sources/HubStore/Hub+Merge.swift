@@ -181,14 +181,14 @@ extension Hub {
                 ),
                 arguments: [entity])
             {
-                let conflict = try SQLMapping.decode(Conflict.self, from: item["body"] as String)
+                let conflict = try WireJSON.decode(Conflict.self, fromText: item["body"] as String)
                 let pair = Set([conflict.rowID] + conflict.relatedRowIDs)
                 guard pair.contains(keep), pair.contains(other) else { continue }
                 try db.cachedStatement(
                     sql: """
                         UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?
                         """
-                ).execute(arguments: [try SQLMapping.json(ConflictChoice.merged(into: keep)), admin, now, conflict.id])
+                ).execute(arguments: [try WireJSON.text(ConflictChoice.merged(into: keep)), admin, now, conflict.id])
                 settled.append(conflict.id)
             }
 

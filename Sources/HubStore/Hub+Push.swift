@@ -12,10 +12,6 @@ extension Hub {
     public func push(
         _ changeset: Changeset, as writer: Writer, scope: ReadScope = .all, homeTerritory: String? = nil
     ) throws -> PushResponse {
-        try changeset.validateStructure()
-        guard changeset.schemaVersion <= schema.version else {
-            throw HubError.schemaTooNew(found: changeset.schemaVersion, supported: schema.version)
-        }
         let now = clock()
         return try self.writer.write { db in
             let draft = try draft(db)

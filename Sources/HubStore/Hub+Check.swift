@@ -20,7 +20,7 @@ extension Hub {
                 if line.hasPrefix("NULL value in "), case let parts = line.dropFirst(14).split(separator: "."), parts.count == 2,
                     try Int.fetchOne(
                         db,
-                        sql: "SELECT COUNT(*) FROM \(SQLMapping.quote(String(parts[0]))) WHERE \(SQLMapping.quote(String(parts[1]))) IS NULL"
+                        sql: "SELECT COUNT(*) FROM \(Hub.quote(String(parts[0]))) WHERE \(Hub.quote(String(parts[1]))) IS NULL"
                     ) == 0
                 {
                     continue
@@ -41,7 +41,7 @@ extension Hub {
                 }
                 let state: RowState
                 do {
-                    state = try SQLMapping.decode(RowState.self, from: row["state"] as String)
+                    state = try WireJSON.decode(RowState.self, fromText: row["state"] as String)
                 } catch {
                     problems.append("\(name): its stored state cannot be read (\(error))")
                     continue

@@ -96,10 +96,10 @@ extension Hub {
 
     static func queued(_ row: Row) throws -> QueuedConflict {
         QueuedConflict(
-            conflict: try SQLMapping.decode(Conflict.self, from: row["body"]),
+            conflict: try WireJSON.decode(Conflict.self, fromText: row["body"]),
             isOpen: (row["status"] as String) == "open",
             createdAt: row["created_at"],
-            resolution: try (row["resolution"] as String?).map { try SQLMapping.decode(ConflictChoice.self, from: $0) },
+            resolution: try (row["resolution"] as String?).map { try WireJSON.decode(ConflictChoice.self, fromText: $0) },
             resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"])
     }
 }

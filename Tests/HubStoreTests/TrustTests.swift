@@ -1,5 +1,6 @@
 import Foundation
 import HubEngine
+import HubStore
 import ReplicaStore
 import SatchelModel
 import SatchelTestSupport

@@ -110,10 +110,10 @@ extension Hub {
             // spliced instead of decoded and encoded again: rewrite the older ones.
             let rows = try Row.fetchAll(db, sql: "SELECT entity, row_id, state FROM hub_row")
             for row in rows {
-                let state = try SQLMapping.decode(RowState.self, from: row["state"])
+                let state = try WireJSON.decode(RowState.self, fromText: row["state"])
                 try db.execute(
                     sql: "UPDATE hub_row SET state = ? WHERE entity = ? AND row_id = ?",
-                    arguments: [try SQLMapping.json(state), row["entity"], row["row_id"]])
+                    arguments: [try WireJSON.text(state), row["entity"], row["row_id"]])
             }
         }
         migrator.registerMigration("hub-v4-history-and-departures") { db in
