@@ -27,6 +27,11 @@ public struct BenchReport {
         figures.append((key, value, label))
     }
 
+    /// A numeric figure already reported.
+    func value(of key: String) -> Double? {
+        figures.last { $0.key == key }?.value as? Double
+    }
+
     public func text() -> String {
         var lines: [String] = []
         lines.append("satchel-bench: workload \(workloadDigest.prefix(16))… (\(workloadIsStandard ? "crm-50x200, standard" : "non-standard parameters")), \(operations) operations, \(runs) run(s)")

@@ -80,7 +80,8 @@ public struct WireRun {
 
     public struct WireSample: Sendable {
         public var merge: Timing
-        public var bootstrap: Timing
+        /// One fresh replica's bootstrap per run.
+        public var bootstraps: [Timing]
         public var pushed = 0
         public var rejected = 0
         public var bootstrapRows = 0
@@ -88,8 +89,9 @@ public struct WireRun {
     }
 
     /// The reps' uploads pushed by SyncClient in arrival order, then a fresh replica bootstrapped
-    /// over HTTP. Capture happens first and is not timed here (it is the in-process figure).
-    func mergeAndBootstrap(_ prepared: Prepared, server: ServerChild) async throws -> WireSample {
+    /// over HTTP, `bootstrapRuns` times (a new replica file each time). Capture happens first and
+    /// is not timed here (it is the in-process figure).
+    func mergeAndBootstrap(_ prepared: Prepared, server: ServerChild, bootstrapRuns: Int) async throws -> WireSample {
         let engine = EngineRun(workload: workload, directory: directory)
         let base = try engine.bootstrap(prepared.basePages, into: path("base.sqlite"), replicaID: ReplicaID("bench-base"))
         var clients: [SyncClient] = []
@@ -113,14 +115,20 @@ public struct WireRun {
                 rejected += summary.rejected
             }
         }
-        let fresh = try Replica.open(at: path("wire-fresh.sqlite"), schema: WorkloadSchema.schema, replicaID: prepared.admin.replicaID)
-        let admin = SyncClient(replica: fresh, configuration: .init(server: server.url, credential: prepared.admin.credential))
-        let ((rows, phone), bootstrap) = try await Timing.measure { () async throws -> (Int, String) in
-            let rows = try await admin.bootstrap()
-            return (rows, try fresh.row("account", id: workload.accounts[0].id)?["phone"]?.textValue ?? "")
+        var sample = WireSample(merge: merge, bootstraps: [], pushed: pushed, rejected: rejected)
+        for run in 0..<max(1, bootstrapRuns) {
+            let fresh = try Replica.open(
+                at: path("wire-fresh-\(run).sqlite"), schema: WorkloadSchema.schema, replicaID: prepared.admin.replicaID)
+            let admin = SyncClient(replica: fresh, configuration: .init(server: server.url, credential: prepared.admin.credential))
+            let ((rows, phone), bootstrap) = try await Timing.measure { () async throws -> (Int, String) in
+                let rows = try await admin.bootstrap()
+                return (rows, try fresh.row("account", id: workload.accounts[0].id)?["phone"]?.textValue ?? "")
+            }
+            sample.bootstraps.append(bootstrap)
+            sample.bootstrapRows = rows
+            sample.pointRead = phone
         }
-        return WireSample(
-            merge: merge, bootstrap: bootstrap, pushed: pushed, rejected: rejected, bootstrapRows: rows, pointRead: phone)
+        return sample
     }
 
     // MARK: - Load

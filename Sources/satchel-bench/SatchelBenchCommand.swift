@@ -70,7 +70,7 @@ extension SatchelBenchCommand {
             if !noWire || load {
                 try await Bench.wire(
                     workload: workload, scratch: scratch, executable: executable, loadClients: load ? replicas : 0,
-                    rounds: rounds, interval: .milliseconds(interval), into: &report, log: log)
+                    rounds: rounds, interval: .milliseconds(interval), bootstrapRuns: runs, into: &report, log: log)
             }
             if cliSamples > 0 {
                 try Bench.cli(
