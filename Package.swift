@@ -93,7 +93,7 @@ let package = Package(
         // The server executable: parses arguments, builds the application, runs it.
         .executableTarget(
             name: "satchel-server",
-            dependencies: ["SyncServer", "HubStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SyncServer", "HubStore", "HubEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 

@@ -35,10 +35,20 @@ public struct HubPlan: Sendable {
     }
 
     /// A row sent again, unchanged, at a new position of the feed (everything under a
-    /// transferred root, so its new holders pull it).
+    /// transferred root, so its new holders pull it), and filed under another root when its
+    /// chain now leads there (rows under a root merged into another).
     public struct Resend: Sendable {
         public var entity: String
         public var id: String
+        public var seq: Int64
+        /// The root it now hangs under; nil when that does not change.
+        public var root: String?
+    }
+
+    /// A merged-away record's id leading to the record it was merged into, at a position of the
+    /// feed (so replicas that may see the kept record learn it).
+    public struct RedirectWrite: Sendable {
+        public var redirection: Redirection
         public var seq: Int64
     }
 
@@ -85,6 +95,7 @@ public struct HubPlan: Sendable {
     public internal(set) var settlements: [Settlement] = []
     public internal(set) var resends: [Resend] = []
     public internal(set) var departures: [Departure] = []
+    public internal(set) var redirects: [RedirectWrite] = []
     public internal(set) var history: [HistoryWrite] = []
     public internal(set) var replicaMarks: [ReplicaMark] = []
     /// The hub's counters after the plan; nil when the plan leaves them as they were.
@@ -92,6 +103,7 @@ public struct HubPlan: Sendable {
 
     /// Whether applying the plan would change nothing.
     public var isEmpty: Bool {
-        rows.isEmpty && outcomes.isEmpty && conflicts.isEmpty && settlements.isEmpty && resends.isEmpty && departures.isEmpty && history.isEmpty && replicaMarks.isEmpty && meta == nil
+        rows.isEmpty && outcomes.isEmpty && conflicts.isEmpty && settlements.isEmpty && resends.isEmpty && departures.isEmpty && redirects.isEmpty
+            && history.isEmpty && replicaMarks.isEmpty && meta == nil
     }
 }

@@ -34,6 +34,31 @@ public protocol HubView {
     func meta() throws -> HubMeta
     /// Ids of live rows of `entity` filed under `key`, other than `excluding`: at most `limit`.
     func rows(_ entity: String, filedUnder key: DuplicateKey, excluding id: String, limit: Int) throws -> [String]
+    /// Ids of live rows of `entity` whose field `field` holds the text `value` (the rows a
+    /// reference names), in id order.
+    func rows(_ entity: String, where field: String, is value: String) throws -> [String]
+    /// The merges whose kept record is `entity/id` (every id that leads there now).
+    func redirects(_ entity: String, to id: String) throws -> [Redirection]
+    /// The open queue items of `kind` about rows of `entity`, oldest first.
+    func openConflicts(_ entity: String, kind: Conflict.Kind) throws -> [QueuedConflict]
+}
+
+/// A merged-away record's id and the record it leads to now.
+public struct Redirection: Hashable, Sendable {
+    public var entity: String
+    public var from: String
+    public var to: String
+    /// When and by whom the record was merged away.
+    public var mergedAt: Int64
+    public var mergedBy: String
+
+    public init(entity: String, from: String, to: String, mergedAt: Int64, mergedBy: String) {
+        self.entity = entity
+        self.from = from
+        self.to = to
+        self.mergedAt = mergedAt
+        self.mergedBy = mergedBy
+    }
 }
 
 /// The hub's own counters: its replica id and last counter (its changes are dots like any

@@ -16,6 +16,11 @@ public final class PlanDraft {
     private var metaChanged = false
     private var rowWrites: [String: HubPlan.RowWrite] = [:]
     private var rowsOf: [String: Set<String>] = [:]
+    /// The planned rows filed under each duplicate key, by entity.
+    private var filed: [String: [DuplicateKey: Set<String>]] = [:]
+    /// Rows resent under another root, by `entity/id`.
+    private var movedRoots: [String: String] = [:]
+    private var redirects: [String: HubPlan.RedirectWrite] = [:]
     private var outcomes: [HubPlan.OutcomeWrite] = []
     private var conflicts: [HubPlan.ConflictWrite] = []
     private var settlements: [HubPlan.Settlement] = []
@@ -40,6 +45,7 @@ public final class PlanDraft {
         plan.settlements = settlements
         plan.resends = resends
         plan.departures = departures
+        plan.redirects = redirects.values.sorted { $0.seq < $1.seq }
         plan.history = history
         plan.replicaMarks = marks.values.sorted { $0.replica.rawValue < $1.replica.rawValue }
         plan.meta = metaChanged ? meta : nil
@@ -57,8 +63,59 @@ public final class PlanDraft {
     }
 
     public func storedRoot(_ entity: String, id: String) throws -> String?? {
-        if let write = rowWrites[entity + "/" + id] { return .some(write.root) }
+        let key = entity + "/" + id
+        if let write = rowWrites[key] { return .some(write.root) }
+        if let moved = movedRoots[key] { return .some(moved) }
         return try view.storedRoot(entity, id: id)
+    }
+
+    /// The rows under root `id` (itself left out), as `(entity, id)`, in that order.
+    public func rows(under root: String) throws -> [(entity: String, id: String)] {
+        let rootEntity = schema.placement?.root
+        var found: [String: (entity: String, id: String)] = [:]
+        for row in try view.rows(under: root) {
+            let key = row.entity + "/" + row.id
+            if let write = rowWrites[key], write.root != root { continue }
+            if let moved = movedRoots[key], moved != root { continue }
+            found[key] = row
+        }
+        for (key, write) in rowWrites where write.root == root && found[key] == nil {
+            if write.state.entity == rootEntity && write.state.id == root { continue }
+            found[key] = (write.state.entity, write.state.id)
+        }
+        for (key, moved) in movedRoots where moved == root && found[key] == nil && rowWrites[key] == nil {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            found[key] = (parts[0], parts[1])
+        }
+        return found.values.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) }
+    }
+
+    /// Ids of live rows of `entity` whose `field` holds the text `value`, in id order.
+    public func rows(_ entity: String, where field: String, is value: String) throws -> [String] {
+        var ids = Set(try view.rows(entity, where: field, is: value))
+        for id in rowsOf[entity] ?? [] {
+            guard let state = rowWrites[entity + "/" + id]?.state else { continue }
+            if !state.isDeleted && state.values[field]?.textValue == value { ids.insert(id) } else { ids.remove(id) }
+        }
+        return ids.sorted()
+    }
+
+    /// Where the id of a merged-away record of `entity` leads now.
+    public func redirect(_ entity: String, id: String) throws -> String? {
+        if let planned = redirects[entity + "/" + id] { return planned.redirection.to }
+        return try view.redirect(entity, id: id)
+    }
+
+    /// The merges whose kept record is `entity/id`.
+    public func redirects(_ entity: String, to id: String) throws -> [Redirection] {
+        var found: [String: Redirection] = [:]
+        for stored in try view.redirects(entity, to: id) where redirects[entity + "/" + stored.from] == nil {
+            found[stored.from] = stored
+        }
+        for planned in redirects.values where planned.redirection.entity == entity && planned.redirection.to == id {
+            found[planned.redirection.from] = planned.redirection
+        }
+        return found.values.sorted { $0.from < $1.from }
     }
 
     public func location(ofRoot id: String) throws -> Placement.Location? {
@@ -123,15 +180,14 @@ public final class PlanDraft {
     /// Ids of live rows of `entity`, other than `excluding`, filed under any of `keys`: at most
     /// ``DuplicateKey/crowd`` per key and none for a crowded broad key.
     func candidates(_ entity: String, keys: Set<DuplicateKey>, excluding: String) throws -> [String] {
-        let planned = rowsOf[entity] ?? []
+        // Stored rows the plan has refiled can fill the page: ask for as many more.
+        let plannedCount = rowsOf[entity]?.count ?? 0
         var found: Set<String> = []
         for key in keys.sorted() {
-            var ids = try view.rows(entity, filedUnder: key, excluding: excluding, limit: DuplicateKey.crowd + 1 + planned.count)
+            var ids = try view.rows(entity, filedUnder: key, excluding: excluding, limit: DuplicateKey.crowd + 1 + plannedCount)
                 .filter { id in rowWrites[entity + "/" + id].map { $0.keys.contains(key) } ?? true }
             let listed = Set(ids)
-            ids += planned.sorted().filter { id in
-                id != excluding && !listed.contains(id) && rowWrites[entity + "/" + id]?.keys.contains(key) == true
-            }
+            ids += (filed[entity]?[key] ?? []).sorted().filter { id in id != excluding && !listed.contains(id) }
             found.formUnion(key.candidates(among: Array(ids.prefix(DuplicateKey.crowd + 1))))
         }
         return found.sorted()
@@ -161,6 +217,8 @@ public final class PlanDraft {
         let location = schema.placement.flatMap { $0.root == state.entity ? $0.location(of: state.values) : nil }
         let keys =
             state.isDeleted ? [] : schema.entity(state.entity)?.duplicates.map { $0.keys(of: state.values) } ?? []
+        for old in rowWrites[key]?.keys ?? [] { filed[state.entity]?[old]?.remove(state.id) }
+        for new in keys { filed[state.entity, default: [:]][new, default: []].insert(state.id) }
         rowWrites[key] = HubPlan.RowWrite(state: state, seq: nextSeq(), root: root, location: location, keys: keys)
         rowsOf[state.entity, default: []].insert(state.id)
     }
@@ -196,9 +254,17 @@ public final class PlanDraft {
         conflicts.append(HubPlan.ConflictWrite(conflict: conflict, createdAt: now))
     }
 
-    /// Sends a stored row again, unchanged, at the next position of the feed.
-    func resend(_ entity: String, id: String) {
-        resends.append(HubPlan.Resend(entity: entity, id: id, seq: nextSeq()))
+    /// Sends a stored row again, unchanged, at the next position of the feed; filed under
+    /// `root` from now on when one is given.
+    func resend(_ entity: String, id: String, movingTo root: String? = nil) {
+        resends.append(HubPlan.Resend(entity: entity, id: id, seq: nextSeq(), root: root))
+        if let root { movedRoots[entity + "/" + id] = root }
+    }
+
+    /// Plans that `redirection.from` leads to `redirection.to`, at the next position of the feed.
+    func redirect(_ redirection: Redirection) {
+        redirects[redirection.entity + "/" + redirection.from] = HubPlan.RedirectWrite(
+            redirection: redirection, seq: nextSeq())
     }
 
     /// Notes that root `id` left `location` by a transfer, at the next position of the feed.

@@ -99,6 +99,32 @@ struct SQLiteHubView: HubView {
                     """),
             arguments: [entity, key.name, key.value, id, limit])
     }
+
+    func rows(_ entity: String, where field: String, is value: String) throws -> [String] {
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT row_id FROM hub_row WHERE entity = ? AND deleted = 0
+                        AND json_extract(state, '$.values.' || ?) = ? ORDER BY row_id
+                    """),
+            arguments: [entity, field, value])
+    }
+
+    func redirects(_ entity: String, to id: String) throws -> [Redirection] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT from_id, merged_at, merged_by FROM hub_redirect WHERE entity = ? AND to_id = ? ORDER BY from_id"),
+            arguments: [entity, id]
+        ).map { Redirection(entity: entity, from: $0["from_id"], to: id, mergedAt: $0["merged_at"], mergedBy: $0["merged_by"]) }
+    }
+
+    func openConflicts(_ entity: String, kind: Conflict.Kind) throws -> [QueuedConflict] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT * FROM hub_conflict WHERE status = 'open' AND kind = ? AND entity = ? ORDER BY created_at, id"),
+            arguments: [kind.rawValue, entity]
+        ).map(Hub.queued)
+    }
 }
 
 extension Hub {
@@ -152,8 +178,24 @@ extension Hub {
             ).execute(arguments: [try WireJSON.text(settled.choice), settled.by, settled.at, settled.id])
         }
         for resend in plan.resends {
-            try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?")
-                .execute(arguments: [resend.seq, resend.entity, resend.id])
+            if let root = resend.root {
+                try db.cachedStatement(sql: "UPDATE hub_row SET seq = ?, account_id = ? WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [resend.seq, root, resend.entity, resend.id])
+            } else {
+                try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [resend.seq, resend.entity, resend.id])
+            }
+        }
+        for write in plan.redirects {
+            let redirection = write.redirection
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO hub_redirect (entity, from_id, to_id, merged_at, merged_by, seq)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                redirection.entity, redirection.from, redirection.to, redirection.mergedAt, redirection.mergedBy, write.seq,
+            ])
         }
         for departure in plan.departures {
             try db.cachedStatement(
@@ -185,39 +227,11 @@ extension Hub {
         }
     }
 
-    /// Plans with a fresh draft over this transaction and writes the plan at once (for the
-    /// operations not yet planned whole).
+    /// Plans with a fresh draft over this transaction and writes the plan.
     func planned<T>(_ db: Database, _ body: (PlanDraft) throws -> T) throws -> T {
         let draft = try draft(db)
         let result = try body(draft)
         try Hub.apply(draft.plan, db: db)
         return result
-    }
-
-    /// Stores a row's new state at the next position of the feed.
-    func save(_ state: RowState, db: Database) throws {
-        try planned(db) { draft in try draft.save(state) }
-    }
-
-    /// Writes fields as the hub's own replica (see ``HubPlanner/writeAsHub(_:id:_:by:now:history:into:)``).
-    @discardableResult
-    func writeAsHub(
-        _ entity: String, id: String, _ values: [String: FieldValue], by user: String, now: Int64, db: Database,
-        history: Bool = true
-    ) throws -> RowState? {
-        try planned(db) { draft in
-            try planner.writeAsHub(entity, id: id, values, by: user, now: now, history: history, into: draft)
-        }
-    }
-
-    /// A change stamped with the hub's own replica id, next counter and clock.
-    func hubChange(
-        _ entity: String, id: String, now: Int64, context: VersionVector, operation: Change.Operation, db: Database
-    ) throws -> Change {
-        try planned(db) { draft in draft.hubChange(entity, id: id, now: now, context: context, operation: operation) }
-    }
-
-    func environment(writer: Writer, db: Database) throws -> MergeEnvironment {
-        try draft(db).environment(writer: writer)
     }
 }

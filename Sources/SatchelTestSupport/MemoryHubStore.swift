@@ -17,7 +17,8 @@ public final class MemoryHubStore: HubView {
     public private(set) var rows: [String: StoredRow] = [:]
     public private(set) var locations: [String: Placement.Location] = [:]
     public var former: [String: [Placement.Location]] = [:]
-    public var redirects: [String: String] = [:]
+    /// Merged-away ids and where they lead, by `entity/id`.
+    public private(set) var redirects: [String: (redirection: Redirection, seq: Int64)] = [:]
     public private(set) var highWaters: [ReplicaID: UInt64] = [:]
     public private(set) var outcomes: [ReplicaID: [UInt64: (outcome: MergeOutcome, visibleAt: Int64)]] = [:]
     public private(set) var conflicts: [String: QueuedConflict] = [:]
@@ -58,7 +59,7 @@ public final class MemoryHubStore: HubView {
             .map { (entity: $0.state.entity, id: $0.state.id) }.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) }
     }
 
-    public func redirect(_ entity: String, id: String) -> String? { redirects[entity + "/" + id] }
+    public func redirect(_ entity: String, id: String) -> String? { redirects[entity + "/" + id]?.redirection.to }
     public func highWater(of replica: ReplicaID) -> UInt64 { highWaters[replica] ?? 0 }
     public func outcome(of replica: ReplicaID, counter: UInt64) -> MergeOutcome? { outcomes[replica]?[counter]?.outcome }
 
@@ -78,6 +79,19 @@ public final class MemoryHubStore: HubView {
         Array(
             rows.values.filter { $0.state.entity == entity && $0.state.id != id && $0.keys.contains(key) }
                 .map(\.state.id).sorted().prefix(limit))
+    }
+
+    public func rows(_ entity: String, where field: String, is value: String) -> [String] {
+        rows.values.filter { $0.state.entity == entity && !$0.state.isDeleted && $0.state.values[field]?.textValue == value }
+            .map(\.state.id).sorted()
+    }
+
+    public func redirects(_ entity: String, to id: String) -> [Redirection] {
+        redirects.values.map(\.redirection).filter { $0.entity == entity && $0.to == id }.sorted { $0.from < $1.from }
+    }
+
+    public func openConflicts(_ entity: String, kind: Conflict.Kind) -> [QueuedConflict] {
+        conflicts(includeResolved: false).filter { $0.conflict.entity == entity && $0.conflict.kind == kind }
     }
 
     // MARK: - Applying plans
@@ -100,7 +114,13 @@ public final class MemoryHubStore: HubView {
             conflicts[settled.id]?.resolvedBy = settled.by
             conflicts[settled.id]?.resolvedAt = settled.at
         }
-        for resend in plan.resends { rows[resend.entity + "/" + resend.id]?.seq = resend.seq }
+        for resend in plan.resends {
+            rows[resend.entity + "/" + resend.id]?.seq = resend.seq
+            if let root = resend.root { rows[resend.entity + "/" + resend.id]?.root = root }
+        }
+        for write in plan.redirects {
+            redirects[write.redirection.entity + "/" + write.redirection.from] = (write.redirection, write.seq)
+        }
         for departure in plan.departures {
             former[departure.root, default: []].append(departure.from)
             departures.append(departure)
@@ -128,6 +148,32 @@ public final class MemoryHubStore: HubView {
         let result = try planner.transfer(id, to: user, territories: territories, by: admin, now: now, into: draft)
         apply(draft.plan)
         return result
+    }
+
+    /// Plans a merge of two records against this store and applies the plan (or nothing, when it
+    /// throws). `territories` answers which territories a user holds.
+    @discardableResult
+    public func mergeRecords(
+        _ entity: String, keep: String, merge other: String, take: [String] = [], by admin: String, now: Int64,
+        territories: [String: [String]] = [:]
+    ) throws -> MergeReport {
+        let draft = try PlanDraft(view: self, schema: schema, wallMicros: wallMicros)
+        let report = try planner.mergeRecords(
+            entity, keep: keep, merge: other, take: take, by: admin, now: now, territories: { territories[$0] },
+            into: draft)
+        apply(draft.plan)
+        return report
+    }
+
+    /// Plans an import against this store and applies the plan (or nothing, when it throws).
+    @discardableResult
+    public func importRecords(_ records: [ImportRecord], by user: String = "import", now: Int64, skipBad: Bool = false)
+        throws -> ImportReport
+    {
+        let draft = try PlanDraft(view: self, schema: schema, wallMicros: wallMicros)
+        let report = try planner.importRecords(records, by: user, now: now, skipBad: skipBad, into: draft)
+        apply(draft.plan)
+        return report
     }
 
     /// Plans a push against this store and applies the plan (or nothing, when planning throws).

@@ -44,8 +44,23 @@ struct StoreContractTests {
         ]
         try sqlite.addUser(UserInfo(name: "alice", role: .rep, territories: ["north"]), enrollmentHash: "a")
         try sqlite.addUser(UserInfo(name: "bob", role: .rep, territories: ["south"]), enrollmentHash: "b")
+        // The company's data imported the same way in both, a refused import refused alike.
+        let imports = [
+            Hub.ImportRecord(
+                entity: "account", id: "acc-0", values: ["name": .text("Boulangerie Paul"), "territory": .text("north")],
+                origin: "line 1"),
+            Hub.ImportRecord(
+                entity: "contact", id: "con-0", values: ["name": .text("Ana"), "account_id": .text("acc-0")], origin: "line 2"),
+            Hub.ImportRecord(
+                entity: "contact", id: "con-9", values: ["name": .text("Bo"), "account_id": .text("acc-9")], origin: "line 3"),
+        ]
+        #expect(
+            "\(Result { try sqlite.importRecords(imports) })" == "\(Result { try memory.importRecords(imports, now: clock.now) })")
+        #expect(
+            try sqlite.importRecords(imports, skipBad: true) == memory.importRecords(imports, now: clock.now, skipBad: true))
         var pushes = 0
         var transfers = 0
+        var merges = 0
         var resolutions = 0
         var outcomeKinds: [String: Int] = [:]
         for _ in 0..<250 {
@@ -83,6 +98,40 @@ struct StoreContractTests {
                 if case .success = fromMemory { transfers += 1 }
                 continue
             }
+            if Int.random(in: 0..<10, using: &random) == 0 {
+                // An admin merges two records of one type, the same way in both (refused alike
+                // when they sit in different places or one is gone).
+                let isAccount = Bool.random(using: &random)
+                var ids = (isAccount ? Self.accounts : Self.contacts).shuffled(using: &random)
+                let entity = isAccount ? "account" : "contact"
+                // Mostly a pair that sits in one place (so the merge goes through), else any pair.
+                func place(_ id: String) -> String? {
+                    guard let state = memory.row(entity, id: id), !state.isDeleted else { return nil }
+                    return isAccount
+                        ? "\(state.values["territory"] ?? .null) \(state.values["owner"] ?? .null)"
+                        : state.values["account_id"]?.textValue
+                }
+                if Int.random(in: 0..<4, using: &random) > 0,
+                    let pair = ids.lazy.flatMap({ a in ids.lazy.map { b in (a, b) } })
+                        .first(where: { $0.0 != $0.1 && place($0.0) != nil && place($0.0) == place($0.1) })
+                {
+                    ids = [pair.0, pair.1]
+                }
+                let take = [["phone"], [], ["name", "phone"]].randomElement(using: &random)!
+                let fromSQLite = Result { try sqlite.mergeRecords(entity, keep: ids[0], merge: ids[1], take: take, by: "admin") }
+                let fromMemory = Result {
+                    try memory.mergeRecords(
+                        entity, keep: ids[0], merge: ids[1], take: take, by: "admin", now: clock.now,
+                        territories: ["alice": ["north"], "bob": ["south"]])
+                }
+                switch (fromSQLite, fromMemory) {
+                case (.success(let a), .success(let b)): #expect(a == b, "seed \(seed), merging \(ids[1]) into \(ids[0])")
+                case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "seed \(seed), merging \(ids[1])")
+                default: Issue.record("seed \(seed), merging \(ids[1]) into \(ids[0]): \(fromSQLite) against \(fromMemory)")
+                }
+                if case .success = fromMemory { merges += 1 }
+                continue
+            }
             if Int.random(in: 0..<4, using: &random) == 0 {
                 // A pull: both stores note what they sent; the laptop remembers the versions.
                 _ = try sqlite.pull(since: 0, limit: 10_000, scope: laptops[index].scope, for: laptops[index].replica)
@@ -109,6 +158,7 @@ struct StoreContractTests {
         // The run reached every kind of answer, so the comparison covered each path.
         #expect(Set(outcomeKinds.keys).isSuperset(of: ["applied", "rejected", "queued"]), "\(outcomeKinds)")
         #expect(resolutions > 0 && transfers > 0, "\(resolutions) resolutions, \(transfers) transfers")
+        #expect(merges > 0, "\(merges) merges")
 
         let everything = try sqlite.pull(since: 0, limit: 100_000, for: nil).rows
         #expect(Set(everything.map { "\($0.entity)/\($0.id)" }) == Set(memory.rows.keys))
@@ -118,6 +168,9 @@ struct StoreContractTests {
             #expect(
                 memory.rows[snapshot.entity + "/" + snapshot.id]?.root
                     == (snapshot.entity == "account" ? snapshot.id : held?.values["account_id"]?.textValue))
+        }
+        for (entity, ids) in [("account", Self.accounts), ("contact", Self.contacts)] {
+            for id in ids { #expect(try sqlite.redirect(entity, id: id) == memory.redirect(entity, id: id), "\(entity) \(id)") }
         }
         let queued = try sqlite.conflicts(includeResolved: true)
         #expect(Set(queued.map(\.conflict.id)) == Set(memory.conflicts.keys))

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HubEngine
 import HubStore
 import ReplicaStore
 import SatchelModel

@@ -1,4 +1,5 @@
 import Foundation
+import HubEngine
 import HubStore
 import ReplicaStore
 import SatchelModel

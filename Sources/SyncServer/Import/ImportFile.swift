@@ -1,5 +1,6 @@
 import CSV
 import Foundation
+import HubEngine
 import HubStore
 import SatchelModel
 import SyncCore
