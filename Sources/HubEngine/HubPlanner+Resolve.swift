@@ -151,7 +151,7 @@ extension HubPlanner {
                 detail: "moved from \(location.owner ?? "nobody")\(location.territory.map { " (\($0))" } ?? "") to \(user)"
                     + "\(newTerritory.map { " (\($0))" } ?? "")"),
             entity: root, id: id)
-        for child in try draft.view.rows(under: id) { draft.resend(child.entity, id: child.id) }
+        for child in try draft.rows(under: id) { draft.resend(child.entity, id: child.id) }
         return state
     }
 }

@@ -74,11 +74,7 @@ struct StoreContractTests {
                     .randomElement(using: &random)!
                 let fromSQLite = Result { try sqlite.resolve(open, choice: choice, by: "admin") }
                 let fromMemory = Result { try memory.resolve(open, choice: choice, by: "admin", now: clock.now) }
-                switch (fromSQLite, fromMemory) {
-                case (.success(let a), .success(let b)): #expect(a == b, "seed \(seed), resolving \(open)")
-                case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "seed \(seed), resolving \(open)")
-                default: Issue.record("seed \(seed), resolving \(open): \(fromSQLite) against \(fromMemory)")
-                }
+                Self.expectSame(fromSQLite, fromMemory, "seed \(seed), resolving \(open)")
                 resolutions += 1
                 continue
             }
@@ -90,11 +86,7 @@ struct StoreContractTests {
                 let fromMemory = Result {
                     try memory.transfer(account, to: user, territories: territories, by: "admin", now: clock.now)
                 }
-                switch (fromSQLite, fromMemory) {
-                case (.success(let a), .success(let b)): #expect(a == b, "seed \(seed), transferring \(account)")
-                case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "seed \(seed), transferring \(account)")
-                default: Issue.record("seed \(seed), transferring \(account): \(fromSQLite) against \(fromMemory)")
-                }
+                Self.expectSame(fromSQLite, fromMemory, "seed \(seed), transferring \(account)")
                 if case .success = fromMemory { transfers += 1 }
                 continue
             }
@@ -124,11 +116,7 @@ struct StoreContractTests {
                         entity, keep: ids[0], merge: ids[1], take: take, by: "admin", now: clock.now,
                         territories: ["alice": ["north"], "bob": ["south"]])
                 }
-                switch (fromSQLite, fromMemory) {
-                case (.success(let a), .success(let b)): #expect(a == b, "seed \(seed), merging \(ids[1]) into \(ids[0])")
-                case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "seed \(seed), merging \(ids[1])")
-                default: Issue.record("seed \(seed), merging \(ids[1]) into \(ids[0]): \(fromSQLite) against \(fromMemory)")
-                }
+                Self.expectSame(fromSQLite, fromMemory, "seed \(seed), merging \(ids[1]) into \(ids[0])")
                 if case .success = fromMemory { merges += 1 }
                 continue
             }
@@ -176,6 +164,18 @@ struct StoreContractTests {
         #expect(Set(queued.map(\.conflict.id)) == Set(memory.conflicts.keys))
         for item in queued { #expect(memory.conflicts[item.conflict.id] == item) }
         #expect(try sqlite.history("account", id: "acc-0").count == memory.history.filter { $0.id == "acc-0" }.count)
+    }
+
+    /// Both stores answered alike: equal results, or errors that read the same.
+    static func expectSame<T: Equatable>(
+        _ fromSQLite: Result<T, any Error>, _ fromMemory: Result<T, any Error>, _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        switch (fromSQLite, fromMemory) {
+        case (.success(let a), .success(let b)): #expect(a == b, "\(what)", sourceLocation: sourceLocation)
+        case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "\(what)", sourceLocation: sourceLocation)
+        default: Issue.record("\(what): \(fromSQLite) against \(fromMemory)", sourceLocation: sourceLocation)
+        }
     }
 
     /// One random change: inserts, edits of every rule's fields, moves and deletes, some out of
