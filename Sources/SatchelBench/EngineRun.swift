@@ -136,7 +136,7 @@ public struct EngineRun {
         let replica = try Replica.open(at: file, schema: WorkloadSchema.schema, replicaID: replicaID)
         for page in pages {
             let json = try Compression.inflate(page, limit: 256 << 20)
-            try replica.apply(bootstrap: try WireJSON.decoder.decode(BootstrapResponse.self, from: json))
+            try replica.apply(bootstrap: try WireJSON.decode(BootstrapResponse.self, from: json))
         }
         return replica
     }
@@ -325,7 +325,7 @@ public struct EngineRun {
     static func state(of pages: [Data]) throws -> WorkloadState {
         var state = WorkloadState()
         for page in pages {
-            let response = try WireJSON.decoder.decode(
+            let response = try WireJSON.decode(
                 BootstrapResponse.self, from: try Compression.inflate(page, limit: 256 << 20))
             for row in response.rows where !row.deleted { state.add(entity: row.entity, id: row.id, values: row.values) }
         }

@@ -228,7 +228,7 @@ public struct WireRun {
                 if pulled.status == 200 {
                     let json = pulled.body.starts(with: [0x1F, 0x8B])
                         ? try Compression.inflate(pulled.body, limit: 64 << 20) : pulled.body
-                    cursor = try WireJSON.decoder.decode(PullResponse.self, from: json).cursor
+                    cursor = try WireJSON.decode(PullResponse.self, from: json).cursor
                 } else {
                     errors += 1
                     firstError = firstError ?? "pull answered \(pulled.status)"

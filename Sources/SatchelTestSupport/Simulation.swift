@@ -180,7 +180,7 @@ public struct World {
         case .http:
             let response = try await send(
                 TransportRequest(method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=\(limit)"), from: index)
-            return try WireJSON.decoder.decode(PullResponse.self, from: response.body)
+            return try WireJSON.decode(PullResponse.self, from: response.body)
         }
     }
 

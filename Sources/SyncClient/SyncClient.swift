@@ -316,7 +316,7 @@ public struct SyncClient: Sendable {
     static func decode<T: Decodable>(_ type: T.Type, from response: TransportResponse) throws -> T {
         guard (200..<300).contains(response.status) else { throw refusal(response) }
         do {
-            return try WireJSON.decoder.decode(type, from: try body(of: response))
+            return try WireJSON.decode(type, from: try body(of: response))
         } catch let error as SyncClientError {
             throw error
         } catch {

@@ -31,6 +31,23 @@ struct ChangeWire: Codable {
         case counter, hlc, wall, entity, row, context, op, values, field, value, base
     }
 
+    init(
+        counter: UInt64, hlc: HLCTimestamp, wall: Int64, entity: String, row: String, context: VersionVector, op: String,
+        values: [String: FieldValue]?, field: String?, value: FieldValue?, base: FieldValue?
+    ) {
+        self.counter = counter
+        self.hlc = hlc
+        self.wall = wall
+        self.entity = entity
+        self.row = row
+        self.context = context
+        self.op = op
+        self.values = values
+        self.field = field
+        self.value = value
+        self.base = base
+    }
+
     init(_ change: Change) {
         counter = change.dot.counter
         hlc = change.hlc
@@ -122,7 +139,7 @@ extension Changeset {
     public init(jsonData data: Data) throws(ChangesetError) {
         let wire: ChangesetWire
         do {
-            wire = try WireJSON.decoder.decode(ChangesetWire.self, from: data)
+            wire = try WireJSON.decode(ChangesetWire.self, from: data)
         } catch {
             if let format = try? WireJSON.decoder.decode(FormatProbe.self, from: data).format,
                 format != Changeset.formatVersion
@@ -181,7 +198,24 @@ public enum WireJSON {
 
     /// A value back from JSON text.
     public static func decode<T: Decodable>(_ type: T.Type, fromText text: String) throws -> T {
-        try decoder.decode(type, from: Data(text.utf8))
+        if let reading = type as? any HandRead.Type,
+            let value = try? JSONReader.read(text, { try reading.read(&$0) }) as? T
+        {
+            return value
+        }
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    /// A value back from JSON. What the hub and the client decode for every row (a stored
+    /// state, a page, a changeset) is read by hand (``HandRead``); anything the hand reader
+    /// declines, and every other type, goes through `JSONDecoder`, whose errors users see.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        if let reading = type as? any HandRead.Type,
+            let value = try? JSONReader.read(data, { try reading.read(&$0) }) as? T
+        {
+            return value
+        }
+        return try decoder.decode(type, from: data)
     }
 
     /// A one-line description of a decoding error, with the path to the bad value.

@@ -37,7 +37,7 @@ enum WireBody {
     /// Decodes a JSON request body into `type`, with a clear error.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
-            return try WireJSON.decoder.decode(type, from: data)
+            return try WireJSON.decode(type, from: data)
         } catch {
             throw ProtocolError(.malformed, "the request body is not a valid \(T.self): \(WireJSON.describe(error))")
         }
