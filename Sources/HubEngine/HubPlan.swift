@@ -17,6 +17,9 @@ public struct HubPlan: Sendable {
         public var location: Placement.Location?
         /// The duplicate keys of a live row; empty for a tombstone.
         public var keys: Set<DuplicateKey>
+        /// Whether the row's entity declares a duplicate matcher, so its filing is replaced by
+        /// `keys`; without one the row was never filed and there is nothing to replace.
+        public var refile: Bool
     }
 
     /// The answer stored for a change, returned again when the change is pushed again.

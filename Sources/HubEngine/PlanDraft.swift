@@ -215,11 +215,12 @@ public final class PlanDraft {
         let key = state.entity + "/" + state.id
         let root = try rootID(of: state)
         let location = schema.placement.flatMap { $0.root == state.entity ? $0.location(of: state.values) : nil }
-        let keys =
-            state.isDeleted ? [] : schema.entity(state.entity)?.duplicates.map { $0.keys(of: state.values) } ?? []
+        let matcher = schema.entity(state.entity)?.duplicates
+        let keys = state.isDeleted ? [] : matcher.map { $0.keys(of: state.values) } ?? []
         for old in rowWrites[key]?.keys ?? [] { filed[state.entity]?[old]?.remove(state.id) }
         for new in keys { filed[state.entity, default: [:]][new, default: []].insert(state.id) }
-        rowWrites[key] = HubPlan.RowWrite(state: state, seq: nextSeq(), root: root, location: location, keys: keys)
+        rowWrites[key] = HubPlan.RowWrite(
+            state: state, seq: nextSeq(), root: root, location: location, keys: keys, refile: matcher != nil)
         rowsOf[state.entity, default: []].insert(state.id)
     }
 

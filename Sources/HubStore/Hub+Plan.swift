@@ -5,21 +5,41 @@ import SyncCore
 
 /// The SQLite store's side of the planner's seam: a view that answers from the open
 /// transaction, and the one place that writes a plan.
-struct SQLiteHubView: HubView {
+///
+/// One view serves one operation, and nothing is written while the operation plans (the plan is
+/// applied after), so what the view read once stays true until the operation ends: a row read
+/// for its root (placement is judged first) is not looked up again when the merge reads its
+/// state.
+final class SQLiteHubView: HubView {
     let db: Database
     let schema: Schema
+    /// Rows read so far, by `entity/id`: the stored state's JSON and its root; nil for a row the
+    /// store does not hold.
+    private var stored: [String: (state: String, root: String?)?] = [:]
+
+    init(db: Database, schema: Schema) {
+        self.db = db
+        self.schema = schema
+    }
+
+    private func storedRow(_ entity: String, id: String) throws -> (state: String, root: String?)? {
+        let key = entity + "/" + id
+        if let known = stored[key] { return known }
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT state, account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+            arguments: [entity, id]
+        ).map { (state: $0["state"] as String, root: $0["account_id"] as String?) }
+        stored[key] = .some(row)
+        return row
+    }
 
     func row(_ entity: String, id: String) throws -> RowState? {
-        try Hub.row(entity, id: id, db: db)
+        try storedRow(entity, id: id).map { try WireJSON.decode(RowState.self, fromText: $0.state) }
     }
 
     func storedRoot(_ entity: String, id: String) throws -> String?? {
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
-                arguments: [entity, id])
-        else { return nil }
-        return .some(row["account_id"])
+        guard let row = try storedRow(entity, id: id) else { return nil }
+        return .some(row.root)
     }
 
     func location(ofRoot id: String) throws -> Placement.Location? {
@@ -148,9 +168,11 @@ extension Hub {
                     sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"
                 ).execute(arguments: [state.id, location.territory, location.owner])
             }
-            try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?")
-                .execute(arguments: [state.entity, state.id])
-            try file(state, under: write.keys, db: db)
+            if write.refile {
+                try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [state.entity, state.id])
+                try file(state, under: write.keys, db: db)
+            }
         }
         for write in plan.outcomes {
             try db.cachedStatement(

@@ -150,9 +150,18 @@ public enum FieldStamps {
 
     /// The groups, in a fixed order (by their first field), fields sorted within each.
     static func groups(_ stamps: [String: FieldStamp]) -> [Group] {
-        var byStamp: [FieldStamp: [String]] = [:]
-        for (field, stamp) in stamps { byStamp[stamp, default: []].append(field) }
-        return byStamp.map { Group(fields: $0.value.sorted(), stamp: $0.key) }.sorted { $0.fields[0] < $1.fields[0] }
+        // A row has a few distinct stamps, usually one to three: comparing with each group found
+        // so far costs less than hashing every stamp's strings.
+        var groups: [Group] = []
+        for (field, stamp) in stamps {
+            if let index = groups.firstIndex(where: { $0.stamp == stamp }) {
+                groups[index].fields.append(field)
+            } else {
+                groups.append(Group(fields: [field], stamp: stamp))
+            }
+        }
+        for index in groups.indices { groups[index].fields.sort() }
+        return groups.sorted { $0.fields[0] < $1.fields[0] }
     }
 
     public static func encode<Key: CodingKey>(
