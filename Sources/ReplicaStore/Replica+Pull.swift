@@ -54,10 +54,14 @@ extension Replica {
                                 AND NOT EXISTS (SELECT 1 FROM _outcome) FROM _replica
                             """)) ?? false
             try Replica.withCaptureOff(db) {
+                // One statement per entity for the whole page, not its SQL rebuilt for every row.
+                var upserts: [String: Statement] = [:]
                 for snapshot in page.rows {
                     guard let entity = schema.entity(snapshot.entity) else { continue }
                     if pristine && !snapshot.deleted {
-                        try upsert(snapshot, entity: entity, keeping: [], db: db)
+                        let statement = try upserts[entity.name] ?? db.cachedStatement(sql: Self.upsertSQL(entity, keeping: []))
+                        upserts[entity.name] = statement
+                        try upsert(snapshot, entity: entity, keeping: [], statement: statement, db: db)
                         try writeMeta(of: snapshot, version: snapshot.version, entity: entity, db: db)
                     } else {
                         try applyRemote(snapshot, entity: entity, db: db)
@@ -167,22 +171,32 @@ extension Replica {
 
     /// Writes the hub's values of a row into its table, but for the fields in `keeping` (this
     /// replica's pending ones), inserting the row if it is new.
-    private func upsert(_ snapshot: RowSnapshot, entity: EntitySchema, keeping: Set<String>, db: Database) throws {
-        var columns = ["id"]
+    /// Writes a row's fields, all but `keeping`, with `statement` when the caller has
+    /// ``upsertSQL(_:keeping:)`` prepared already.
+    private func upsert(
+        _ snapshot: RowSnapshot, entity: EntitySchema, keeping: Set<String>, statement: Statement? = nil, db: Database
+    ) throws {
         var arguments: [(any DatabaseValueConvertible)?] = [snapshot.id]
         for field in entity.fields where !keeping.contains(field.name) {
             let value = (try? field.type.validate(snapshot.values[field.name] ?? .null)) ?? .null
-            columns += SQLMapping.columns(field).map(\.name)
             arguments += SQLMapping.columnValues(value, field: field)
         }
+        try (statement ?? db.cachedStatement(sql: Self.upsertSQL(entity, keeping: keeping)))
+            .execute(arguments: StatementArguments(arguments))
+    }
+
+    /// The insert-or-update of a row's fields, all but `keeping`, in the order ``upsert`` binds them.
+    static func upsertSQL(_ entity: EntitySchema, keeping: Set<String>) -> String {
+        var columns = ["id"]
+        for field in entity.fields where !keeping.contains(field.name) {
+            columns += SQLMapping.columns(field).map(\.name)
+        }
         let quoted = columns.map(SQLMapping.quote)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO \(SQLMapping.quote(entity.name)) (\(quoted.joined(separator: ", ")))
-                VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
-                ON CONFLICT (id) DO UPDATE SET \(quoted.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-                """
-        ).execute(arguments: StatementArguments(arguments))
+        return """
+            INSERT INTO \(SQLMapping.quote(entity.name)) (\(quoted.joined(separator: ", ")))
+            VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+            ON CONFLICT (id) DO UPDATE SET \(quoted.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """
     }
 
     /// Records the version vector and field stamps a row now holds.
