@@ -24,7 +24,7 @@ public enum Bench {
             log("run \(index + 1)/\(runs): raw SQLite ceiling")
             raws.append(try RawSQLite.run(workload: workload, file: (scratch as NSString).appendingPathComponent("raw.sqlite")))
         }
-        report.phase("load (10,000 accounts)", samples.map(\.load))
+        report.phase("load (base accounts)", samples.map(\.load))
         report.phase("capture (all reps, sum)", samples.map(\.capture))
         report.phase("merge (all uploads)", samples.map(\.merge))
         report.phase("export (hub state)", samples.map(\.export))
