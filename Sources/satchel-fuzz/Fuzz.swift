@@ -2,8 +2,8 @@ import Foundation
 import SatchelModel
 import SyncCore
 
-/// Feeds arbitrary bytes to the changeset decoder (JSON and compressed) and the merge entry
-/// point; any crash, trap or broken promise is a bug.
+/// Feeds arbitrary bytes to the changeset decoder (JSON and compressed), the merge entry point
+/// and the hand readers of row states and pages; any crash, trap or broken promise is a bug.
 ///
 /// Built normally, `satchel-fuzz FILE…` replays inputs (the corpus, a crash file). Built for
 /// libFuzzer (`scripts/fuzz.sh`), the same function is `LLVMFuzzerTestOneInput`.
@@ -23,6 +23,18 @@ enum FuzzTarget {
         }
         _ = try? WireJSON.decoder.decode([String: FieldValue].self, from: data)
         _ = try? WireJSON.decoder.decode(VersionVector.self, from: data)
+        agree(RowState.self, data)
+        agree(RowSnapshot.self, data)
+        agree(PullResponse.self, data)
+        agree(BootstrapResponse.self, data)
+    }
+
+    /// `WireJSON.decode` reads these by hand where it can; it must read exactly what
+    /// `JSONDecoder` reads, and refuse exactly what it refuses.
+    static func agree<T: Decodable & Equatable>(_ type: T.Type, _ data: Data) {
+        let read = try? WireJSON.decode(type, from: data)
+        let decoded = try? WireJSON.decoder.decode(type, from: data)
+        guard read == decoded else { fatalError("the hand reader and JSONDecoder disagree on a \(T.self)") }
     }
 
     /// Merges a changeset run by run into rows that start empty, as the hub does.
