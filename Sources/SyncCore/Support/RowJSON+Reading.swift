@@ -193,12 +193,6 @@ extension RowJSON {
     }
 }
 
-extension ReplicaID {
-    /// What the decoder accepts as a replica id: 1 to 64 characters.
-    static func isValid(_ text: String) -> Bool {
-        !text.isEmpty && (text.utf8.count <= 64 || text.count <= 64)
-    }
-}
 
 // MARK: - Changesets
 

@@ -18,7 +18,7 @@ public struct ReplicaID: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public init(from decoder: any Decoder) throws {
         let value = try decoder.singleValueContainer().decode(String.self)
-        guard !value.isEmpty, value.count <= 64 else {
+        guard ReplicaID.isValid(value) else {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "a replica id is 1 to 64 characters"))
         }
@@ -28,6 +28,12 @@ public struct ReplicaID: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
+    }
+
+    /// What a decoder accepts as a replica id: 1 to 64 characters (the `Codable` decoders and
+    /// the hand reader alike).
+    static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && (text.utf8.count <= 64 || text.count <= 64)
     }
 
     public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool { lhs.rawValue < rhs.rawValue }

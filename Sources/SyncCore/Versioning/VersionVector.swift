@@ -96,7 +96,7 @@ extension VersionVector: Codable {
         let raw = try decoder.singleValueContainer().decode([String: UInt64].self)
         var counters: [ReplicaID: UInt64] = [:]
         for (key, value) in raw {
-            guard !key.isEmpty, key.count <= 64 else {
+            guard ReplicaID.isValid(key) else {
                 throw DecodingError.dataCorrupted(
                     .init(codingPath: decoder.codingPath, debugDescription: "a replica id is 1 to 64 characters"))
             }
