@@ -65,6 +65,15 @@ public struct HubPlan: Sendable {
         public var seq: Int64
         public var newOwner: String
         public var movedBy: String
+
+        public init(root: String, from: Placement.Location, until: Int64, seq: Int64, newOwner: String, movedBy: String) {
+            self.root = root
+            self.from = from
+            self.until = until
+            self.seq = seq
+            self.newOwner = newOwner
+            self.movedBy = movedBy
+        }
     }
 
     /// A queue item settled by an admin's choice.
@@ -103,6 +112,8 @@ public struct HubPlan: Sendable {
     public internal(set) var replicaMarks: [ReplicaMark] = []
     /// The hub's counters after the plan; nil when the plan leaves them as they were.
     public internal(set) var meta: HubMeta?
+
+    public init() {}
 
     /// Whether applying the plan would change nothing.
     public var isEmpty: Bool {

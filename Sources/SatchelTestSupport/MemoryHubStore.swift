@@ -1,10 +1,12 @@
+import Foundation
 import HubEngine
+import SatchelModel
 import SyncCore
 
 /// A hub store in dictionaries: the planner's view answered from memory and its plans applied
 /// to memory. It is what the planner's tests run against, and the smallest second backend: what
 /// it must do is all a store must do for a push.
-public final class MemoryHubStore: HubView {
+public final class MemoryHubStore: HubView, @unchecked Sendable {
     public struct StoredRow: Sendable {
         public var state: RowState
         public var seq: Int64
@@ -14,20 +16,31 @@ public final class MemoryHubStore: HubView {
 
     public let schema: Schema
     public let planner: HubPlanner
-    public private(set) var rows: [String: StoredRow] = [:]
-    public private(set) var locations: [String: Placement.Location] = [:]
+    public internal(set) var rows: [String: StoredRow] = [:]
+    public internal(set) var locations: [String: Placement.Location] = [:]
     public var former: [String: [Placement.Location]] = [:]
     /// Merged-away ids and where they lead, by `entity/id`.
-    public private(set) var redirects: [String: (redirection: Redirection, seq: Int64)] = [:]
-    public private(set) var highWaters: [ReplicaID: UInt64] = [:]
-    public private(set) var outcomes: [ReplicaID: [UInt64: (outcome: MergeOutcome, visibleAt: Int64)]] = [:]
-    public private(set) var conflicts: [String: QueuedConflict] = [:]
-    public private(set) var history: [HubPlan.HistoryWrite] = []
-    public private(set) var hub: HubMeta
+    public internal(set) var redirects: [String: (redirection: Redirection, seq: Int64)] = [:]
+    public internal(set) var highWaters: [ReplicaID: UInt64] = [:]
+    public internal(set) var outcomes: [ReplicaID: [UInt64: (outcome: MergeOutcome, visibleAt: Int64)]] = [:]
+    public internal(set) var conflicts: [String: QueuedConflict] = [:]
+    public internal(set) var history: [HubPlan.HistoryWrite] = []
+    public internal(set) var hub: HubMeta
     /// Every transfer's departure, in feed order (what pull pages report as `departed`).
-    public private(set) var departures: [HubPlan.Departure] = []
+    public internal(set) var departures: [HubPlan.Departure] = []
     /// How far the feed was sent to each replica (the bound of its next push's context).
-    public private(set) var sent: [ReplicaID: Int64] = [:]
+    public internal(set) var sent: [ReplicaID: Int64] = [:]
+    /// The directory, as ``HubService`` keeps it through this store (see `MemoryHubStore+Storage`).
+    public internal(set) var userRecords: [String: UserRecord] = [:]
+    public internal(set) var deviceRecords: [ReplicaID: DeviceRecord] = [:]
+    /// When each replica last pushed.
+    public internal(set) var lastPushes: [ReplicaID: Int64] = [:]
+    /// The admin actions, oldest first.
+    public internal(set) var audit: [AuditEntry] = []
+    /// The highest feed position whose tombstones were purged.
+    public internal(set) var compacted: Int64 = 0
+    /// Serialises transactions when a ``HubService`` runs over this store.
+    let lock = NSLock()
     /// The wall clock in microseconds the next plan is made at.
     public var wallMicros: Int64 = 1
     /// The wall clock in milliseconds, for the operations that take no explicit `now`.
@@ -286,7 +299,7 @@ public final class MemoryHubStore: HubView {
         return lines.joined(separator: "\n")
     }
 
-    private func covers(_ scope: ReadScope, root: String?) -> Bool {
+    func covers(_ scope: ReadScope, root: String?) -> Bool {
         if scope.everything { return true }
         guard let root, let location = locations[root] else { return false }
         return scope.contains(location)

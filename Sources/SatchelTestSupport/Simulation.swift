@@ -55,11 +55,7 @@ public protocol SimulationHub {
 
 extension Hub: SimulationHub {}
 
-extension MemoryHubStore: SimulationHub {
-    public func liveRows(_ entity: String) -> [RowState] {
-        rows.values.filter { $0.state.entity == entity && !$0.state.isDeleted }.map(\.state)
-    }
-}
+extension MemoryHubStore: SimulationHub {}
 
 /// One simulated company: a hub, many laptops, random CRM work, random sync order, lost
 /// answers, duplicated and reordered deliveries, interrupted pulls and clock skew. After a

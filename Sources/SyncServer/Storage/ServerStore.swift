@@ -57,4 +57,4 @@ public protocol ServerStore: Sendable {
     func snapshot(_ entity: String, id: String) throws -> RowSnapshot?
 }
 
-extension Hub: ServerStore {}
+extension HubService: ServerStore {}

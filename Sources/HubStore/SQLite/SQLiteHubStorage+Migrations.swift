@@ -3,7 +3,7 @@ import GRDB
 import HubEngine
 import SyncCore
 
-extension Hub {
+extension SQLiteHubStorage {
     /// The hub's schema, migration by migration: each one runs once per store, in order, and is
     /// never edited after it shipped (a change is a new migration).
     static func migrator(schema: Schema, replicaID: ReplicaID?) -> DatabaseMigrator {
@@ -175,12 +175,12 @@ extension Hub {
             for row in try Row.fetchAll(db, sql: "SELECT rowid FROM hub_account_former WHERE seq IS NULL ORDER BY rowid") {
                 try db.execute(
                     sql: "UPDATE hub_account_former SET seq = ? WHERE rowid = ?",
-                    arguments: [try Hub.nextSeq(db), row["rowid"] as Int64])
+                    arguments: [try Self.nextSeq(db), row["rowid"] as Int64])
             }
             for row in try Row.fetchAll(db, sql: "SELECT entity, from_id FROM hub_redirect WHERE seq = 0") {
                 try db.execute(
                     sql: "UPDATE hub_redirect SET seq = ? WHERE entity = ? AND from_id = ?",
-                    arguments: [try Hub.nextSeq(db), row["entity"] as String, row["from_id"] as String])
+                    arguments: [try Self.nextSeq(db), row["entity"] as String, row["from_id"] as String])
             }
         }
         migrator.registerMigration("hub-v10-trust") { db in
@@ -238,7 +238,7 @@ extension Hub {
                     ) WITHOUT ROWID;
                     CREATE INDEX hub_key_row ON hub_key(entity, row_id);
                     """)
-            try Hub.fileKeysAgain(schema: schema, db: db)
+            try Self.fileKeysAgain(schema: schema, db: db)
         }
         return migrator
     }

@@ -2,7 +2,7 @@ import GRDB
 import HubEngine
 import SyncCore
 
-extension Hub {
+extension HubService where Storage == SQLiteHubStorage {
     /// Checks the store's invariants and returns every problem found (empty when it is sound):
     /// SQLite's own integrity; every row's state readable and agreeing with its columns (entity,
     /// id, tombstone, root, feed position); every root's place in `hub_account` as its values say;
@@ -10,7 +10,7 @@ extension Hub {
     ///
     /// It reads only: run it on a live store or on a copy (`satchel-server check`).
     public func check() throws -> [String] {
-        try writer.read { db in
+        try storage.writer.read { db in
             var problems: [String] = []
             // SQLite 3.40 reports NOT NULL columns of WITHOUT ROWID tables as "NULL value in T.C"
             // when the column comes before a primary-key column, even when no value is NULL
@@ -20,7 +20,7 @@ extension Hub {
                 if line.hasPrefix("NULL value in "), case let parts = line.dropFirst(14).split(separator: "."), parts.count == 2,
                     try Int.fetchOne(
                         db,
-                        sql: "SELECT COUNT(*) FROM \(Hub.quote(String(parts[0]))) WHERE \(Hub.quote(String(parts[1]))) IS NULL"
+                        sql: "SELECT COUNT(*) FROM \(SQLiteHubStorage.quote(String(parts[0]))) WHERE \(SQLiteHubStorage.quote(String(parts[1]))) IS NULL"
                     ) == 0
                 {
                     continue
@@ -28,8 +28,8 @@ extension Hub {
                 integrity.append(line)
             }
             if !integrity.isEmpty { problems.append("SQLite integrity: " + integrity.prefix(5).joined(separator: "; ")) }
-            let feedEnd = try Hub.currentSeq(db)
-            let draft = try draft(db)
+            let feedEnd = try SQLiteHubStorage.currentSeq(db)
+            let draft = try draft(SQLiteHubView(db: db, schema: schema))
             let rows = try Row.fetchCursor(db, sql: "SELECT entity, row_id, seq, deleted, account_id, state FROM hub_row")
             while let row = try rows.next() {
                 let entity: String = row["entity"]

@@ -1,0 +1,324 @@
+import Foundation
+import GRDB
+import HubEngine
+import SatchelModel
+import SyncCore
+
+/// The hub on SQLite, the embedded default: ``HubService`` over ``SQLiteHubStorage``.
+public typealias Hub = HubService<SQLiteHubStorage>
+
+/// The hub's storage in one SQLite database (WAL; a pool of readers and one writer), or in
+/// memory for tests and simulations.
+///
+/// It loads (``SQLiteHubView`` answers the planner's and the service's queries from the open
+/// transaction), applies (``apply(_:db:)`` writes one operation's ``HubWrites``) and answers;
+/// it decides nothing.
+public struct SQLiteHubStorage: HubStorage {
+    let writer: any DatabaseWriter
+    let schema: Schema
+
+    /// Opens (creating and migrating) the database file at `path`.
+    public static func open(at path: String, schema: Schema, replicaID: ReplicaID? = nil) throws -> SQLiteHubStorage {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw HubError.storage("cannot create \(path)")
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        // Every pull and push reads rows all over the store: map the file (up to 1 GiB) instead
+        // of copying each page through read(2), and keep 16 MiB of pages per connection.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // A push is answered only after its commit reached the disk: in WAL mode, NORMAL (which GRDB
+        // sets) may lose the last commits in a power cut after the laptop was told "ok". The writer
+        // is the only connection that commits.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return try SQLiteHubStorage(writer: pool, schema: schema, replicaID: replicaID)
+    }
+
+    /// A new database in memory.
+    public static func inMemory(schema: Schema, replicaID: ReplicaID? = nil) throws -> SQLiteHubStorage {
+        try SQLiteHubStorage(writer: DatabaseQueue(), schema: schema, replicaID: replicaID)
+    }
+
+    init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID?) throws {
+        self.writer = writer
+        self.schema = schema
+        try Self.migrator(schema: schema, replicaID: replicaID).migrate(writer)
+    }
+
+    public func read<T>(_ body: (SQLiteHubView) throws -> T) throws -> T {
+        try writer.read { db in try body(SQLiteHubView(db: db, schema: schema)) }
+    }
+
+    public func write<T>(_ body: (SQLiteHubView) throws -> (result: T, writes: HubWrites)) throws -> T {
+        try writer.write { db in
+            let (result, writes) = try body(SQLiteHubView(db: db, schema: schema))
+            try Self.apply(writes, db: db)
+            return result
+        }
+    }
+}
+
+extension HubService where Storage == SQLiteHubStorage {
+    /// Opens (creating the file if needed) the SQLite hub at `path`.
+    public static func open(
+        at path: String, schema: Schema, clock: @escaping WallClock = systemWallClock,
+        maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift
+    ) throws -> Hub {
+        try Hub(storage: .open(at: path, schema: schema), schema: schema, clock: clock, maxClockDrift: maxClockDrift)
+    }
+
+    /// A hub in memory (tests and simulations).
+    public static func inMemory(
+        schema: Schema, clock: @escaping WallClock = systemWallClock,
+        maxClockDrift: Int64 = HybridClock.defaultMaxForwardDrift, replicaID: ReplicaID? = nil
+    ) throws -> Hub {
+        try Hub(
+            storage: .inMemory(schema: schema, replicaID: replicaID), schema: schema, clock: clock,
+            maxClockDrift: maxClockDrift)
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL: a commit waits for the disk).
+    public func synchronousMode() throws -> Int {
+        try storage.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// Writes a consistent, compact copy of the whole store to a new file at `path` (SQLite's
+    /// `VACUUM INTO`), while the hub goes on serving.
+    public func backup(to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw HubError.storage("\(path) exists; choose a new file for the copy")
+        }
+        try storage.writer.writeWithoutTransaction { db in
+            try db.cachedStatement(sql: "VACUUM INTO ?").execute(arguments: [path])
+        }
+        chmod(path, 0o600)
+    }
+
+    /// Every table of the store as text, in a fixed order: two dumps are equal exactly when the
+    /// stores hold the same data. Tests use it to prove a refused request changed nothing.
+    public func dump() throws -> String {
+        try storage.writer.read { db in
+            var lines: [String] = []
+            let tables = try String.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'hub_%' ORDER BY name"))
+            for table in tables {
+                lines.append("# \(table)")
+                for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM \(SQLiteHubStorage.quote(table)) ORDER BY 1, 2")) {
+                    lines.append(row.description)
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+extension SQLiteHubStorage {
+    // MARK: - Applying
+
+    /// Writes one operation's writes in the caller's transaction, in the order ``HubWrites`` gives.
+    static func apply(_ writes: HubWrites, db: Database) throws {
+        for (replica, position) in writes.pulled {
+            try db.cachedStatement(
+                sql: "UPDATE hub_device SET pulled_to = MAX(pulled_to, ?), dormant = 0 WHERE replica_id = ?"
+            ).execute(arguments: [position, replica.rawValue])
+        }
+        for (replica, position) in writes.sent {
+            try db.cachedStatement(sql: "UPDATE hub_device SET sent_to = MAX(sent_to, ?) WHERE replica_id = ?")
+                .execute(arguments: [position, replica.rawValue])
+        }
+        try apply(writes.plan, db: db)
+        for write in writes.directory { try apply(write, db: db) }
+        if let purge = writes.purge {
+            try db.execute(sql: "DELETE FROM hub_row WHERE deleted = 1 AND seq <= ?", arguments: [purge.through])
+            try db.execute(sql: "UPDATE hub_meta SET compacted_to = MAX(compacted_to, ?)", arguments: [purge.compactedTo])
+        }
+        for entry in writes.audit {
+            try db.cachedStatement(
+                sql: "INSERT INTO hub_audit (at, actor, device, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [entry.at, entry.actor.user, entry.actor.device, entry.action, entry.target, entry.detail])
+        }
+    }
+
+    static func apply(_ write: DirectoryWrite, db: Database) throws {
+        switch write {
+        case .addUser(let user, let hash, let expiresAt, let at):
+            try db.execute(
+                sql: """
+                    INSERT INTO hub_user (name, role, territories, manager, enrollment_hash, enrollment_expires_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    user.name, user.role.rawValue, try WireJSON.text(user.territories), user.manager, hash, expiresAt, at,
+                ])
+        case .setEnrollment(let user, let hash, let expiresAt):
+            try db.execute(
+                sql: "UPDATE hub_user SET enrollment_hash = ?, enrollment_expires_at = ? WHERE name = ?",
+                arguments: [hash, expiresAt, user])
+        case .disableUser(let name, let at):
+            try db.execute(
+                sql: "UPDATE hub_user SET disabled_at = COALESCE(disabled_at, ?), enrollment_hash = NULL WHERE name = ?",
+                arguments: [at, name])
+        case .addDevice(let replica, let user, let device, let hash, let at):
+            try db.execute(
+                sql: "INSERT INTO hub_device (replica_id, user, device, credential_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [replica.rawValue, user, device, hash, at])
+        case .offerCredential(let replica, let hash):
+            try db.execute(
+                sql: "UPDATE hub_device SET next_credential_hash = ? WHERE replica_id = ?", arguments: [hash, replica.rawValue])
+        case .adoptCredential(let replica, let hash):
+            try db.execute(
+                sql: """
+                    UPDATE hub_device SET credential_hash = next_credential_hash, next_credential_hash = NULL
+                    WHERE replica_id = ? AND next_credential_hash = ?
+                    """,
+                arguments: [replica.rawValue, hash])
+        case .revokeDevice(let replica, let by, let at):
+            try db.execute(
+                sql: """
+                    UPDATE hub_device SET revoked_at = COALESCE(revoked_at, ?), revoked_by = COALESCE(revoked_by, ?)
+                    WHERE replica_id = ?
+                    """,
+                arguments: [at, by, replica.rawValue])
+        case .retireDevice(let replica):
+            try db.execute(sql: "UPDATE hub_device SET dormant = 1 WHERE replica_id = ?", arguments: [replica.rawValue])
+        }
+    }
+
+    /// Writes a plan in the caller's transaction.
+    static func apply(_ plan: HubPlan, db: Database) throws {
+        for write in plan.rows {
+            let state = write.state
+            try db.cachedStatement(
+                sql:
+                    "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [state.entity, state.id, write.seq, state.isDeleted, write.root, RowJSON.rowState(state)])
+            if let location = write.location {
+                try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"
+                ).execute(arguments: [state.id, location.territory, location.owner])
+            }
+            if write.refile {
+                try db.cachedStatement(sql: "DELETE FROM hub_key WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [state.entity, state.id])
+                try file(state, under: write.keys, db: db)
+            }
+        }
+        for write in plan.outcomes {
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [
+                write.replica.rawValue, Int64(write.counter),
+                write.outcome == .applied ? #"{"kind":"applied"}"# : try WireJSON.text(write.outcome), write.visibleAt,
+            ])
+        }
+        for write in plan.conflicts {
+            let conflict = write.conflict
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO hub_conflict (id, entity, row_id, kind, status, body, created_at)
+                    VALUES (?, ?, ?, ?, 'open', ?, ?)
+                    """
+            ).execute(arguments: [
+                conflict.id, conflict.entity, conflict.rowID, conflict.kind.rawValue, try WireJSON.text(conflict),
+                write.createdAt,
+            ])
+        }
+        for settled in plan.settlements {
+            try db.cachedStatement(
+                sql: "UPDATE hub_conflict SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ?"
+            ).execute(arguments: [try WireJSON.text(settled.choice), settled.by, settled.at, settled.id])
+        }
+        for resend in plan.resends {
+            if let root = resend.root {
+                try db.cachedStatement(sql: "UPDATE hub_row SET seq = ?, account_id = ? WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [resend.seq, root, resend.entity, resend.id])
+            } else {
+                try db.cachedStatement(sql: "UPDATE hub_row SET seq = ? WHERE entity = ? AND row_id = ?")
+                    .execute(arguments: [resend.seq, resend.entity, resend.id])
+            }
+        }
+        for write in plan.redirects {
+            let redirection = write.redirection
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO hub_redirect (entity, from_id, to_id, merged_at, merged_by, seq)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                redirection.entity, redirection.from, redirection.to, redirection.mergedAt, redirection.mergedBy, write.seq,
+            ])
+        }
+        for departure in plan.departures {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO hub_account_former (account_id, territory, owner, until, seq, new_owner, moved_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                departure.root, departure.from.territory, departure.from.owner, departure.until, departure.seq,
+                departure.newOwner, departure.movedBy,
+            ])
+        }
+        for write in plan.history {
+            try db.cachedStatement(sql: "INSERT INTO hub_history (entity, row_id, entry) VALUES (?, ?, ?)")
+                .execute(arguments: [write.entity, write.id, RowJSON.historyEntry(write.entry)])
+        }
+        for mark in plan.replicaMarks {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO hub_replica (replica_id, high_water, user, device, last_push_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (replica_id) DO UPDATE SET
+                        high_water = excluded.high_water, user = excluded.user, device = excluded.device,
+                        last_push_at = excluded.last_push_at
+                    """
+            ).execute(arguments: [mark.replica.rawValue, Int64(mark.highWater), mark.user, mark.device, mark.at])
+        }
+        if let meta = plan.meta {
+            try db.cachedStatement(sql: "UPDATE hub_meta SET seq = ?, hlc = ?, counter = ?")
+                .execute(arguments: [meta.seq, meta.hlc.packed, Int64(meta.counter)])
+        }
+    }
+
+    // MARK: - Storage helpers
+
+    static func currentSeq(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM hub_meta")) ?? 0
+    }
+
+    /// The next position of the feed, for the migrations that move rows in the feed; the same
+    /// rule as ``PlanDraft/nextSeq()``.
+    static func nextSeq(_ db: Database) throws -> Int64 {
+        let floor = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        try db.cachedStatement(sql: "UPDATE hub_meta SET seq = MAX(seq + 1, ?)").execute(arguments: [floor])
+        return try currentSeq(db)
+    }
+
+    static func file(_ state: RowState, under keys: Set<DuplicateKey>, db: Database) throws {
+        for key in keys {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO hub_key (entity, key_name, key_value, row_id) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [state.entity, key.name, key.value, state.id])
+        }
+    }
+
+    /// Files every live row under the keys the schema's matchers give it today.
+    static func fileKeysAgain(schema: Schema, db: Database) throws {
+        try db.execute(sql: "DELETE FROM hub_key")
+        for row in try Row.fetchAll(db, sql: "SELECT state FROM hub_row WHERE deleted = 0") {
+            let state = try WireJSON.decode(RowState.self, fromText: row["state"])
+            guard let matcher = schema.entity(state.entity)?.duplicates else { continue }
+            try file(state, under: matcher.keys(of: state.values), db: db)
+        }
+    }
+
+    /// Quotes an identifier for SQL.
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

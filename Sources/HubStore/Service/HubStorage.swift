@@ -1,0 +1,152 @@
+import HubEngine
+import SatchelModel
+import SyncCore
+
+/// The seam between the hub's policy (``HubService``) and a database: a read transaction, a
+/// write transaction that applies what the policy decided, and the queries both need. Nothing
+/// here decides anything: who may see what, what a push does, what a page carries and what an
+/// admin action writes are all decided by the service and the planner; a storage loads, applies
+/// and answers.
+///
+/// A second backend implements this protocol and ``HubReader`` (the SQLite one is
+/// ``SQLiteHubStorage``) and passes the same store-contract tests.
+public protocol HubStorage: Sendable {
+    associatedtype Reader: HubReader
+
+    /// Runs `body` in one read transaction: everything it reads is one consistent state.
+    func read<T>(_ body: (Reader) throws -> T) throws -> T
+
+    /// Runs `body` in one write transaction and applies the writes it returns in that same
+    /// transaction: all of them, or (when `body` or a write throws) none.
+    func write<T>(_ body: (Reader) throws -> (result: T, writes: HubWrites)) throws -> T
+}
+
+/// What a storage answers inside a transaction: the planner's point lookups (``HubView``) and
+/// the ranges and listings the service reads.
+public protocol HubReader: HubView {
+    /// Rows of the feed after position `after` (and at or below `through`, when given), in feed
+    /// order, at most `limit`, each with its stored state as ``RowJSON/rowState(_:)`` wrote it.
+    /// Only rows whose root sits where `scope` reaches (all rows for ``ReadScope/all``), and
+    /// only live rows when `liveOnly`.
+    func feed(after: Int64, through: Int64?, liveOnly: Bool, scope: ReadScope, limit: Int) throws -> [FeedRow]
+    /// The highest feed position whose tombstones were purged (0 when none was).
+    func compactedTo() throws -> Int64
+    /// The transfers at feed positions `(after, through]`, in feed order.
+    func moves(after: Int64, through: Int64) throws -> [HubPlan.Departure]
+    /// The merges at feed positions `(after, through]`, in feed order.
+    func redirects(after: Int64, through: Int64) throws -> [Redirection]
+    /// Every recorded event of `entity/id`, oldest first.
+    func history(_ entity: String, id: String) throws -> [HistoryEntry]
+    /// The queue items `filter` selects by status, entity, the territory of the record's root
+    /// and age (its `rule` is the service's to apply), oldest first.
+    func conflicts(matching filter: ConflictFilter) throws -> [QueuedConflict]
+    func openConflictCount() throws -> Int
+    /// The most recent admin actions, newest first.
+    func auditEntries(limit: Int) throws -> [AuditEntry]
+    /// The stored row `entity/id` with its feed position, tombstones included.
+    func feedRow(_ entity: String, id: String) throws -> FeedRow?
+    /// Every live row of `entity`, by id.
+    func liveRows(_ entity: String) throws -> [RowState]
+
+    // MARK: Directory
+
+    /// Every user, by name.
+    func users() throws -> [UserInfo]
+    func user(_ name: String) throws -> UserInfo?
+    /// The user whose unspent enrollment token has this hash, and when it expires.
+    func enrollment(hash: String) throws -> (user: UserInfo, expiresAt: Int64?)?
+    /// The device whose current or offered credential has this hash, and whether it was the
+    /// offered one (``DirectoryWrite/adoptCredential(_:hash:)`` then makes it current).
+    func device(credentialHash: String) throws -> (device: DeviceInfo, offered: Bool)?
+    /// The device with this replica id, revoked or not.
+    func device(_ replica: ReplicaID) throws -> DeviceInfo?
+    /// Every enrolled device with how far it has pulled, by user and device.
+    func devices() throws -> [DeviceStatus]
+    /// How far the feed was sent to `replica`, as last written (0 when never).
+    func sentMark(of replica: ReplicaID) throws -> Int64
+    /// How many tombstones sit at or below feed position `through`, and the highest position
+    /// among them.
+    func tombstones(through: Int64) throws -> (count: Int, last: Int64?)
+}
+
+/// A row of the feed as stored: its position and its state's JSON.
+public struct FeedRow: Sendable {
+    public var seq: Int64
+    public var state: String
+
+    public init(seq: Int64, state: String) {
+        self.seq = seq
+        self.state = state
+    }
+}
+
+/// Everything one hub operation writes: the pull marks that were due, the planner's plan, the
+/// directory's changes, a compaction's purge and the admin action's audit entry, applied in
+/// that order.
+public struct HubWrites: Sendable {
+    public var plan: HubPlan
+    public var audit: [AuditWrite]
+    public var directory: [DirectoryWrite]
+    /// How far devices have pulled (their feed positions only grow; a device that pulled counts
+    /// as active again if it had been retired from compaction).
+    public var pulled: [ReplicaID: Int64]
+    /// How far the feed was sent to devices (only grows).
+    public var sent: [ReplicaID: Int64]
+    /// Tombstones to remove for good: those at or below `through`; the feed then counts as
+    /// compacted up to `compactedTo` (a position only grows).
+    public var purge: (through: Int64, compactedTo: Int64)?
+
+    public init(
+        plan: HubPlan = HubPlan(), audit: [AuditWrite] = [], directory: [DirectoryWrite] = [], pulled: [ReplicaID: Int64] = [:],
+        sent: [ReplicaID: Int64] = [:]
+    ) {
+        self.plan = plan
+        self.audit = audit
+        self.directory = directory
+        self.pulled = pulled
+        self.sent = sent
+    }
+
+    public var isEmpty: Bool {
+        plan.isEmpty && audit.isEmpty && directory.isEmpty && pulled.isEmpty && sent.isEmpty && purge == nil
+    }
+
+    public static let none = HubWrites()
+}
+
+/// An admin action, recorded in the same transaction as the action.
+public struct AuditWrite: Hashable, Sendable {
+    public var action: String
+    public var target: String
+    public var detail: String
+    public var actor: Actor
+    public var at: Int64
+
+    public init(_ action: String, target: String, detail: String, by actor: Actor, at: Int64) {
+        self.action = action
+        self.target = target
+        self.detail = detail
+        self.actor = actor
+        self.at = at
+    }
+}
+
+/// A change to the directory of users and devices.
+public enum DirectoryWrite: Hashable, Sendable {
+    /// A new user with the hash of their enrollment token.
+    case addUser(UserInfo, enrollmentHash: String, expiresAt: Int64?, at: Int64)
+    /// A user's enrollment token replaced (nil: spent or withdrawn).
+    case setEnrollment(user: String, hash: String?, expiresAt: Int64?)
+    /// A user disabled (kept at the first time it happened), their token withdrawn.
+    case disableUser(String, at: Int64)
+    case addDevice(ReplicaID, user: String, device: String, credentialHash: String, at: Int64)
+    /// A new credential offered to a device; the current one works until the offered one is used.
+    case offerCredential(ReplicaID, hash: String)
+    /// The offered credential, now used, becomes the device's only one.
+    case adoptCredential(ReplicaID, hash: String)
+    /// A device's credential revoked (kept at the first time it happened).
+    case revokeDevice(ReplicaID, by: String, at: Int64)
+    /// A device retired from compaction (it holds no tombstones back until it pulls again; a pull
+    /// mark written in the same transaction, which comes first, does not undo it).
+    case retireDevice(ReplicaID)
+}
