@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // zlib through a system-library module: Foundation has no compression on Linux.
@@ -56,6 +57,18 @@ let package = Package(
         .target(
             name: "HubStore",
             dependencies: ["SatchelModel", "HubEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The hub's storage on PostgreSQL, for several servers sharing one database: the same
+        // seam as the SQLite storage (HubStorage), nothing of the policy.
+        .target(
+            name: "HubPostgres",
+            dependencies: [
+                "HubStore", "HubEngine", "SatchelModel", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -128,7 +141,9 @@ let package = Package(
         .target(
             name: "SatchelTestSupport",
             dependencies: [
-                "ReplicaStore", "HubStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Logging", package: "swift-log"),
+                "ReplicaStore", "HubStore", "HubPostgres", "HubEngine", "SyncServer", "SyncClient",
+                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
 
@@ -141,7 +156,8 @@ let package = Package(
         .testTarget(
             name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "HubStoreTests", dependencies: ["HubStore", "HubEngine", "ReplicaStore", "SatchelModel", "SatchelTestSupport"],
+            name: "HubStoreTests",
+            dependencies: ["HubStore", "HubPostgres", "HubEngine", "ReplicaStore", "SatchelModel", "SatchelTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

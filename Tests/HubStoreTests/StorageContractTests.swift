@@ -1,4 +1,5 @@
 import HubEngine
+import HubPostgres
 import HubStore
 import SatchelModel
 import SatchelTestSupport
@@ -38,32 +39,51 @@ struct StorageContractTests {
 
     @Test(arguments: [3, 19, 71])
     func sqliteAndMemoryStoragesGiveTheHubTheSameAnswers(seed: UInt64) throws {
-        let sqliteClock = ManualClock()
-        let sqlite = try Hub.inMemory(schema: CRMSchema.schema, clock: sqliteClock.wallClock, replicaID: ReplicaID("hub"))
         let memoryClock = ManualClock()
         let memory = try HubService(
             storage: MemoryHubStore(schema: CRMSchema.schema, replica: ReplicaID("hub")), schema: CRMSchema.schema,
             clock: memoryClock.wallClock)
+        try Self.expectSameAsSQLite(try Self.run(memory, clock: memoryClock, seed: seed), seed: seed, storage: "memory")
+    }
 
-        let fromSQLite = try Self.run(sqlite, clock: sqliteClock, seed: seed)
-        let fromMemory = try Self.run(memory, clock: memoryClock, seed: seed)
-        #expect(fromSQLite.entries.count == fromMemory.entries.count)
-        for (index, (a, b)) in zip(fromSQLite.entries, fromMemory.entries).enumerated() where a.label != b.label || a.answer != b.answer {
-            Issue.record("seed \(seed), answer \(index) (\(a.label)): SQLite \(a.answer), memory \(b.answer)")
+    @Test(.enabled(if: TestDatabase.isConfigured, Comment(rawValue: TestDatabase.skipReason)), arguments: [3, 19])
+    func postgresGivesTheHubTheSameAnswersAsSQLite(seed: UInt64) throws {
+        let database = try TestDatabase.create("contract \(seed)")
+        defer { database.drop() }
+        let storage = try PostgresHubStorage.open(url: database.url, schema: CRMSchema.schema, replicaID: ReplicaID("hub"))
+        defer { storage.close() }
+        let clock = ManualClock()
+        let postgres = try HubService(storage: storage, schema: CRMSchema.schema, clock: clock.wallClock)
+        try Self.expectSameAsSQLite(try Self.run(postgres, clock: clock, seed: seed), seed: seed, storage: "PostgreSQL")
+    }
+
+    /// Runs the same day on the SQLite storage and requires `other`'s answers to be the same,
+    /// and the run to have reached every kind of answer.
+    static func expectSameAsSQLite(
+        _ other: Transcript, seed: UInt64, storage: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let sqliteClock = ManualClock()
+        let sqlite = try Hub.inMemory(schema: CRMSchema.schema, clock: sqliteClock.wallClock, replicaID: ReplicaID("hub"))
+        let fromSQLite = try run(sqlite, clock: sqliteClock, seed: seed)
+        #expect(fromSQLite.entries.count == other.entries.count, sourceLocation: sourceLocation)
+        for (index, (a, b)) in zip(fromSQLite.entries, other.entries).enumerated() where a.label != b.label || a.answer != b.answer {
+            Issue.record("seed \(seed), answer \(index) (\(a.label)): SQLite \(a.answer), \(storage) \(b.answer)", sourceLocation: sourceLocation)
             break
         }
         // The run reached every kind of answer, so the comparison covered each path.
         for kind in ["push", "pull", "bootstrap", "transfer", "merge", "resolve", "compact", "history", "queue"] {
             let done = fromSQLite.entries.filter { $0.label.hasPrefix(kind) && !"\($0.answer)".hasPrefix("error: ") }
-            #expect(!done.isEmpty, "seed \(seed): no \(kind) went through")
+            #expect(!done.isEmpty, "seed \(seed): no \(kind) went through", sourceLocation: sourceLocation)
         }
         #expect(
             fromSQLite.entries.contains { ($0.answer.base as? CompactionReport).map { $0.purged > 0 } ?? false },
-            "a compaction purged tombstones")
+            "a compaction purged tombstones", sourceLocation: sourceLocation)
         let answers = fromSQLite.entries.map { "\($0.answer)" }
-        #expect(answers.contains { $0.contains("departed: Optional") }, "a page told a laptop that a transfer took an account away")
-        #expect(answers.contains { $0.contains("redirects: Optional") }, "a page carried a merge's redirect")
-        #expect(answers.contains { $0.hasPrefix("error: ") }, "some call was refused alike")
+        #expect(
+            answers.contains { $0.contains("departed: Optional") }, "a page told a laptop that a transfer took an account away",
+            sourceLocation: sourceLocation)
+        #expect(answers.contains { $0.contains("redirects: Optional") }, "a page carried a merge's redirect", sourceLocation: sourceLocation)
+        #expect(answers.contains { $0.hasPrefix("error: ") }, "some call was refused alike", sourceLocation: sourceLocation)
     }
 
     /// One company's day, the same calls in the same order whatever the storage.
