@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "SyncServer",
             dependencies: [
-                "HubStore", "HubEngine",
+                "HubStore", "HubPostgres", "HubEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -106,7 +106,7 @@ let package = Package(
         // The server executable: parses arguments, builds the application, runs it.
         .executableTarget(
             name: "satchel-server",
-            dependencies: ["SyncServer", "HubStore", "HubEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SyncServer", "HubStore", "HubPostgres", "HubEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 
@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "SatchelBenchTests", dependencies: ["SatchelBench", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "SatchelTestSupport"],
+            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "HubPostgres", "SatchelTestSupport"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -102,6 +102,19 @@ public final class PostgresHubStorage: HubStorage, @unchecked Sendable {
         }
     }
 
+    /// Several servers share the database.
+    public var isShared: Bool { true }
+
+    /// One statement, committed on its own: it waits for no writer (only for a push that is
+    /// writing the same device's marks) and holds no writer back.
+    public func recordSent(_ replica: ReplicaID, upTo position: Int64) throws {
+        try pool.with { connection in
+            let view = PostgresHubView(connection: connection, schema: schema, logger: logger, location: location)
+            try view.execute(
+                "UPDATE hub_device SET sent_to = GREATEST(sent_to, \(position)) WHERE replica_id = \(replica.rawValue)")
+        }
+    }
+
     /// Refuses a server older than PostgreSQL 13 with one line.
     func checkVersion() throws {
         try pool.with { connection in

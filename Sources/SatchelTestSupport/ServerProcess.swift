@@ -15,11 +15,22 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `satchel-server serve --port 0` on a data directory and waits for its "listening" line.
-    public init(dataDirectory: String, extraArguments: [String] = []) throws {
+    public convenience init(dataDirectory: String, extraArguments: [String] = []) throws {
+        try self.init(arguments: ["--data", dataDirectory] + extraArguments, dataDirectory: dataDirectory)
+    }
+
+    /// Starts `satchel-server serve --port 0` on a PostgreSQL database (its URL given through
+    /// `SATCHEL_DATABASE_URL`, as an operator should, not in argv).
+    public convenience init(database url: String, extraArguments: [String] = []) throws {
+        try self.init(arguments: extraArguments, dataDirectory: "", environment: ["SATCHEL_DATABASE_URL": url])
+    }
+
+    init(arguments: [String], dataDirectory: String, environment: [String: String] = [:]) throws {
         self.dataDirectory = dataDirectory
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--data", dataDirectory, "--port", "0"] + extraArguments
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HubPostgres
 import HubStore
 import Logging
 import ReplicaStore
@@ -17,19 +18,48 @@ struct SatchelServer: AsyncParsableCommand {
         defaultSubcommand: Serve.self)
 }
 
-/// The data directory option every subcommand shares.
+/// Where the hub is, for every subcommand: the SQLite store in a data directory (the default),
+/// or a PostgreSQL database that several servers share.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: "The data directory (created if missing).")
+    @Option(name: .long, help: "The data directory of the embedded SQLite store (created if missing).")
     var data: String = "./satchel-data"
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The PostgreSQL database (postgres://USER:PASSWORD@HOST:PORT/DB) instead of --data.",
+            discussion: "Also read from SATCHEL_DATABASE_URL. Prefer the variable: a password in argv is visible to other users."))
+    var database: String?
 
-    func open() throws -> Hub {
-        try SQLiteServerStore.open(directory: data)
+    /// The database URL from `--database` or the environment, if any.
+    var databaseURL: String? {
+        database ?? ProcessInfo.processInfo.environment[PostgresServerStore.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// What the store is, for messages (never a password).
+    var describe: String {
+        guard let url = databaseURL else { return data }
+        return (try? DatabaseURL(url).location).map { "postgres \($0)" } ?? "the database"
+    }
+
+    func open() throws -> any ServerStore {
+        if let url = databaseURL { return try PostgresServerStore.open(url: url) }
+        return try SQLiteServerStore.open(directory: data)
+    }
+
+    /// The SQLite store, for the commands that only it has.
+    func openSQLite(for command: String) throws -> Hub {
+        guard databaseURL == nil else {
+            throw CommandError(
+                "'\(command)' reads the SQLite store in --data; on PostgreSQL use the database's own tools (Docs/operations.md)")
+        }
+        return try SQLiteServerStore.open(directory: data)
     }
 }
 
 extension SatchelServer {
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the server with its embedded SQLite store.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run the server: on its embedded SQLite store (--data), or on PostgreSQL (--database) beside other servers.")
 
         @OptionGroup var data: DataOptions
         @Option(help: "The address to listen on.") var host: String = "127.0.0.1"
@@ -47,7 +77,8 @@ extension SatchelServer {
 
         func run() async throws {
             let store = try data.open()
-            try SQLiteServerStore.lockForServing(directory: data.data)
+            // One SQLite store serves one process; a PostgreSQL database serves any number.
+            if data.databaseURL == nil { try SQLiteServerStore.lockForServing(directory: data.data) }
             var logger = Logger(label: "satchel-server")
             logger.logLevel = .info
             let tls = tlsCert.flatMap { cert in tlsKey.map { ServerConfiguration.TLSFiles(certificateChain: cert, privateKey: $0) } }
@@ -56,10 +87,17 @@ extension SatchelServer {
                 FileHandle.standardError.write(Data((warning + "\n").utf8))
             }
             let scheme = tls == nil ? "http" : "https"
+            let describe = data.describe
             try await runServer(store: store, configuration: configuration, logger: logger) { [host] port in
-                let line = "satchel-server listening on \(scheme)://\(host):\(port) (data: \(configuration.dataDirectory))\n"
+                let line = "satchel-server listening on \(scheme)://\(host):\(port) (data: \(describe))\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
         }
     }
+}
+
+/// A refusal that needs no usage text: what is wrong and what to do instead.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -13,7 +13,7 @@ extension SatchelServer {
         @OptionGroup var data: DataOptions
 
         func run() throws {
-            let problems = try data.open().check()
+            let problems = try data.openSQLite(for: "check").check()
             guard problems.isEmpty else {
                 for problem in problems { print("problem: \(problem)") }
                 print("\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(data.data); restore the last good backup (Docs/operations.md)")

@@ -25,7 +25,8 @@ extension SatchelServer {
                     "nothing was imported; \(contents.problems.count) bad line\(contents.problems.count == 1 ? "" : "s") "
                         + "(use --skip-bad to import the rest):\n" + contents.problems.joined(separator: "\n"))
             }
-            let report = try data.open().importRecords(contents.records, by: "import", skipBad: skipBad)
+            let report = try data.open().importRecords(
+                contents.records, by: "import", from: Actor.serverOperator.device, skipBad: skipBad)
             print("Imported \(report.imported) record\(report.imported == 1 ? "" : "s") from \(file).")
             let skipped = contents.problems + report.problems
             if !skipped.isEmpty {

@@ -83,7 +83,7 @@ extension HubService {
                 redirects: try redirects(scope, after: cursor, through: end, store: store)
             )
         }
-        noteSent(reader, upTo: page.cursor)
+        try noteSent(reader, upTo: page.cursor)
         return page
     }
 
@@ -123,7 +123,7 @@ extension HubService {
             return (rows: page, snapshot: snapshot, after: hasMore ? (page.last?.seq ?? after) : snapshot, hasMore: hasMore)
         }
         // Every row of the snapshot may arrive, whichever page carries it.
-        noteSent(reader, upTo: page.snapshot)
+        try noteSent(reader, upTo: page.snapshot)
         return page
     }
 

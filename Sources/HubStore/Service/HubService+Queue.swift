@@ -92,10 +92,12 @@ extension HubService {
         pullMarks.note(replica, position)
     }
 
-    /// Notes that the feed up to `position` was sent to `replica` (a page's end, a snapshot).
-    func noteSent(_ replica: ReplicaID?, upTo position: Int64) {
+    /// Notes that the feed up to `position` was sent to `replica` (a page's end, a snapshot); on
+    /// a shared store, writes it before the page leaves.
+    func noteSent(_ replica: ReplicaID?, upTo position: Int64) throws {
         guard let replica else { return }
         pullMarks.noteSent(replica, position)
+        if storage.isShared { try storage.recordSent(replica, upTo: position) }
     }
 
     /// Writes the pull marks when they are due (see `PullMarks.due()`); called after pulls.

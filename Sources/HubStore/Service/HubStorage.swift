@@ -19,6 +19,23 @@ public protocol HubStorage: Sendable {
     /// Runs `body` in one write transaction and applies the writes it returns in that same
     /// transaction: all of them, or (when `body` or a write throws) none.
     func write<T>(_ body: (Reader) throws -> (result: T, writes: HubWrites)) throws -> T
+
+    /// Whether other server processes use the same store. A shared store's sent marks must be
+    /// written before a page leaves (``recordSent(_:upTo:)``): the device's next push may reach
+    /// another server, which believes its causal context only as far as the store says it was
+    /// sent.
+    var isShared: Bool { get }
+
+    /// Writes at once, outside the write transactions' order, that the feed up to `position`
+    /// was sent to `replica` (a mark only grows). Only a shared store is asked.
+    func recordSent(_ replica: ReplicaID, upTo position: Int64) throws
+}
+
+extension HubStorage {
+    /// One process owns the store unless the storage says otherwise.
+    public var isShared: Bool { false }
+
+    public func recordSent(_ replica: ReplicaID, upTo position: Int64) throws {}
 }
 
 /// What a storage answers inside a transaction: the planner's point lookups (``HubView``) and

@@ -3,8 +3,10 @@ import HubStore
 import SatchelModel
 import SyncCore
 
-/// Everything the HTTP layer asks of storage. The embedded SQLite store (``Hub`` on a file) is
-/// the default; a PostgreSQL store can follow behind the same seam.
+/// Everything the HTTP layer and the operator's commands ask of a hub, whatever its storage: the
+/// embedded SQLite store (``Hub`` on a file, ``SQLiteServerStore``) by default, PostgreSQL
+/// (``PostgresServerStore``) for several servers. ``HubService`` is its one conformer, over any
+/// ``HubStorage``: the seam between policy and database is that protocol, not this one.
 ///
 /// Methods are synchronous and each is one transaction; credentials and tokens arrive hashed.
 public protocol ServerStore: Sendable {
@@ -55,6 +57,8 @@ public protocol ServerStore: Sendable {
         -> Hub.ImportReport
     func row(_ entity: String, id: String) throws -> RowState?
     func snapshot(_ entity: String, id: String) throws -> RowSnapshot?
+    @discardableResult func compact(by actor: Actor) throws -> CompactionReport
+    func retireDevice(_ replica: ReplicaID, by actor: Actor) throws
 }
 
 extension HubService: ServerStore {}

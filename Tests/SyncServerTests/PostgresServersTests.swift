@@ -1,0 +1,213 @@
+import Foundation
+import HubEngine
+import HubPostgres
+import HubStore
+import ReplicaStore
+import SatchelModel
+import SatchelTestSupport
+import SyncClient
+import SyncCore
+import SyncServer
+import Testing
+
+/// Two `satchel-server` processes on one PostgreSQL database, with laptops syncing through both:
+/// alternately, concurrently, on the same contested records, and through a server killed with
+/// SIGKILL in the middle of their pushes.
+@Suite(.enabled(if: TestDatabase.isConfigured, Comment(rawValue: TestDatabase.skipReason)), .serialized)
+struct PostgresServersTests {
+    /// A laptop with one client per server: the same replica, synced through either.
+    struct Laptop {
+        let name: String
+        let replica: Replica
+        let clients: [SyncClient]
+    }
+
+    static func enroll(_ name: String, database: String, through servers: [ServerProcess]) async throws -> Laptop {
+        let added = try ServerProcess.run(
+            ["user", "add", name, "--role", "rep", "--territory", "north", "--database", database, "--json"])
+        #expect(added.status == 0, "\(added.error)")
+        let token = try WireJSON.decoder.decode(AddUserResponse.self, from: Data(added.output.utf8)).enrollmentToken
+        let enrolled = try await SyncClient.enroll(server: servers[0].url, token: token, device: "\(name)-laptop")
+        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica)
+        try replica.setWriter(user: name, device: enrolled.device)
+        let clients = servers.map { server in
+            SyncClient(
+                replica: replica,
+                configuration: .init(
+                    server: server.url, credential: enrolled.credential, pageSize: 7, pushBatch: 5, maxAttempts: 2,
+                    initialBackoff: .milliseconds(5)))
+        }
+        return Laptop(name: name, replica: replica, clients: clients)
+    }
+
+    /// Every laptop's accounts and contacts, as comparable text.
+    static func book(_ replica: Replica) throws -> String {
+        try ["account", "contact"].map { entity in
+            try replica.rows(entity).map { "\(entity) \($0.id) \($0.values.sorted { $0.key < $1.key })" }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    @Test func laptopsSyncingThroughTwoServersConvergeAndTheQueueHoldsEachConflictOnce() async throws {
+        let database = try TestDatabase.create("two servers")
+        defer { database.drop() }
+        let first = try ServerProcess(database: database.url)
+        defer { first.stop() }
+        let second = try ServerProcess(database: database.url)
+        defer { second.stop() }
+        var laptops: [Laptop] = []
+        for name in ["ana", "ben", "cy", "dee"] {
+            laptops.append(try await Self.enroll(name, database: database.url, through: [first, second]))
+        }
+        // The company's accounts, made by ana and pulled by everyone through either server.
+        let accounts = try (0..<6).map { try laptops[0].replica.insert("account", values: ["name": .text("Customer \($0)")]) }
+        _ = try await laptops[0].clients[1].sync()
+        for (index, laptop) in laptops.enumerated() { _ = try await laptop.clients[index % 2].sync() }
+        for laptop in laptops { #expect(try laptop.replica.rows("account").count == accounts.count) }
+
+        var random = SeededGenerator(seed: 2026)
+        for round in 0..<6 {
+            // Offline work on the same few accounts: contested names (last writer wins), phones
+            // and ratings (review: the queue), new contacts.
+            for laptop in laptops {
+                for _ in 0..<3 {
+                    let account = accounts.randomElement(using: &random)!
+                    switch Int.random(in: 0..<3, using: &random) {
+                    case 0: try laptop.replica.update("account", id: account, set: ["name": .text("\(laptop.name) \(round)")])
+                    case 1: try laptop.replica.update("account", id: account, set: ["credit_rating": .text(["A", "B", "C"].randomElement(using: &random)!)])
+                    default:
+                        _ = try laptop.replica.insert(
+                            "contact", values: ["name": .text("\(laptop.name) contact \(round)"), "account_id": .text(account)])
+                    }
+                }
+            }
+            // Everyone syncs at once, each through the server of this round's choice.
+            let syncs = laptops.enumerated().map { index, laptop in
+                let client = laptop.clients[(index + round) % 2]
+                return Task { try await client.sync() }
+            }
+            for sync in syncs {
+                let summary = try await sync.value
+                #expect(summary.rejected == 0)
+            }
+        }
+        // Quiet rounds, alternating servers: everyone holds the same book.
+        for round in 0..<2 {
+            for (index, laptop) in laptops.enumerated() { _ = try await laptop.clients[(index + round) % 2].sync() }
+        }
+        let books = try laptops.map { try Self.book($0.replica) }
+        #expect(Set(books).count == 1, "the laptops differ after syncing through two servers")
+        for laptop in laptops {
+            #expect(try laptop.replica.pendingCount() == 0)
+        }
+        // What both servers answer is the same store: the same feed through either.
+        let store = try PostgresServerStore.open(url: database.url)
+        defer { store.storage.close() }
+        let feed = try store.pull(since: 0, limit: 100_000, for: nil)
+        #expect(feed.rows.filter { $0.entity == "account" && !$0.deleted }.count == accounts.count)
+        let contacts = try laptops[0].replica.rows("contact")
+        #expect(feed.rows.filter { $0.entity == "contact" && !$0.deleted }.count == contacts.count)
+        // Each conflict queued once: the queue holds exactly one item for each change whose
+        // stored answer is "queued", whichever server took it (and however often it was retried).
+        let queue = try store.conflicts(includeResolved: true)
+        #expect(!queue.isEmpty, "no review conflict was made; the contested ratings were not contested")
+        var queuedByAnswers: [String] = []
+        for laptop in laptops {
+            let me = try laptop.replica.identity().replicaID
+            let highWater = try store.highWater(of: me)
+            // Every change every laptop made has one answer, whichever server took it.
+            #expect(try laptop.replica.outcomes().count == Int(highWater))
+            for counter in 1...max(1, highWater) where highWater > 0 {
+                let answer = try store.storage.read { try $0.outcome(of: me, counter: counter) }
+                if case .queued(let conflict) = answer { queuedByAnswers.append(conflict.id) }
+            }
+        }
+        #expect(queuedByAnswers.count == queue.count, "\(queuedByAnswers.count) queued answers, \(queue.count) queue items")
+        #expect(Set(queuedByAnswers) == Set(queue.map(\.conflict.id)))
+    }
+
+    /// A laptop pulls a change through one server and writes over it through the other: the
+    /// second server believes the laptop saw it (the first wrote down what it sent before the
+    /// page left), so the write is applied, not queued as if it were concurrent.
+    @Test func whatOneServerSentALaptopIsBelievedByTheOther() async throws {
+        let database = try TestDatabase.create("sent marks")
+        defer { database.drop() }
+        let first = try ServerProcess(database: database.url)
+        defer { first.stop() }
+        let second = try ServerProcess(database: database.url)
+        defer { second.stop() }
+        let ana = try await Self.enroll("ana", database: database.url, through: [first, second])
+        let ben = try await Self.enroll("ben", database: database.url, through: [first, second])
+        let account = try ana.replica.insert("account", values: ["name": .text("Acme"), "credit_rating": .text("A")])
+        _ = try await ana.clients[0].sync()
+        _ = try await ben.clients[0].sync()
+        // The second server has been up since before this change, so only a mark in the
+        // database can tell it that ben was sent the change.
+        try ana.replica.update("account", id: account, set: ["credit_rating": .text("B")])
+        _ = try await ana.clients[0].sync()
+        _ = try await ben.clients[0].sync()
+        #expect(try ben.replica.row("account", id: account)?["credit_rating"] == .text("B"))
+
+        try ben.replica.update("account", id: account, set: ["credit_rating": .text("C")])
+        let summary = try await ben.clients[1].push()
+        #expect(summary.rejected == 0)
+        let last = try #require(try ben.replica.outcomes().max { $0.counter < $1.counter })
+        #expect(last.status == "applied", "ben's rating, written over the one he was sent, was \(last.status)")
+        let store = try PostgresServerStore.open(url: database.url)
+        defer { store.storage.close() }
+        #expect(try store.conflicts().isEmpty)
+        #expect(try store.row("account", id: account)?.values["credit_rating"] == .text("C"))
+    }
+
+    @Test func aServerKilledMidPushLosesNothingAndTheOtherServesTheRetries() async throws {
+        let database = try TestDatabase.create("kill one")
+        defer { database.drop() }
+        var doomed = try ServerProcess(database: database.url)
+        let port = doomed.port
+        let survivor = try ServerProcess(database: database.url)
+        defer { survivor.stop() }
+        var laptops: [Laptop] = []
+        for name in ["eve", "fay", "gus"] {
+            laptops.append(try await Self.enroll(name, database: database.url, through: [doomed, survivor]))
+        }
+        let perLaptop = 150
+        for (n, laptop) in laptops.enumerated() {
+            for k in 0..<perLaptop {
+                _ = try laptop.replica.insert("account", values: ["name": .text("Customer \(n)-\(k)")])
+            }
+        }
+        // Everyone pushes in small batches through the doomed server; it is killed once some
+        // push has been answered, long before all are.
+        let pushes = laptops.map { laptop in Task { try? await laptop.clients[0].push() } }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, try laptops.allSatisfy({ try $0.replica.outcomes().isEmpty }) {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        doomed.kill()
+        for push in pushes { _ = await push.value }
+        let pending = try laptops.reduce(0) { $0 + (try $1.replica.pendingCount()) }
+        let acknowledged = try laptops.reduce(0) { $0 + (try $1.replica.outcomes().count) }
+        #expect(pending > 0, "the kill came after every push finished; nothing was tested")
+        #expect(acknowledged > 0, "the kill came before any push was answered; nothing was tested")
+
+        // The laptops retry through the other server: everything lands once.
+        for laptop in laptops {
+            let summary = try await laptop.clients[1].sync()
+            #expect(summary.rejected == 0)
+            #expect(try laptop.replica.pendingCount() == 0)
+            #expect(try laptop.replica.outcomes().count == perLaptop)
+        }
+        let store = try PostgresServerStore.open(url: database.url)
+        defer { store.storage.close() }
+        for laptop in laptops {
+            let me = try laptop.replica.identity().replicaID
+            #expect(try store.highWater(of: me) == UInt64(perLaptop))
+            let mine = try store.liveRows("account").filter { $0.stamps["name"]?.dot.replica == me }
+            #expect(mine.count == perLaptop, "a change was applied twice or lost")
+        }
+        // The killed server restarts on its port and serves.
+        doomed = try ServerProcess(database: database.url, extraArguments: ["--port", String(port)])
+        defer { doomed.stop() }
+        for laptop in laptops { _ = try await laptop.clients[0].sync() }
+        for laptop in laptops { #expect(try laptop.replica.rows("account").count == laptops.count * perLaptop) }
+    }
+}
