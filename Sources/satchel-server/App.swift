@@ -14,7 +14,7 @@ struct SatchelServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satchel-server",
         abstract: "The Satchel sync server: merges every rep's changes and serves their replicas.",
-        subcommands: [Serve.self, Users.self, Import.self, Devices.self, Compact.self, Audit.self, Check.self],
+        subcommands: [Serve.self, Users.self, Import.self, Devices.self, Compact.self, Audit.self, Check.self, Copy.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -20,8 +20,8 @@ struct EndToEndTests {
         let acme: String
         let globex: String
 
-        static func start() async throws -> Company {
-            let server = try await LiveServer.start()
+        static func start(_ backend: Backend) async throws -> Company {
+            let server = try await LiveServer.start(backend: backend)
             let admin = try await server.laptop("root", role: .admin)
             let alice = try await server.laptop("alice", role: .rep, territories: ["north"])
             let bob = try await server.laptop("bob", role: .rep, territories: ["north"])
@@ -51,8 +51,8 @@ struct EndToEndTests {
 
     // MARK: - The day
 
-    @Test func offlineEditsConflictAndAResolutionReachEveryReplica() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func offlineEditsConflictAndAResolutionReachEveryReplica(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         for laptop in [company.alice, company.bob, company.carol] { _ = try await laptop.sync() }
         #expect(try company.alice.replica.row("account", id: company.acme)?["name"] == .text("Acme Ltd"))
@@ -100,8 +100,8 @@ struct EndToEndTests {
         #expect(try company.carol.replica.visits().isEmpty)
     }
 
-    @Test func aRepsNewAccountLandsInTheirTerritoryForTheirColleagues() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func aRepsNewAccountLandsInTheirTerritoryForTheirColleagues(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         let id = try company.alice.replica.insert("account", values: ["name": .text("Initech"), "city": .text("Arras")])
         _ = try await company.alice.sync()
@@ -113,8 +113,8 @@ struct EndToEndTests {
         #expect(try company.carol.replica.row("account", id: id) == nil)
     }
 
-    @Test func aTransferredAccountReachesItsNewOwnerWithEverythingUnderIt() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func aTransferredAccountReachesItsNewOwnerWithEverythingUnderIt(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         let contact = try company.admin.replica.insert("contact", values: ["account_id": .text(company.acme), "name": .text("Jeanne")])
         _ = try await company.admin.sync()
@@ -138,8 +138,8 @@ struct EndToEndTests {
         }
     }
 
-    @Test func theFormerOwnersOfflineWorkIsKeptForTheNewOwnerNotRefused() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func theFormerOwnersOfflineWorkIsKeptForTheNewOwnerNotRefused(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         _ = try await company.alice.sync()
         _ = try await company.carol.sync()
@@ -173,8 +173,8 @@ struct EndToEndTests {
         #expect(try company.carol.replica.visits(ofAccount: company.acme).count == 1)
     }
 
-    @Test func aTransferLeavesTheFormerHoldersLaptopsOnlyAfterTheirWorkIsPushedAndTellsThem() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func aTransferLeavesTheFormerHoldersLaptopsOnlyAfterTheirWorkIsPushedAndTellsThem(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         let contact = try company.admin.replica.insert("contact", values: ["account_id": .text(company.acme), "name": .text("Jeanne")])
         _ = try await company.admin.sync()
@@ -237,8 +237,8 @@ struct EndToEndTests {
         #expect(audit.map(\.id) == audit.map(\.id).sorted(by: >), "newest first")
     }
 
-    @Test func theQueueFiltersByTerritoryRuleAgeAndEntity() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func theQueueFiltersByTerritoryRuleAgeAndEntity(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         for laptop in [company.alice, company.bob, company.carol] { _ = try await laptop.sync() }
         // Two reviews: the credit rating of Acme (north), and of Globex (south).
@@ -266,8 +266,8 @@ struct EndToEndTests {
         }
     }
 
-    @Test func aDuplicatePairIsMergedWithItsChildrenOnEveryReplicaAndNobodysVisitIsLost() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func aDuplicatePairIsMergedWithItsChildrenOnEveryReplicaAndNobodysVisitIsLost(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         for laptop in [company.alice, company.bob] { _ = try await laptop.sync() }
         func visit(_ laptop: SyncClient, _ account: String, _ purpose: String) throws {
@@ -355,8 +355,8 @@ struct EndToEndTests {
         #expect(try company.server.hub.row("account", id: company.globex)?.isDeleted == false)
     }
 
-    @Test func aLaptopAwayAcrossACompactionRejoinsWithItsWorkAndNothingDeletedComesBack() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func aLaptopAwayAcrossACompactionRejoinsWithItsWorkAndNothingDeletedComesBack(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         let hub = company.server.hub
         let yard = try company.admin.replica.insert(
@@ -374,10 +374,10 @@ struct EndToEndTests {
         for laptop in [company.bob, company.admin, company.carol] { _ = try await laptop.sync() }
 
         // Alice's laptop holds the tombstone on the server until an admin retires it.
-        let held = try hub.compact()
+        let held = try hub.compact(by: .serverOperator)
         #expect(held.purged == 0 && held.holdingBack.contains("alice (alice-laptop)"))
-        try hub.retireDevice(try company.alice.replica.identity().replicaID)
-        let compacted = try hub.compact()
+        try hub.retireDevice(try company.alice.replica.identity().replicaID, by: .serverOperator)
+        let compacted = try hub.compact(by: .serverOperator)
         #expect(compacted.purged == 1)
         #expect(try hub.row("account", id: yard) == nil, "the tombstone is gone for good")
         #expect(try hub.auditEntries(limit: 3).map(\.action) == ["compact", "device.retire", "compact"])
@@ -402,8 +402,8 @@ struct EndToEndTests {
 
     // MARK: - Exactly once
 
-    @Test func aReplayedPushIsANoOpWithTheSameAnswer() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func aReplayedPushIsANoOpWithTheSameAnswer(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         _ = try await company.alice.sync()
         try company.alice.replica.update("account", id: company.acme, set: ["phone": .text("1")])
@@ -417,8 +417,8 @@ struct EndToEndTests {
         #expect(try company.server.hub.dump() == dump)
     }
 
-    @Test func aLostAnswerIsRetriedAndAnsweredTheSame() async throws {
-        let server = try await LiveServer.start()
+    @Test(arguments: Backend.available) func aLostAnswerIsRetriedAndAnsweredTheSame(backend: Backend) async throws {
+        let server = try await LiveServer.start(backend: backend)
         defer { Task { await server.stop() } }
         let flaky = FlakyTransport(base: URLSessionTransport(baseURL: server.url), dropAnswers: 1)
         let alice = try await server.laptop("alice", role: .rep, territories: ["north"], transport: flaky)
@@ -432,8 +432,8 @@ struct EndToEndTests {
         #expect(try server.hub.liveRows("account").count == 1)
     }
 
-    @Test func anInterruptedPullResumesFromTheLastAppliedPage() async throws {
-        let server = try await LiveServer.start()
+    @Test(arguments: Backend.available) func anInterruptedPullResumesFromTheLastAppliedPage(backend: Backend) async throws {
+        let server = try await LiveServer.start(backend: backend)
         defer { Task { await server.stop() } }
         let admin = try await server.laptop("root", role: .admin)
         for n in 0..<25 { try admin.replica.insert("account", values: ["name": .text("Customer \(n)"), "territory": .text("north")]) }
@@ -452,8 +452,8 @@ struct EndToEndTests {
 
     // MARK: - Refusals change nothing
 
-    @Test func hostileRequestsGetTheirErrorAndChangeNothing() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func hostileRequestsGetTheirErrorAndChangeNothing(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         _ = try await company.carol.sync()
         _ = try await company.alice.sync()
@@ -529,8 +529,8 @@ struct EndToEndTests {
         #expect(summary.applied == 1)
     }
 
-    @Test func healthAndMetricsAnswer() async throws {
-        let company = try await Company.start()
+    @Test(arguments: Backend.available) func healthAndMetricsAnswer(backend: Backend) async throws {
+        let company = try await Company.start(backend)
         defer { Task { await company.server.stop() } }
         let health = try await company.raw("GET", "/health", credential: nil, body: nil)
         #expect(health.status == 200)

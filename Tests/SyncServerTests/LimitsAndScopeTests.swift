@@ -10,8 +10,8 @@ import SyncServer
 import Testing
 
 struct LimitsAndScopeTests {
-    @Test func eachLimitIsA4xxThatChangesNothing() async throws {
-        let server = try await LiveServer.start(limits: ServerLimits(maxBodyBytes: 4096, maxInflatedBytes: 64 << 10, maxChangesPerPush: 3))
+    @Test(arguments: Backend.available) func eachLimitIsA4xxThatChangesNothing(backend: Backend) async throws {
+        let server = try await LiveServer.start(backend: backend, limits: ServerLimits(maxBodyBytes: 4096, maxInflatedBytes: 64 << 10, maxChangesPerPush: 3))
         defer { Task { await server.stop() } }
         let alice = try await server.laptop("alice", role: .rep, territories: ["north"])
         let credential = alice.configuration.credential

@@ -158,6 +158,51 @@ struct PostgresServersTests {
         #expect(try store.row("account", id: account)?.values["credit_rating"] == .text("C"))
     }
 
+    /// An operator outgrows one node: `satchel-server copy` moves the SQLite store into
+    /// PostgreSQL, and the laptops carry on with the servers there, nobody enrolling again.
+    @Test func aCompanyMovesFromSQLiteToPostgresWithoutEnrollingAgain() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-move-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let database = try TestDatabase.create("move up")
+        defer { database.drop() }
+        let sqliteServer = try ServerProcess(dataDirectory: data)
+        let added = try ServerProcess.run(["user", "add", "ana", "--role", "rep", "--territory", "north", "--data", data, "--json"])
+        let token = try WireJSON.decoder.decode(AddUserResponse.self, from: Data(added.output.utf8)).enrollmentToken
+        let enrolled = try await SyncClient.enroll(server: sqliteServer.url, token: token, device: "ana-laptop")
+        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica)
+        try replica.setWriter(user: "ana", device: enrolled.device)
+        for n in 0..<3 { _ = try replica.insert("account", values: ["name": .text("Customer \(n)")]) }
+        _ = try await SyncClient(replica: replica, configuration: .init(server: sqliteServer.url, credential: enrolled.credential)).sync()
+
+        // Not while the SQLite server still takes pushes.
+        let refused = try ServerProcess.run(["copy", "--data", data, "--database", database.url])
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("already serving"), "\(refused.error)")
+        sqliteServer.stop()
+
+        let copied = try ServerProcess.run(["copy", "--data", data, "--database", database.url])
+        #expect(copied.status == 0, "\(copied.error)")
+        #expect(copied.output.contains("verified equal"))
+        #expect(copied.output.contains("hub_row: 3 rows"), "\(copied.output)")
+        let again = try ServerProcess.run(["copy", "--data", data, "--database", database.url])
+        #expect(again.status == 1)
+        #expect(again.error.contains("already holds a hub"), "\(again.error)")
+
+        // The same laptop, the same credential, a server on PostgreSQL: it pushes and pulls.
+        let postgresServer = try ServerProcess(database: database.url)
+        defer { postgresServer.stop() }
+        let client = SyncClient(replica: replica, configuration: .init(server: postgresServer.url, credential: enrolled.credential))
+        _ = try replica.insert("account", values: ["name": .text("Customer after the move")])
+        let summary = try await client.sync()
+        #expect(summary.rejected == 0)
+        #expect(try replica.pendingCount() == 0)
+        #expect(try replica.outcomes().count == 4)
+        // A colleague enrolled on PostgreSQL sees everything ana made on either side.
+        let colleague = try await Self.enroll("ben", database: database.url, through: [postgresServer])
+        _ = try await colleague.clients[0].sync()
+        #expect(try colleague.replica.rows("account").count == 4)
+    }
+
     @Test func aServerKilledMidPushLosesNothingAndTheOtherServesTheRetries() async throws {
         let database = try TestDatabase.create("kill one")
         defer { database.drop() }

@@ -50,7 +50,7 @@ struct RateLimitTests {
         _ = try await renewed.sync()
         await #expect(throws: SyncClientError.self) { try await alice.sync() }
         _ = try await renewed.sync()
-        let audit = try server.hub.auditEntries().map(\.action)
+        let audit = try server.hub.auditEntries(limit: 200).map(\.action)
         #expect(audit.contains("device.rotate"))
     }
 }

@@ -99,24 +99,6 @@ extension HubService where Storage == SQLiteHubStorage {
         }
         chmod(path, 0o600)
     }
-
-    /// Every table of the store as text, in a fixed order: two dumps are equal exactly when the
-    /// stores hold the same data. Tests use it to prove a refused request changed nothing.
-    public func dump() throws -> String {
-        try storage.writer.read { db in
-            var lines: [String] = []
-            let tables = try String.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'hub_%' ORDER BY name"))
-            for table in tables {
-                lines.append("# \(table)")
-                for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM \(SQLiteHubStorage.quote(table)) ORDER BY 1, 2")) {
-                    lines.append(row.description)
-                }
-            }
-            return lines.joined(separator: "\n")
-        }
-    }
 }
 
 extension SQLiteHubStorage {
@@ -320,5 +302,36 @@ extension SQLiteHubStorage {
     /// Quotes an identifier for SQL.
     static func quote(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+extension SQLiteHubStorage: HubTableExporting {
+    public func exportTables() throws -> [HubTable] {
+        // Where this store's names differ from the layout's.
+        let expressions = [
+            "hub_account_former.position": "rowid", "hub_device.user_name": "\"user\"", "hub_replica.user_name": "\"user\"",
+        ]
+        return try writer.read { db in
+            try HubTables.layout.map { layout in
+                let select = layout.columns.map { column in
+                    expressions[layout.name + "." + column.name] ?? Self.quote(column.name)
+                }.joined(separator: ", ")
+                let order = layout.key.map { expressions[layout.name + "." + $0] ?? Self.quote($0) }.joined(separator: ", ")
+                let rows = try Row.fetchAll(db, sql: "SELECT \(select) FROM \(layout.name) ORDER BY \(order)").map { row in
+                    layout.columns.indices.map { index -> HubValue in
+                        let value: DatabaseValue = row[index]
+                        switch (value.storage, layout.columns[index].kind) {
+                        case (.null, _): return .null
+                        case (.int64(let number), .bool): return .bool(number != 0)
+                        case (.int64(let number), _): return .integer(number)
+                        case (.string(let text), _): return .text(text)
+                        case (.double(let number), _): return .integer(Int64(number))
+                        case (.blob(let data), _): return .text(String(decoding: data, as: UTF8.self))
+                        }
+                    }
+                }
+                return HubTable(name: layout.name, columns: layout.columns.map(\.name), rows: rows)
+            }
+        }
     }
 }
