@@ -203,6 +203,65 @@ struct PostgresServersTests {
         #expect(try colleague.replica.rows("account").count == 4)
     }
 
+    /// The deployment of Docs/operations.md: nginx in front of two servers on one database, and
+    /// reps with the real `satchel` binary, whose every request may reach either server. They
+    /// edit the same accounts and sync at once, round after round, and end with the same book.
+    @Test(.enabled(if: LoadBalancer.isAvailable, Comment(rawValue: LoadBalancer.skipReason)))
+    func realLaptopsBehindALoadBalancerConvergeOnTwoServers() throws {
+        let database = try TestDatabase.create("balanced")
+        defer { database.drop() }
+        let first = try ServerProcess(database: database.url)
+        defer { first.stop() }
+        let second = try ServerProcess(database: database.url)
+        defer { second.stop() }
+        let balancer = try LoadBalancer(upstreams: [first.port, second.port])
+        defer { balancer.stop() }
+        let homes = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-balanced-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: homes) }
+        func laptop(_ name: String) throws -> CLI {
+            let added = try ServerProcess.run(
+                ["user", "add", name, "--role", "rep", "--territory", "north", "--database", database.url, "--json"])
+            let token = try WireJSON.decoder.decode(AddUserResponse.self, from: Data(added.output.utf8)).enrollmentToken
+            let cli = CLI(home: homes + "/" + name)
+            try cli.ok(["login", "--server", balancer.url.absoluteString, "--token", token, "--device", "\(name)-laptop"])
+            return cli
+        }
+        let laptops = try ["ana", "ben", "cy"].map(laptop)
+        let accounts = try (0..<4).map { n in
+            try #require(try laptops[0].ok(["account", "add", "--name", "Customer \(n)", "--json"]).object()["id"] as? String)
+        }
+        for cli in laptops { try cli.ok(["sync"]) }
+        for round in 0..<4 {
+            for (index, cli) in laptops.enumerated() {
+                try cli.ok(["account", "edit", accounts[(round + index) % accounts.count], "--set", "phone=03 20 \(round)\(index)"])
+                try cli.ok(["account", "edit", accounts[round % accounts.count], "--set", "credit_rating=\(["A", "B", "C"][index])"])
+            }
+            // Everyone syncs at once.
+            let results = Results()
+            DispatchQueue.concurrentPerform(iterations: laptops.count) { index in
+                results.add((try? laptops[index].run(["sync"]))?.status ?? -1)
+            }
+            #expect(results.all.allSatisfy { $0 == 0 }, "a sync failed in round \(round): \(results.all)")
+        }
+        for _ in 0..<2 { for cli in laptops { try cli.ok(["sync"]) } }
+        let books = try laptops.map { try $0.ok(["account", "list", "--json"]).output }
+        #expect(Set(books).count == 1, "the laptops differ: \(books)")
+        #expect(try laptops[0].ok(["account", "list", "--json"]).array().count == accounts.count)
+        // Both servers took pushes: the balancer really spread the laptops' requests.
+        for server in [first, second] {
+            let metrics = try String(contentsOf: server.url.appendingPathComponent("metrics"), encoding: .utf8)
+            let pushes = metrics.split(separator: "\n").first { $0.hasPrefix("satchel_push_requests_total ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(pushes > 0, "server on port \(server.port) took no push")
+        }
+        // The contested ratings went to the queue, once each.
+        let store = try PostgresServerStore.open(url: database.url)
+        defer { store.storage.close() }
+        let queue = try store.conflicts(includeResolved: true)
+        #expect(!queue.isEmpty)
+        #expect(Set(queue.map(\.conflict.id)).count == queue.count)
+    }
+
     @Test func aServerKilledMidPushLosesNothingAndTheOtherServesTheRetries() async throws {
         let database = try TestDatabase.create("kill one")
         defer { database.drop() }
@@ -255,4 +314,12 @@ struct PostgresServersTests {
         for laptop in laptops { _ = try await laptop.clients[0].sync() }
         for laptop in laptops { #expect(try laptop.replica.rows("account").count == laptops.count * perLaptop) }
     }
+}
+
+/// Exit statuses gathered from several threads.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var statuses: [Int32] = []
+    func add(_ status: Int32) { lock.withLock { statuses.append(status) } }
+    var all: [Int32] { lock.withLock { statuses } }
 }
