@@ -128,13 +128,14 @@ let package = Package(
         .target(
             name: "SatchelBench",
             dependencies: [
-                "ReplicaStore", "HubStore", "HubEngine", "SyncServer", "SyncClient", .product(name: "Crypto", package: "swift-crypto"),
+                "ReplicaStore", "HubStore", "HubPostgres", "HubEngine", "SyncServer", "SyncClient",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "satchel-bench",
-            dependencies: ["SatchelBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SatchelBench", "HubPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
         // Test-only helpers (never a product).

@@ -1,4 +1,5 @@
 import Foundation
+import HubPostgres
 import Logging
 import SyncServer
 
@@ -103,28 +104,35 @@ extension Bench {
 extension Bench {
     /// The wire phases: merge and bootstrap through the HTTP server, and with `loadClients` > 0
     /// the load mode.
+    ///
+    /// With `database` (a scratch PostgreSQL database's URL), the store is there and two servers
+    /// share it: the reps' pushes and the load's laptops are spread over both.
     public static func wire(
         workload: Workload, scratch: String, executable: String, loadClients: Int, rounds: Int, interval: Duration,
-        bootstrapRuns: Int = 1, into report: inout BenchReport, log: (String) -> Void
+        bootstrapRuns: Int = 1, database: String? = nil, into report: inout BenchReport, log: (String) -> Void
     ) async throws {
         let directory = (scratch as NSString).appendingPathComponent("wire")
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let wire = WireRun(workload: workload, directory: directory, executable: executable)
-        log("wire: preparing the server's store (\(workload.reps) reps, \(loadClients) load users)")
-        let prepared = try wire.prepare(loadClients: loadClients)
-        let server = try wire.startServer()
-        defer { server.stop() }
-        log("wire: server on port \(server.port); merging and bootstrapping over HTTP")
-        let sample = try await wire.mergeAndBootstrap(prepared, server: server, bootstrapRuns: bootstrapRuns)
+        log("wire: preparing the server's store (\(workload.reps) reps, \(loadClients) load users)\(database == nil ? "" : " on PostgreSQL")")
+        let prepared = try wire.prepare(loadClients: loadClients, database: database)
+        let servers = try wire.startServers(database: database)
+        defer { for server in servers { server.stop() } }
+        report.figure(
+            "wire_servers", database == nil ? "1 on SQLite" : "\(servers.count) on one PostgreSQL database",
+            "wire: servers and their store")
+        log("wire: servers on ports \(servers.map { String($0.port) }.joined(separator: ", ")); merging and bootstrapping over HTTP")
+        let sample = try await wire.mergeAndBootstrap(prepared, servers: servers, bootstrapRuns: bootstrapRuns)
         let operations = Double(workload.opCount)
         let wireRate = operations / sample.merge.wallMS * 1000
         report.figure("wire_merge_ms", rounded(sample.merge.wallMS, 1), "wire: \(workload.reps) pushes in arrival order, ms (wall)")
         report.figure("wire_merge_ops_per_s", rounded(wireRate), "wire: merge, ops/s (wall)")
-        if let inProcess = report.value(of: "merge_ops_per_s_wall") {
+        // Against the in-process merge on the same storage.
+        if let inProcess = report.value(of: database == nil ? "merge_ops_per_s_wall" : "pg_merge_ops_per_s_wall") {
             report.figure(
                 "wire_to_in_process_merge_ratio", rounded(wireRate / inProcess, 3),
-                "wire merge / in-process merge (wall; target ≥ 0.7)")
+                "wire merge / in-process merge\(database == nil ? "" : " on PostgreSQL") (wall; target ≥ 0.7)")
         }
         report.figure("wire_pushed_changes", sample.pushed, "wire: changes pushed (rejected \(sample.rejected))")
         let bootstraps = sample.bootstraps.map { rounded($0.wallMS, 1) }
@@ -138,7 +146,7 @@ extension Bench {
         report.figure("wire_point_read", sample.pointRead, "wire: point read")
         guard loadClients > 0 else { return }
         log("wire: load mode, \(loadClients) replicas × \(rounds) rounds of push + pull, \(interval) between syncs")
-        let load = try await wire.load(prepared, server: server, rounds: rounds, interval: interval)
+        let load = try await wire.load(prepared, servers: servers, rounds: rounds, interval: interval)
         let requests = Double(load.pushMS.count + load.pullMS.count)
         report.figure("load_clients", load.clients, "load: concurrent replicas")
         report.figure("load_rounds", load.rounds, "load: rounds of push + pull each")
@@ -152,7 +160,7 @@ extension Bench {
         report.figure("load_requests_per_s", rounded(requests / load.wallMS * 1000), "load: requests/s")
         report.figure("errors", load.errors, "load: errors\(load.firstError.map { " (first: \($0))" } ?? "")")
         report.figure(
-            "server_peak_rss_mb", rounded(load.serverPeakRSSMiB ?? -1, 1), "load: server peak RSS, MiB (target < 200)")
+            "server_peak_rss_mb", rounded(load.serverPeakRSSMiB ?? -1, 1), "load: server peak RSS, MiB (the largest server; target < 200)")
     }
 
     /// Whole-process latency of `satchel visit log` and a no-op `satchel sync`.
@@ -177,15 +185,59 @@ extension Bench {
         report.figure("noop_sync_ms_range", [rounded(sync.min, 1), rounded(sync.max, 1)], "cli: … min, max")
     }
 
-    /// `satchel-bench serve`: the server library over the workload's schema, for the wire phases.
-    public static func serve(data: String, port: Int) async throws {
-        try SQLiteServerStore.lockForServing(directory: data)
-        let store = try SQLiteServerStore.open(directory: data, schema: WorkloadSchema.schema)
+    /// `satchel-bench serve`: the server library over the workload's schema, for the wire phases,
+    /// on a data directory or a PostgreSQL database.
+    public static func serve(data: String?, database: String?, port: Int) async throws {
+        let store: any ServerStore
+        if let database {
+            store = try PostgresServerStore.open(url: database, schema: WorkloadSchema.schema)
+        } else {
+            let data = data ?? "./satchel-data"
+            try SQLiteServerStore.lockForServing(directory: data)
+            store = try SQLiteServerStore.open(directory: data, schema: WorkloadSchema.schema)
+        }
         var logger = Logger(label: "satchel-bench-server")
         logger.logLevel = .warning
-        let configuration = ServerConfiguration(dataDirectory: data, host: "127.0.0.1", port: port)
+        let configuration = ServerConfiguration(dataDirectory: data ?? "", host: "127.0.0.1", port: port)
         try await runServer(store: store, configuration: configuration, logger: logger) { port in
             FileHandle.standardOutput.write(Data("satchel-bench server listening on http://127.0.0.1:\(port)\n".utf8))
         }
+    }
+}
+
+extension Bench {
+    /// The in-process load and merge on PostgreSQL, `runs` times, each on a scratch database made
+    /// in the server `serverURL` names and dropped after.
+    public static func postgresEngine(
+        workload: Workload, runs: Int, serverURL: String, scratch: String, into report: inout BenchReport,
+        log: (String) -> Void
+    ) throws {
+        var loads: [Timing] = []
+        var merges: [Timing] = []
+        var counts: (accounts: Int, visits: Int) = (0, 0)
+        for index in 0..<runs {
+            log("run \(index + 1)/\(runs): load and merge on PostgreSQL, in process")
+            let database = try ScratchDatabase.create(on: serverURL, label: "bench")
+            defer { database.drop() }
+            let engine = EngineRun(workload: workload, directory: (scratch as NSString).appendingPathComponent("engine-pg"))
+            let result = try engine.runOnPostgres(url: database.url)
+            loads.append(result.load)
+            merges.append(result.merge)
+            counts = (result.accounts, result.visits)
+        }
+        report.phase("load (base accounts), PostgreSQL", loads)
+        report.phase("merge (all uploads), PostgreSQL", merges)
+        let operations = Double(workload.opCount)
+        report.figure(
+            "pg_merge_ops_per_s_wall", rounded(operations / Spread(merges.map(\.wallMS)).median * 1000),
+            "PostgreSQL: merge in process, ops/s (wall, median)")
+        if let sqlite = report.value(of: "merge_ops_per_s_wall") {
+            report.figure(
+                "pg_to_sqlite_merge_ratio", rounded(operations / Spread(merges.map(\.wallMS)).median * 1000 / sqlite, 3),
+                "PostgreSQL merge / SQLite merge (wall)")
+        }
+        report.figure(
+            "pg_counts_match", counts.accounts == workload.expectedAccounts && counts.visits == workload.expectedVisits,
+            "PostgreSQL: accounts and visits after merge match the ground truth")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HubEngine
+import HubPostgres
 import HubStore
 import ReplicaStore
 import SyncCore
@@ -117,7 +118,7 @@ public struct EngineRun {
     }
 
     /// The hub's full state as bootstrap pages, each JSON and gzip as the server sends it.
-    func exportPages(_ hub: Hub) throws -> [Data] {
+    func exportPages<S: HubStorage>(_ hub: HubService<S>) throws -> [Data] {
         var pages: [Data] = []
         var after: Int64 = 0
         var snapshot: Int64?
@@ -154,6 +155,40 @@ public struct EngineRun {
                 try replica.delete("account", id: op.id)
             }
         }
+    }
+
+    /// The load and merge phases on PostgreSQL, in this process, on the empty database `url`
+    /// names: the same base accounts, captures and pushes in arrival order as ``run(check:)``.
+    /// Returns the two timings and the live accounts and visits after the merge.
+    public func runOnPostgres(url: String) throws -> (load: Timing, merge: Timing, accounts: Int, visits: Int) {
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let storage = try PostgresHubStorage.open(url: url, schema: WorkloadSchema.schema)
+        defer { storage.close() }
+        let (loaded, load) = try Timing.measure { () throws -> PostgresHub in
+            let hub = try HubService(storage: storage, schema: WorkloadSchema.schema)
+            try hub.importRecords(baseRecords())
+            return hub
+        }
+        let base = try bootstrap(try exportPages(loaded), into: path("base.sqlite"), replicaID: ReplicaID("bench-base"))
+        // As in `run`: the hub opened again counts all it held at load as sent to every laptop.
+        let hub = try HubService(storage: storage, schema: WorkloadSchema.schema)
+        var blobs: [Data] = []
+        for rep in 0..<workload.reps {
+            let clock = SettableClock(workload.ops[rep].first?.ts ?? 0)
+            let replica = try base.clone(
+                to: path(String(format: "pg-rep-%02d.sqlite", rep)), as: EngineRun.replicaID(rep: rep), clock: clock.read)
+            try replica.setWriter(user: Workload.repName(rep), device: "laptop")
+            try EngineRun.perform(workload.ops[rep], on: replica, clock: clock)
+            blobs.append(try replica.pendingChangeset(limit: Int.max)?.compressedData() ?? Data())
+        }
+        let (_, merge) = try Timing.measure {
+            for rep in workload.arrival where !blobs[rep].isEmpty {
+                let changeset = try Changeset(compressedData: blobs[rep])
+                _ = try hub.push(changeset, as: Writer(user: changeset.user, device: changeset.device, isPrivileged: false))
+            }
+        }
+        return (load, merge, try hub.liveRows("account").count, try hub.liveRows("visit").count)
     }
 
     /// One run of every phase. With `check`, the correctness conditions are checked afterwards.

@@ -1,4 +1,5 @@
 import Foundation
+import HubPostgres
 import HubStore
 import ReplicaStore
 import SatchelModel
@@ -35,11 +36,19 @@ public struct WireRun {
         var basePages: [Data]
     }
 
-    /// The server's data directory: the base accounts, an admin, the reps and the load users,
-    /// each with one enrolled device (the enrollment the server would do, done in place).
-    func prepare(loadClients: Int) throws -> Prepared {
-        let data = path("server")
-        let hub = try SQLiteServerStore.open(directory: data, schema: WorkloadSchema.schema)
+    /// The server's store: the base accounts, an admin, the reps and the load users, each with
+    /// one enrolled device (the enrollment the server would do, done in place). In the data
+    /// directory's SQLite store, or in the PostgreSQL database `database` names.
+    func prepare(loadClients: Int, database: String? = nil) throws -> Prepared {
+        if let database {
+            let hub = try PostgresServerStore.open(url: database, schema: WorkloadSchema.schema)
+            defer { hub.storage.close() }
+            return try prepare(hub, loadClients: loadClients)
+        }
+        return try prepare(try SQLiteServerStore.open(directory: path("server"), schema: WorkloadSchema.schema), loadClients: loadClients)
+    }
+
+    func prepare<S: HubStorage>(_ hub: HubService<S>, loadClients: Int) throws -> Prepared {
         let engine = EngineRun(workload: workload, directory: directory)
         try hub.importRecords(engine.baseRecords())
         func enroll(_ user: UserInfo, replica: String) throws -> Device {
@@ -72,8 +81,14 @@ public struct WireRun {
         return Prepared(admin: admin, reps: reps, loadClients: load, basePages: pages)
     }
 
-    func startServer() throws -> ServerChild {
-        try ServerChild(executable: executable, arguments: ["serve", "--data", path("server"), "--port", "0"])
+    /// One server on the data directory, or two on the PostgreSQL database.
+    func startServers(database: String? = nil) throws -> [ServerChild] {
+        guard let database else {
+            return [try ServerChild(executable: executable, arguments: ["serve", "--data", path("server"), "--port", "0"])]
+        }
+        return try (0..<2).map { _ in
+            try ServerChild(executable: executable, arguments: ["serve", "--database", database, "--port", "0"])
+        }
     }
 
     // MARK: - Merge and bootstrap through the wire
@@ -90,8 +105,9 @@ public struct WireRun {
 
     /// The reps' uploads pushed by SyncClient in arrival order, then a fresh replica bootstrapped
     /// over HTTP, `bootstrapRuns` times (a new replica file each time). Capture happens first and
-    /// is not timed here (it is the in-process figure).
-    func mergeAndBootstrap(_ prepared: Prepared, server: ServerChild, bootstrapRuns: Int) async throws -> WireSample {
+    /// is not timed here (it is the in-process figure). With several servers, rep i pushes
+    /// through server i mod n, and bootstrap run k goes to server k mod n.
+    func mergeAndBootstrap(_ prepared: Prepared, servers: [ServerChild], bootstrapRuns: Int) async throws -> WireSample {
         let engine = EngineRun(workload: workload, directory: directory)
         let base = try engine.bootstrap(prepared.basePages, into: path("base.sqlite"), replicaID: ReplicaID("bench-base"))
         var clients: [SyncClient] = []
@@ -104,7 +120,8 @@ public struct WireRun {
             clients.append(
                 SyncClient(
                     replica: replica,
-                    configuration: .init(server: server.url, credential: device.credential, pushBatch: 5000)))
+                    configuration: .init(
+                        server: servers[rep % servers.count].url, credential: device.credential, pushBatch: 5000)))
         }
         var pushed = 0
         var rejected = 0
@@ -119,7 +136,9 @@ public struct WireRun {
         for run in 0..<max(1, bootstrapRuns) {
             let fresh = try Replica.open(
                 at: path("wire-fresh-\(run).sqlite"), schema: WorkloadSchema.schema, replicaID: prepared.admin.replicaID)
-            let admin = SyncClient(replica: fresh, configuration: .init(server: server.url, credential: prepared.admin.credential))
+            let admin = SyncClient(
+                replica: fresh,
+                configuration: .init(server: servers[run % servers.count].url, credential: prepared.admin.credential))
             let ((rows, phone), bootstrap) = try await Timing.measure { () async throws -> (Int, String) in
                 let rows = try await admin.bootstrap()
                 return (rows, try fresh.row("account", id: workload.accounts[0].id)?["phone"]?.textValue ?? "")
@@ -148,10 +167,13 @@ public struct WireRun {
     /// account of its territory), then pull what changed since its cursor. Each laptop starts
     /// as if just bootstrapped (its cursor at the feed's end) at a random moment within the first
     /// `interval`, and waits a random 0.5–1.5 × `interval` between syncs; an interval of zero is
-    /// the saturation test: every laptop syncs again the moment its last sync ends.
-    func load(_ prepared: Prepared, server: ServerChild, rounds: Int, interval: Duration) async throws -> LoadResult {
-        let transport = URLSessionTransport(baseURL: server.url, timeout: 120, maximumConnections: prepared.loadClients.count + 8)
-        let head = try await transport.send(
+    /// the saturation test: every laptop syncs again the moment its last sync ends. With several
+    /// servers, laptop i talks to server i mod n.
+    func load(_ prepared: Prepared, servers: [ServerChild], rounds: Int, interval: Duration) async throws -> LoadResult {
+        let transports = servers.map {
+            URLSessionTransport(baseURL: $0.url, timeout: 120, maximumConnections: prepared.loadClients.count / servers.count + 8)
+        }
+        let head = try await transports[0].send(
             TransportRequest(
                 method: "GET", path: "/v1/sync/bootstrap?limit=1",
                 headers: ["Authorization": "Bearer \(prepared.admin.credential)"]))
@@ -169,7 +191,7 @@ public struct WireRun {
                 group.addTask {
                     await WireRun.loadClient(
                         device: device, accounts: accounts, rounds: rounds, interval: interval, cursor: feedEnd,
-                        transport: transport)
+                        transport: transports[index % transports.count])
                 }
             }
             var all: [([Double], [Double], Int, String?)] = []
@@ -180,7 +202,7 @@ public struct WireRun {
         return LoadResult(
             clients: prepared.loadClients.count, rounds: rounds, pushMS: results.flatMap(\.0), pullMS: results.flatMap(\.1),
             errors: results.reduce(0) { $0 + $1.2 }, firstError: results.compactMap(\.3).first, wallMS: wall,
-            serverPeakRSSMiB: peakRSSMiB(pid: server.pid))
+            serverPeakRSSMiB: servers.compactMap { peakRSSMiB(pid: $0.pid) }.max())
     }
 
     static func loadClient(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HubPostgres
 import SatchelBench
 import SatchelModel
 
@@ -50,6 +51,12 @@ extension SatchelBenchCommand {
         @Flag(help: "Print one JSON object with every figure instead of the table.")
         var json = false
 
+        @Option(
+            help: ArgumentHelp(
+                "A PostgreSQL server (postgres://USER:PASSWORD@HOST:PORT/DB, a user with CREATEDB).",
+                discussion: "The merge also runs in process on PostgreSQL, and the wire phases and the load run through two servers on one PostgreSQL database, each on a scratch database made there and dropped after."))
+        var database: String?
+
         func validate() throws {
             guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
             guard (1...1000).contains(replicas) else { throw ValidationError("--replicas must be between 1 and 1000") }
@@ -67,10 +74,17 @@ extension SatchelBenchCommand {
             let log: (String) -> Void = { FileHandle.standardError.write(Data(("satchel-bench: " + $0 + "\n").utf8)) }
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
             try Bench.engine(workload: workload, runs: runs, scratch: scratch, into: &report, log: log)
+            if let database {
+                try Bench.postgresEngine(
+                    workload: workload, runs: runs, serverURL: database, scratch: scratch, into: &report, log: log)
+            }
             if !noWire || load {
+                let wireDatabase = try database.map { try ScratchDatabase.create(on: $0, label: "bench_wire") }
+                defer { wireDatabase?.drop() }
                 try await Bench.wire(
                     workload: workload, scratch: scratch, executable: executable, loadClients: load ? replicas : 0,
-                    rounds: rounds, interval: .milliseconds(interval), bootstrapRuns: runs, into: &report, log: log)
+                    rounds: rounds, interval: .milliseconds(interval), bootstrapRuns: runs, database: wireDatabase?.url,
+                    into: &report, log: log)
             }
             if cliSamples > 0 {
                 try Bench.cli(
@@ -126,11 +140,12 @@ extension SatchelBenchCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve the workload's schema over HTTP (started by the wire phases; not for production).")
 
-        @Option(help: "The data directory.") var data: String
+        @Option(help: "The data directory.") var data: String?
+        @Option(help: "A PostgreSQL database instead of --data.") var database: String?
         @Option(help: "The port (0 picks a free one).") var port = 0
 
         func run() async throws {
-            try await Bench.serve(data: data, port: port)
+            try await Bench.serve(data: data, database: database, port: port)
         }
     }
 }
