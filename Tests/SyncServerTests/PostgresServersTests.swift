@@ -22,13 +22,15 @@ struct PostgresServersTests {
         let clients: [SyncClient]
     }
 
-    static func enroll(_ name: String, database: String, through servers: [ServerProcess]) async throws -> Laptop {
+    static func enroll(
+        _ name: String, database: String, through servers: [ServerProcess], clock: @escaping Replica.WallClock = Replica.systemClock
+    ) async throws -> Laptop {
         let added = try ServerProcess.run(
             ["user", "add", name, "--role", "rep", "--territory", "north", "--database", database, "--json"])
         #expect(added.status == 0, "\(added.error)")
         let token = try WireJSON.decoder.decode(AddUserResponse.self, from: Data(added.output.utf8)).enrollmentToken
         let enrolled = try await SyncClient.enroll(server: servers[0].url, token: token, device: "\(name)-laptop")
-        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica)
+        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock)
         try replica.setWriter(user: name, device: enrolled.device)
         let clients = servers.map { server in
             SyncClient(
@@ -123,6 +125,161 @@ struct PostgresServersTests {
         }
         #expect(queuedByAnswers.count == queue.count, "\(queuedByAnswers.count) queued answers, \(queue.count) queue items")
         #expect(Set(queuedByAnswers) == Set(queue.map(\.conflict.id)))
+    }
+
+    /// Real `satchel` laptops doing the same work in the same order through nginx in front of
+    /// two servers on PostgreSQL, and against one server on SQLite: the same accounts with the
+    /// same values, and the same cells in the queue, as a single server produces.
+    @Test(.enabled(if: LoadBalancer.isAvailable, Comment(rawValue: LoadBalancer.skipReason)))
+    func realLaptopsThroughTwoServersEndWhereOneServerWould() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-as-one-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        /// The day, sequential: every laptop's edits, then every laptop's sync, round after round.
+        /// Returns the book (accounts by name, without ids) every laptop ended with.
+        func day(server: URL, addUser: (String) throws -> String, homes: String) throws -> String {
+            let laptops = try ["ana", "ben", "cy"].map { name -> CLI in
+                let cli = CLI(home: homes + "/" + name)
+                try cli.ok(["login", "--server", server.absoluteString, "--token", try addUser(name), "--device", "\(name)-laptop"])
+                return cli
+            }
+            let accounts = try (0..<4).map { n in
+                try #require(try laptops[0].ok(["account", "add", "--name", "Customer \(n)", "--json"]).object()["id"] as? String)
+            }
+            for cli in laptops { try cli.ok(["sync"]) }
+            for round in 0..<4 {
+                for (index, cli) in laptops.enumerated() {
+                    try cli.ok(["account", "edit", accounts[(round + index) % accounts.count], "--set", "phone=03 20 \(round)\(index)"])
+                    try cli.ok(["account", "edit", accounts[round % accounts.count], "--set", "credit_rating=\(["A", "B", "C"][index])"])
+                }
+                for cli in laptops { try cli.ok(["sync"]) }
+            }
+            for _ in 0..<2 { for cli in laptops { try cli.ok(["sync"]) } }
+            let books = try laptops.map { cli in
+                try cli.ok(["account", "list", "--json"]).array()
+                    .map { account in account.filter { $0.key != "id" }.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ") }
+                    .sorted().joined(separator: "\n")
+            }
+            #expect(Set(books).count == 1, "the laptops differ")
+            return books[0]
+        }
+        func queueCells(_ store: any ServerStore) throws -> [String] {
+            try store.conflicts(includeResolved: true).map { "\($0.conflict.rowTitle)/\($0.conflict.field ?? "")" }.sorted()
+        }
+        func token(_ output: String) throws -> String {
+            try WireJSON.decoder.decode(AddUserResponse.self, from: Data(output.utf8)).enrollmentToken
+        }
+
+        // Two servers on PostgreSQL behind nginx.
+        let database = try TestDatabase.create("binaries as one")
+        defer { database.drop() }
+        let first = try ServerProcess(database: database.url)
+        defer { first.stop() }
+        let second = try ServerProcess(database: database.url)
+        defer { second.stop() }
+        let balancer = try LoadBalancer(upstreams: [first.port, second.port])
+        defer { balancer.stop() }
+        let balanced = try day(
+            server: balancer.url,
+            addUser: { name in
+                try token(
+                    try ServerProcess.run(
+                        ["user", "add", name, "--role", "rep", "--territory", "north", "--database", database.url, "--json"]
+                    ).output)
+            }, homes: root + "/balanced")
+        let store = try PostgresServerStore.open(url: database.url)
+        defer { store.storage.close() }
+        let balancedQueue = try queueCells(store)
+
+        // One server on SQLite, the same day.
+        let data = root + "/single-data"
+        let single = try ServerProcess(dataDirectory: data)
+        let alone = try day(
+            server: single.url,
+            addUser: { name in
+                try token(
+                    try ServerProcess.run(["user", "add", name, "--role", "rep", "--territory", "north", "--data", data, "--json"]).output)
+            }, homes: root + "/single")
+        single.stop()
+        let aloneQueue = try queueCells(try SQLiteServerStore.open(directory: data))
+
+        #expect(balanced == alone, "two servers behind nginx and one server disagree:\n\(balanced)\n---\n\(alone)")
+        #expect(!aloneQueue.isEmpty, "nothing was contested; the comparison covered no conflict")
+        #expect(balancedQueue == aloneQueue)
+    }
+
+    /// The same day's work, synced in the same order, through two servers on PostgreSQL
+    /// (alternating) and through one server on SQLite: the laptops end with the same book and
+    /// the queue with the same cells, as a single server would produce.
+    @Test func twoServersProduceWhatOneServerWould() async throws {
+        let names = ["ana", "ben", "cy", "dee"]
+        // Each laptop's clock moves by hand, the same way in both runs, so every write carries
+        // the same time and the rules decide alike.
+        func day(laptops: [(replica: Replica, sync: (Int) async throws -> Void)], clock: ManualClock) async throws -> String {
+            var random = SeededGenerator(seed: 77)
+            let accounts = (0..<4).map { "acc-\($0)" }
+            for id in accounts {
+                clock.advance(by: 1000)
+                _ = try laptops[0].replica.insert("account", id: id, values: ["name": .text("Customer \(id)")])
+            }
+            try await laptops[0].sync(0)
+            for index in laptops.indices { try await laptops[index].sync(index) }
+            for round in 0..<5 {
+                for (index, laptop) in laptops.enumerated() {
+                    clock.advance(by: 1000)
+                    let account = accounts.randomElement(using: &random)!
+                    switch Int.random(in: 0..<3, using: &random) {
+                    case 0: try laptop.replica.update("account", id: account, set: ["name": .text("\(names[index]) \(round)")])
+                    case 1:
+                        try laptop.replica.update(
+                            "account", id: account, set: ["credit_rating": .text(["A", "B", "C"].randomElement(using: &random)!)])
+                    default:
+                        _ = try laptop.replica.insert(
+                            "contact", id: "con-\(names[index])-\(round)",
+                            values: ["name": .text("\(names[index]) contact \(round)"), "account_id": .text(account)])
+                    }
+                }
+                for index in laptops.indices { try await laptops[index].sync(index + round) }
+            }
+            for round in 0..<2 { for index in laptops.indices { try await laptops[index].sync(index + round) } }
+            let books = try laptops.map { try Self.book($0.replica) }
+            #expect(Set(books).count == 1)
+            return books[0]
+        }
+
+        // Two servers on one PostgreSQL database, the laptops alternating between them.
+        let database = try TestDatabase.create("as one")
+        defer { database.drop() }
+        let first = try ServerProcess(database: database.url)
+        defer { first.stop() }
+        let second = try ServerProcess(database: database.url)
+        defer { second.stop() }
+        let pgClock = ManualClock()
+        var pgLaptops: [(replica: Replica, sync: (Int) async throws -> Void)] = []
+        for name in names {
+            let laptop = try await Self.enroll(name, database: database.url, through: [first, second], clock: pgClock.wallClock)
+            pgLaptops.append((laptop.replica, { turn in _ = try await laptop.clients[turn % 2].sync() }))
+        }
+        let pgBook = try await day(laptops: pgLaptops, clock: pgClock)
+        let pgStore = try PostgresServerStore.open(url: database.url)
+        defer { pgStore.storage.close() }
+        let pgQueue = try pgStore.conflicts(includeResolved: true).map { "\($0.conflict.entity)/\($0.conflict.rowID)/\($0.conflict.field ?? "")" }
+
+        // One server on SQLite, the same work in the same order.
+        let single = try await LiveServer.start()
+        defer { Task { await single.stop() } }
+        let sqliteClock = ManualClock()
+        var sqliteLaptops: [(replica: Replica, sync: (Int) async throws -> Void)] = []
+        for name in names {
+            let client = try await single.laptop(name, role: .rep, territories: ["north"], clock: sqliteClock.wallClock)
+            sqliteLaptops.append((client.replica, { _ in _ = try await client.sync() }))
+        }
+        let sqliteBook = try await day(laptops: sqliteLaptops, clock: sqliteClock)
+        let sqliteQueue = try single.hub.conflicts(includeResolved: true)
+            .map { "\($0.conflict.entity)/\($0.conflict.rowID)/\($0.conflict.field ?? "")" }
+
+        #expect(pgBook == sqliteBook, "two servers on PostgreSQL and one on SQLite disagree")
+        #expect(!sqliteQueue.isEmpty, "nothing was contested; the comparison covered no conflict")
+        #expect(pgQueue.sorted() == sqliteQueue.sorted())
     }
 
     /// A laptop pulls a change through one server and writes over it through the other: the
