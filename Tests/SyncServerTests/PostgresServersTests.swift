@@ -50,12 +50,9 @@ struct PostgresServersTests {
     }
 
     @Test func laptopsSyncingThroughTwoServersConvergeAndTheQueueHoldsEachConflictOnce() async throws {
-        let database = try TestDatabase.create("two servers")
-        defer { database.drop() }
-        let first = try ServerProcess(database: database.url)
-        defer { first.stop() }
-        let second = try ServerProcess(database: database.url)
-        defer { second.stop() }
+        let servers = try TwoServers("two servers")
+        defer { servers.stop() }
+        let (database, first, second) = (servers.database, servers.first, servers.second)
         var laptops: [Laptop] = []
         for name in ["ana", "ben", "cy", "dee"] {
             laptops.append(try await Self.enroll(name, database: database.url, through: [first, second]))
@@ -170,12 +167,9 @@ struct PostgresServersTests {
         }
 
         // Two servers on PostgreSQL behind nginx.
-        let database = try TestDatabase.create("binaries as one")
-        defer { database.drop() }
-        let first = try ServerProcess(database: database.url)
-        defer { first.stop() }
-        let second = try ServerProcess(database: database.url)
-        defer { second.stop() }
+        let servers = try TwoServers("binaries as one")
+        defer { servers.stop() }
+        let (database, first, second) = (servers.database, servers.first, servers.second)
         let balancer = try LoadBalancer(upstreams: [first.port, second.port])
         defer { balancer.stop() }
         let balanced = try day(
@@ -247,12 +241,9 @@ struct PostgresServersTests {
         }
 
         // Two servers on one PostgreSQL database, the laptops alternating between them.
-        let database = try TestDatabase.create("as one")
-        defer { database.drop() }
-        let first = try ServerProcess(database: database.url)
-        defer { first.stop() }
-        let second = try ServerProcess(database: database.url)
-        defer { second.stop() }
+        let servers = try TwoServers("as one")
+        defer { servers.stop() }
+        let (database, first, second) = (servers.database, servers.first, servers.second)
         let pgClock = ManualClock()
         var pgLaptops: [(replica: Replica, sync: (Int) async throws -> Void)] = []
         for name in names {
@@ -286,12 +277,9 @@ struct PostgresServersTests {
     /// second server believes the laptop saw it (the first wrote down what it sent before the
     /// page left), so the write is applied, not queued as if it were concurrent.
     @Test func whatOneServerSentALaptopIsBelievedByTheOther() async throws {
-        let database = try TestDatabase.create("sent marks")
-        defer { database.drop() }
-        let first = try ServerProcess(database: database.url)
-        defer { first.stop() }
-        let second = try ServerProcess(database: database.url)
-        defer { second.stop() }
+        let servers = try TwoServers("sent marks")
+        defer { servers.stop() }
+        let (database, first, second) = (servers.database, servers.first, servers.second)
         let ana = try await Self.enroll("ana", database: database.url, through: [first, second])
         let ben = try await Self.enroll("ben", database: database.url, through: [first, second])
         let account = try ana.replica.insert("account", values: ["name": .text("Acme"), "credit_rating": .text("A")])
@@ -365,12 +353,9 @@ struct PostgresServersTests {
     /// edit the same accounts and sync at once, round after round, and end with the same book.
     @Test(.enabled(if: LoadBalancer.isAvailable, Comment(rawValue: LoadBalancer.skipReason)))
     func realLaptopsBehindALoadBalancerConvergeOnTwoServers() throws {
-        let database = try TestDatabase.create("balanced")
-        defer { database.drop() }
-        let first = try ServerProcess(database: database.url)
-        defer { first.stop() }
-        let second = try ServerProcess(database: database.url)
-        defer { second.stop() }
+        let servers = try TwoServers("balanced")
+        defer { servers.stop() }
+        let (database, first, second) = (servers.database, servers.first, servers.second)
         let balancer = try LoadBalancer(upstreams: [first.port, second.port])
         defer { balancer.stop() }
         let homes = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-balanced-\(UUID().uuidString)").path
@@ -479,4 +464,35 @@ final class Results: @unchecked Sendable {
     private var statuses: [Int32] = []
     func add(_ status: Int32) { lock.withLock { statuses.append(status) } }
     var all: [Int32] { lock.withLock { statuses } }
+}
+
+/// Two `satchel-server` processes on one throw-away PostgreSQL database.
+final class TwoServers {
+    let database: TestDatabase
+    let first: ServerProcess
+    let second: ServerProcess
+
+    init(_ label: String) throws {
+        database = try TestDatabase.create(label)
+        do {
+            first = try ServerProcess(database: database.url)
+        } catch {
+            database.drop()
+            throw error
+        }
+        do {
+            second = try ServerProcess(database: database.url)
+        } catch {
+            first.stop()
+            database.drop()
+            throw error
+        }
+    }
+
+    /// Stops both servers and drops the database.
+    func stop() {
+        first.stop()
+        second.stop()
+        database.drop()
+    }
 }
