@@ -143,8 +143,7 @@ let package = Package(
             name: "SatchelTestSupport",
             dependencies: [
                 "ReplicaStore", "HubStore", "HubPostgres", "HubEngine", "SyncServer", "SyncClient",
-                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
 

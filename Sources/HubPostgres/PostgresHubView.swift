@@ -15,7 +15,8 @@ public final class PostgresHubView: HubReader {
     let schema: Schema
     let logger: Logger
     let location: String
-    private var stored: [String: (state: String, root: String?)?] = [:]
+    /// Rows read so far.
+    private var stored = StoredRowCache()
 
     init(connection: PostgresConnection, schema: Schema, logger: Logger, location: String) {
         self.connection = connection
@@ -59,13 +60,11 @@ public final class PostgresHubView: HubReader {
     // MARK: - The planner's view
 
     private func storedRow(_ entity: String, id: String) throws -> (state: String, root: String?)? {
-        let key = entity + "/" + id
-        if let known = stored[key] { return known }
-        let row = try rows("SELECT state, account_id FROM hub_row WHERE entity = \(entity) AND row_id = \(id)").first
-            .map { try $0.decode((String, String?).self) }
-            .map { (state: $0.0, root: $0.1) }
-        stored[key] = .some(row)
-        return row
+        try stored.row(entity, id: id) {
+            try rows("SELECT state, account_id FROM hub_row WHERE entity = \(entity) AND row_id = \(id)").first
+                .map { try $0.decode((String, String?).self) }
+                .map { (state: $0.0, root: $0.1) }
+        }
     }
 
     public func row(_ entity: String, id: String) throws -> RowState? {

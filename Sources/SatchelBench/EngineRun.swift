@@ -142,6 +142,14 @@ public struct EngineRun {
         return replica
     }
 
+    /// Rep `rep`'s replica, a copy of `base` at `file` whose clock reads the workload's times.
+    func repReplica(_ rep: Int, from base: Replica, file: String) throws -> (Replica, SettableClock) {
+        let clock = SettableClock(workload.ops[rep].first?.ts ?? 0)
+        let replica = try base.clone(to: path(file), as: EngineRun.replicaID(rep: rep), clock: clock.read)
+        try replica.setWriter(user: Workload.repName(rep), device: "laptop")
+        return (replica, clock)
+    }
+
     /// Performs one rep's operations, one transaction each, on its replica.
     static func perform(_ ops: [Workload.Op], on replica: Replica, clock: SettableClock) throws {
         for op in ops {
@@ -175,10 +183,7 @@ public struct EngineRun {
         let hub = try HubService(storage: storage, schema: WorkloadSchema.schema)
         var blobs: [Data] = []
         for rep in 0..<workload.reps {
-            let clock = SettableClock(workload.ops[rep].first?.ts ?? 0)
-            let replica = try base.clone(
-                to: path(String(format: "pg-rep-%02d.sqlite", rep)), as: EngineRun.replicaID(rep: rep), clock: clock.read)
-            try replica.setWriter(user: Workload.repName(rep), device: "laptop")
+            let (replica, clock) = try repReplica(rep, from: base, file: String(format: "pg-rep-%02d.sqlite", rep))
             try EngineRun.perform(workload.ops[rep], on: replica, clock: clock)
             blobs.append(try replica.pendingChangeset(limit: Int.max)?.compressedData() ?? Data())
         }
@@ -209,10 +214,7 @@ public struct EngineRun {
         var replicas: [Replica] = []
         var clocks: [SettableClock] = []
         for rep in 0..<workload.reps {
-            let clock = SettableClock(workload.ops[rep].first?.ts ?? 0)
-            let replica = try base.clone(
-                to: path(String(format: "rep-%02d.sqlite", rep)), as: EngineRun.replicaID(rep: rep), clock: clock.read)
-            try replica.setWriter(user: Workload.repName(rep), device: "laptop")
+            let (replica, clock) = try repReplica(rep, from: base, file: String(format: "rep-%02d.sqlite", rep))
             replicas.append(replica)
             clocks.append(clock)
         }

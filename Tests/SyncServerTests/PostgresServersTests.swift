@@ -42,6 +42,15 @@ struct PostgresServersTests {
         return Laptop(name: name, replica: replica, clients: clients)
     }
 
+    /// One round of offline edits with the real `satchel` binary: each laptop sets a phone, and
+    /// all of them the same account's review rating (a contested cell).
+    static func editRound(_ round: Int, laptops: [CLI], accounts: [String]) throws {
+        for (index, cli) in laptops.enumerated() {
+            try cli.ok(["account", "edit", accounts[(round + index) % accounts.count], "--set", "phone=03 20 \(round)\(index)"])
+            try cli.ok(["account", "edit", accounts[round % accounts.count], "--set", "credit_rating=\(["A", "B", "C"][index])"])
+        }
+    }
+
     /// Every laptop's accounts and contacts, as comparable text.
     static func book(_ replica: Replica) throws -> String {
         try ["account", "contact"].map { entity in
@@ -115,7 +124,7 @@ struct PostgresServersTests {
             let highWater = try store.highWater(of: me)
             // Every change every laptop made has one answer, whichever server took it.
             #expect(try laptop.replica.outcomes().count == Int(highWater))
-            for counter in 1...max(1, highWater) where highWater > 0 {
+            for counter in stride(from: UInt64(1), through: highWater, by: 1) {
                 let answer = try store.storage.read { try $0.outcome(of: me, counter: counter) }
                 if case .queued(let conflict) = answer { queuedByAnswers.append(conflict.id) }
             }
@@ -144,10 +153,7 @@ struct PostgresServersTests {
             }
             for cli in laptops { try cli.ok(["sync"]) }
             for round in 0..<4 {
-                for (index, cli) in laptops.enumerated() {
-                    try cli.ok(["account", "edit", accounts[(round + index) % accounts.count], "--set", "phone=03 20 \(round)\(index)"])
-                    try cli.ok(["account", "edit", accounts[round % accounts.count], "--set", "credit_rating=\(["A", "B", "C"][index])"])
-                }
+                try Self.editRound(round, laptops: laptops, accounts: accounts)
                 for cli in laptops { try cli.ok(["sync"]) }
             }
             for _ in 0..<2 { for cli in laptops { try cli.ok(["sync"]) } }
@@ -374,10 +380,7 @@ struct PostgresServersTests {
         }
         for cli in laptops { try cli.ok(["sync"]) }
         for round in 0..<4 {
-            for (index, cli) in laptops.enumerated() {
-                try cli.ok(["account", "edit", accounts[(round + index) % accounts.count], "--set", "phone=03 20 \(round)\(index)"])
-                try cli.ok(["account", "edit", accounts[round % accounts.count], "--set", "credit_rating=\(["A", "B", "C"][index])"])
-            }
+            try Self.editRound(round, laptops: laptops, accounts: accounts)
             // Everyone syncs at once.
             let results = Results()
             DispatchQueue.concurrentPerform(iterations: laptops.count) { index in

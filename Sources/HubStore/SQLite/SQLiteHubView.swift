@@ -14,9 +14,8 @@ import SyncCore
 public final class SQLiteHubView: HubReader {
     let db: Database
     let schema: Schema
-    /// Rows read so far, by `entity/id`: the stored state's JSON and its root; nil for a row the
-    /// store does not hold.
-    private var stored: [String: (state: String, root: String?)?] = [:]
+    /// Rows read so far.
+    private var stored = StoredRowCache()
 
     init(db: Database, schema: Schema) {
         self.db = db
@@ -24,14 +23,12 @@ public final class SQLiteHubView: HubReader {
     }
 
     private func storedRow(_ entity: String, id: String) throws -> (state: String, root: String?)? {
-        let key = entity + "/" + id
-        if let known = stored[key] { return known }
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT state, account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
-            arguments: [entity, id]
-        ).map { (state: $0["state"] as String, root: $0["account_id"] as String?) }
-        stored[key] = .some(row)
-        return row
+        try stored.row(entity, id: id) {
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT state, account_id FROM hub_row WHERE entity = ? AND row_id = ?"),
+                arguments: [entity, id]
+            ).map { (state: $0["state"] as String, root: $0["account_id"] as String?) }
+        }
     }
 
     public func row(_ entity: String, id: String) throws -> RowState? {

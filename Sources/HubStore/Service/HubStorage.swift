@@ -128,7 +128,6 @@ public struct HubWrites: Sendable {
         plan.isEmpty && audit.isEmpty && directory.isEmpty && pulled.isEmpty && sent.isEmpty && purge == nil
     }
 
-    public static let none = HubWrites()
 }
 
 /// An admin action, recorded in the same transaction as the action.
@@ -166,4 +165,25 @@ public enum DirectoryWrite: Hashable, Sendable {
     /// A device retired from compaction (it holds no tombstones back until it pulls again; a pull
     /// mark written in the same transaction, which comes first, does not undo it).
     case retireDevice(ReplicaID)
+}
+
+/// The rows a reader has loaded in its transaction, by `entity/id`: each row's stored state (as
+/// ``RowJSON/rowState(_:)`` wrote it) and its root, or nil for a row the store does not hold.
+/// Nothing is written while an operation plans, so what was read once stays true until the
+/// transaction ends, and a row read for its root is not looked up again for its state.
+public struct StoredRowCache {
+    private var rows: [String: (state: String, root: String?)?] = [:]
+
+    public init() {}
+
+    /// The row `entity/id`, from `load` the first time it is asked for.
+    public mutating func row(
+        _ entity: String, id: String, load: () throws -> (state: String, root: String?)?
+    ) rethrows -> (state: String, root: String?)? {
+        let key = entity + "/" + id
+        if let known = rows[key] { return known }
+        let row = try load()
+        rows[key] = .some(row)
+        return row
+    }
 }
