@@ -56,7 +56,10 @@ let package = Package(
         // plans in one transaction, answers the feed, the queue and the directory.
         .target(
             name: "HubStore",
-            dependencies: ["SatchelModel", "HubEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SatchelModel", "HubEngine", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
 

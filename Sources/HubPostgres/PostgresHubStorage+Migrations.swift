@@ -161,7 +161,34 @@ extension PostgresHubStorage {
                 """,
                 "CREATE INDEX hub_key_row ON hub_key (entity, row_id)",
             ]
-        )
+        ),
+        (
+            "pg-v2-blobs",
+            [
+                """
+                CREATE TABLE hub_upload_chunk (
+                    upload_key text COLLATE "C" NOT NULL,
+                    start_at bigint NOT NULL,
+                    data bytea NOT NULL,
+                    PRIMARY KEY (upload_key, start_at)
+                )
+                """,
+                """
+                CREATE TABLE hub_blob (
+                    hash text COLLATE "C" PRIMARY KEY,
+                    size bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE hub_blob_chunk (
+                    hash text COLLATE "C" NOT NULL,
+                    start_at bigint NOT NULL,
+                    data bytea NOT NULL,
+                    PRIMARY KEY (hash, start_at)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Runs the steps not yet run, each in the transaction that records it; the first creates

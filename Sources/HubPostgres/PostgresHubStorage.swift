@@ -105,6 +105,9 @@ public final class PostgresHubStorage: HubStorage, @unchecked Sendable {
     /// Several servers share the database.
     public var isShared: Bool { true }
 
+    /// Attachments' bytes in the same database (``PostgresBlobStorage``).
+    public var blobs: any BlobStorage { PostgresBlobStorage(storage: self) }
+
     /// One statement, committed on its own: it waits for no writer (only for a push that is
     /// writing the same device's marks) and holds no writer back.
     public func recordSent(_ replica: ReplicaID, upTo position: Int64) throws {

@@ -153,6 +153,16 @@ public final class PostgresHubView: HubReader {
         ).map { try $0.decode(String.self) }
     }
 
+    public func values(_ entity: String, field: String) throws -> Set<String> {
+        Set(
+            try rows(
+                """
+                SELECT DISTINCT (state::jsonb -> 'values' ->> \(field)) FROM hub_row
+                    WHERE entity = \(entity) AND (state::jsonb -> 'values' ->> \(field)) IS NOT NULL
+                """
+            ).map { try $0.decode(String.self) })
+    }
+
     public func rows(_ entity: String, where field: String, is value: String) throws -> [String] {
         try rows(
             """

@@ -1,5 +1,6 @@
 import Foundation
 import HubEngine
+import HubStore
 import SatchelModel
 import SyncCore
 
@@ -41,6 +42,8 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
     public internal(set) var compacted: Int64 = 0
     /// Serialises transactions when a ``HubService`` runs over this store.
     let lock = NSLock()
+    /// Attachments' bytes, in memory too.
+    public let blobs: any BlobStorage = MemoryBlobStorage()
     /// The wall clock in microseconds the next plan is made at.
     public var wallMicros: Int64 = 1
     /// The wall clock in milliseconds, for the operations that take no explicit `now`.
@@ -92,6 +95,10 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
         Array(
             rows.values.filter { $0.state.entity == entity && $0.state.id != id && $0.keys.contains(key) }
                 .map(\.state.id).sorted().prefix(limit))
+    }
+
+    public func values(_ entity: String, field: String) -> Set<String> {
+        Set(rows.values.filter { $0.state.entity == entity }.compactMap { $0.state.values[field]?.textValue })
     }
 
     public func rows(_ entity: String, where field: String, is value: String) -> [String] {

@@ -133,7 +133,7 @@ public func runServer(
     }
 }
 
-/// The routes: `/health`, `/metrics`, `/v1/enroll`, `/v1/device/…`, `/v1/sync/…` and `/v1/admin/…`.
+/// The routes: `/health`, `/metrics`, `/v1/enroll`, `/v1/device/…`, `/v1/sync/…`, `/v1/attachments/…` and `/v1/admin/…`.
 public func buildRouter(store: any ServerStore, limits: ServerLimits, metrics: ServerMetrics) -> Router<SatchelRequestContext> {
     buildRoutes(store: store, limits: limits, metrics: metrics).router
 }
@@ -162,6 +162,7 @@ private func buildRoutes(store: any ServerStore, limits: ServerLimits, metrics: 
     }
     SyncController(store: store, limits: limits, metrics: metrics).addRoutes(to: routes)
     AdminController(store: store, limits: limits).addRoutes(to: routes)
+    AttachmentController(store: store, limits: limits, metrics: metrics).addRoutes(to: routes)
     return routes
 }
 
@@ -186,6 +187,13 @@ final class RouteTable: @unchecked Sendable {
     ) {
         add("POST", path)
         router.post(RouterPath(path), use: handler)
+    }
+
+    func put(
+        _ path: String, use handler: @escaping @Sendable (Request, SatchelRequestContext) async throws -> some ResponseGenerator
+    ) {
+        add("PUT", path)
+        router.put(RouterPath(path), use: handler)
     }
 
     private func add(_ method: String, _ path: String) {

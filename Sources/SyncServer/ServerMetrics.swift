@@ -6,6 +6,8 @@ public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let pushes: Counter
     let pulledRows: Counter
+    let attachmentBytesIn: Counter
+    let attachmentBytesOut: Counter
     let outcomes: [String: Counter]
 
     public init() {
@@ -17,6 +19,14 @@ public final class ServerMetrics: Sendable {
         pulledRows = registry.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "satchel", metricName: "pulled_rows", unitName: "total", helpText: "Rows sent by pull and bootstrap."))
+        attachmentBytesIn = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "satchel", metricName: "attachment_bytes_received", unitName: "total",
+                helpText: "Bytes of attachment chunks received."))
+        attachmentBytesOut = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "satchel", metricName: "attachment_bytes_sent", unitName: "total",
+                helpText: "Bytes of attachments sent."))
         outcomes = Dictionary(
             uniqueKeysWithValues: ["applied", "merged", "queued", "rejected"].map { kind in
                 (

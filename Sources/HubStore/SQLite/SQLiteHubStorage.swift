@@ -16,8 +16,16 @@ public typealias Hub = HubService<SQLiteHubStorage>
 public struct SQLiteHubStorage: HubStorage {
     let writer: any DatabaseWriter
     let schema: Schema
+    /// Attachments' bytes: files beside the database (``blobDirectory(for:)``), or in memory.
+    public let blobs: any BlobStorage
 
-    /// Opens (creating and migrating) the database file at `path`.
+    /// Where the attachments of the database at `path` are kept: `satchel.sqlite`'s in
+    /// `satchel.blobs` beside it.
+    public static func blobDirectory(for path: String) -> String {
+        (path as NSString).deletingPathExtension + ".blobs"
+    }
+
+    /// Opens (creating and migrating) the database file at `path`, and its blob folder.
     public static func open(at path: String, schema: Schema, replicaID: ReplicaID? = nil) throws -> SQLiteHubStorage {
         let manager = FileManager.default
         if !manager.fileExists(atPath: path) {
@@ -37,17 +45,24 @@ public struct SQLiteHubStorage: HubStorage {
         // sets) may lose the last commits in a power cut after the laptop was told "ok". The writer
         // is the only connection that commits.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return try SQLiteHubStorage(writer: pool, schema: schema, replicaID: replicaID)
+        let blobs: FileBlobStorage
+        do {
+            blobs = try FileBlobStorage(directory: blobDirectory(for: path))
+        } catch let error as BlobStorageError {
+            throw HubError.storage("\(error)")
+        }
+        return try SQLiteHubStorage(writer: pool, schema: schema, replicaID: replicaID, blobs: blobs)
     }
 
     /// A new database in memory.
     public static func inMemory(schema: Schema, replicaID: ReplicaID? = nil) throws -> SQLiteHubStorage {
-        try SQLiteHubStorage(writer: DatabaseQueue(), schema: schema, replicaID: replicaID)
+        try SQLiteHubStorage(writer: DatabaseQueue(), schema: schema, replicaID: replicaID, blobs: MemoryBlobStorage())
     }
 
-    init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID?) throws {
+    init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID?, blobs: any BlobStorage) throws {
         self.writer = writer
         self.schema = schema
+        self.blobs = blobs
         try Self.migrator(schema: schema, replicaID: replicaID).migrate(writer)
     }
 

@@ -124,6 +124,17 @@ public final class SQLiteHubView: HubReader {
             arguments: [entity, key.name, key.value, id, limit])
     }
 
+    public func values(_ entity: String, field: String) throws -> Set<String> {
+        Set(
+            try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT DISTINCT json_extract(state, '$.values.' || ?) FROM hub_row
+                            WHERE entity = ? AND json_extract(state, '$.values.' || ?) IS NOT NULL
+                        """),
+                arguments: [field, entity, field]))
+    }
+
     public func rows(_ entity: String, where field: String, is value: String) throws -> [String] {
         try String.fetchAll(
             db.cachedStatement(

@@ -41,6 +41,8 @@ public struct CompactionReport: Hashable, Sendable {
     public var watermark: Int64
     /// The active devices that hold the watermark where it is (the slowest first).
     public var holdingBack: [String]
+    /// Attachments' blobs deleted because no stored attachment names them any more, and their bytes.
+    public var blobsCollected = BlobStats(blobs: 0, bytes: 0)
 }
 
 extension HubService {
@@ -127,7 +129,7 @@ extension HubService {
     public func compact(by actor: Actor = .serverOperator) throws -> CompactionReport {
         try flushPullMarks()
         let now = clock()
-        return try storage.write { reader in
+        var report = try storage.write { reader in
             let active = try reader.devices().filter { !$0.retiredFromCompaction && $0.revokedAt == nil }
                 .enumerated().sorted { ($0.element.pulledTo, $0.offset) < ($1.element.pulledTo, $1.offset) }.map(\.element)
             let watermark = try active.first?.pulledTo ?? reader.meta().seq
@@ -142,5 +144,8 @@ extension HubService {
             if let last = tombstones.last { writes.purge = (through: watermark, compactedTo: last) }
             return (CompactionReport(purged: tombstones.count, watermark: watermark, holdingBack: Array(holding)), writes)
         }
+        // After the purge commits: a blob whose attachments' tombstones are gone is named by nothing.
+        report.blobsCollected = try collectBlobs()
+        return report
     }
 }

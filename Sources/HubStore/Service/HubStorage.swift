@@ -29,6 +29,9 @@ public protocol HubStorage: Sendable {
     /// Writes at once, outside the write transactions' order, that the feed up to `position`
     /// was sent to `replica` (a mark only grows). Only a shared store is asked.
     func recordSent(_ replica: ReplicaID, upTo position: Int64) throws
+
+    /// Where attachments' bytes are kept, shared by every server the storage is shared by.
+    var blobs: any BlobStorage { get }
 }
 
 extension HubStorage {
@@ -64,6 +67,9 @@ public protocol HubReader: HubView {
     func feedRow(_ entity: String, id: String) throws -> FeedRow?
     /// Every live row of `entity`, by id.
     func liveRows(_ entity: String) throws -> [RowState]
+    /// The text values field `field` holds across every stored row of `entity`, tombstones
+    /// included (which blobs attachments still name).
+    func values(_ entity: String, field: String) throws -> Set<String>
 
     // MARK: Directory
 

@@ -39,6 +39,14 @@ public struct ProtocolError: Error, Hashable, Sendable, Codable, CustomStringCon
         public static let tokenExpired = Code("token-expired")
         /// Too many requests; the answer's `Retry-After` says when to try again.
         public static let rateLimited = Code("rate-limited")
+        /// An attachment's bytes do not hash to its declared SHA-256 (422).
+        public static let hashMismatch = Code("hash-mismatch")
+        /// An attachment's bytes are not of its media type, or the type is not carried (415).
+        public static let unsupportedMediaType = Code("unsupported-media-type")
+        /// The user's attachments would pass their quota (413).
+        public static let quotaExceeded = Code("quota-exceeded")
+        /// A byte range outside the file (416).
+        public static let rangeNotSatisfiable = Code("range-not-satisfiable")
     }
 
     public var code: Code

@@ -13,8 +13,10 @@ extension ProtocolError: HTTPResponseError {
         case .notFound: return .notFound
         case .gap, .conflict: return .conflict
         case .rebaseline: return .gone
-        case .tooLarge, .tooManyChanges: return .contentTooLarge
-        case .unsupportedEncoding: return .unsupportedMediaType
+        case .tooLarge, .tooManyChanges, .quotaExceeded: return .contentTooLarge
+        case .unsupportedEncoding, .unsupportedMediaType: return .unsupportedMediaType
+        case .hashMismatch: return .unprocessableContent
+        case .rangeNotSatisfiable: return .rangeNotSatisfiable
         case .internalError: return .internalServerError
         default: return .badRequest
         }

@@ -1,3 +1,4 @@
+import HubStore
 import NIOCore
 
 /// The limits every request is held to. A request beyond one gets a 4xx and changes nothing.
@@ -20,11 +21,14 @@ public struct ServerLimits: Hashable, Sendable {
     public var bodyTimeout: Duration
     /// Requests per device, failed sign-ins and enrollments per address.
     public var rates: RateLimits
+    /// Bytes of one attachment and of one user's attachments.
+    public var attachments: AttachmentLimits
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxInflatedBytes: Int = 32 << 20, maxChangesPerPush: Int = 5000,
         maxPageSize: Int = 2000, maxUnauthenticatedBodyBytes: Int = 4096, idleTimeout: Duration = .seconds(60),
-        headTimeout: Duration = .seconds(30), bodyTimeout: Duration = .seconds(120), rates: RateLimits = .standard
+        headTimeout: Duration = .seconds(30), bodyTimeout: Duration = .seconds(120), rates: RateLimits = .standard,
+        attachments: AttachmentLimits = AttachmentLimits()
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxInflatedBytes = maxInflatedBytes
@@ -35,6 +39,7 @@ public struct ServerLimits: Hashable, Sendable {
         self.headTimeout = headTimeout
         self.bodyTimeout = bodyTimeout
         self.rates = rates
+        self.attachments = attachments
     }
 }
 

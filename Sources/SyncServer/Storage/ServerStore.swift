@@ -1,3 +1,4 @@
+import Foundation
 import HubEngine
 import HubStore
 import SatchelModel
@@ -59,6 +60,13 @@ public protocol ServerStore: Sendable {
     func snapshot(_ entity: String, id: String) throws -> RowSnapshot?
     @discardableResult func compact(by actor: Actor) throws -> CompactionReport
     func retireDevice(_ replica: ReplicaID, by actor: Actor) throws
+
+    func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope) throws -> UploadStatus
+    func uploadChunk(attachment id: String, offset: Int64, bytes: Data, as writer: Writer, scope: ReadScope, limits: AttachmentLimits)
+        throws -> UploadStatus
+    func attachmentContent(_ id: String, range: Range<Int64>?, scope: ReadScope) throws
+        -> (data: Data, size: Int64, mediaType: String, fileName: String)
+    func blobStats() throws -> BlobStats
 }
 
 extension HubService: ServerStore {}

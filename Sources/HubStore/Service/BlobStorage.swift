@@ -1,0 +1,197 @@
+import Crypto
+import Foundation
+import HubEngine
+
+/// Where a hub keeps attachments' bytes: complete blobs named by their SHA-256, and uploads in
+/// progress named by the attachment they are for. It decides nothing (who may upload, whether
+/// the bytes match, when a blob is garbage: ``HubService`` does); it stores and answers.
+///
+/// The SQLite deployment keeps files in the data directory (``FileBlobStorage``); PostgreSQL
+/// keeps them in tables, so several servers share them; tests keep them in memory.
+public protocol BlobStorage: Sendable {
+    /// The size of the complete blob `hash`, or nil when it is not held.
+    func size(of hash: String) throws -> Int64?
+    /// Bytes received so far of the upload `key` (0 when none began).
+    func received(_ key: String) throws -> Int64
+    /// Appends `bytes` to the upload `key`, which must hold exactly `offset` bytes
+    /// (``BlobStorageError/offsetMismatch(held:)`` otherwise). Durable when it returns.
+    func append(_ key: String, at offset: Int64, _ bytes: Data) throws
+    /// The bytes of the upload `key` in `range` (clamped to what it holds).
+    func readUpload(_ key: String, range: Range<Int64>) throws -> Data
+    /// Makes the upload `key` the blob `hash`, or drops it when that blob is already held.
+    /// The upload is gone afterwards.
+    func keep(_ key: String, as hash: String) throws
+    /// Drops the upload `key`.
+    func discard(_ key: String) throws
+    /// The bytes of blob `hash` in `range` (clamped to its size).
+    func read(_ hash: String, range: Range<Int64>) throws -> Data
+    /// Every complete blob, by hash.
+    func blobs() throws -> [String: Int64]
+    /// Deletes the blob `hash` (nothing when it is not held).
+    func delete(_ hash: String) throws
+}
+
+public enum BlobStorageError: Error, Hashable, Sendable {
+    /// An append at an offset other than the bytes the upload holds.
+    case offsetMismatch(held: Int64)
+    /// The store failed (disk, database), said in a line.
+    case failed(String)
+}
+
+extension BlobStorage {
+    /// The hex SHA-256 of the upload `key`'s first `size` bytes, read 1 MiB at a time.
+    public func digest(ofUpload key: String, size: Int64) throws -> String {
+        var hasher = SHA256()
+        var offset: Int64 = 0
+        while offset < size {
+            let chunk = try readUpload(key, range: offset..<min(size, offset + (1 << 20)))
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            offset += Int64(chunk.count)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Blobs and uploads as files: `DIR/sha256/HASH` and `DIR/uploads/KEYHASH`. An upload becomes a
+/// blob by a rename, so a blob file is always whole.
+public struct FileBlobStorage: BlobStorage {
+    public let directory: String
+
+    public init(directory: String) throws {
+        self.directory = directory
+        for folder in ["sha256", "uploads"] {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: (directory as NSString).appendingPathComponent(folder), withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw BlobStorageError.failed("cannot create \(directory)/\(folder); check the data directory's permissions")
+            }
+        }
+    }
+
+    func blobPath(_ hash: String) throws -> String {
+        // Names reach a path only as 64 hex digits.
+        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { throw BlobStorageError.failed("'\(hash.prefix(70))' is not a SHA-256") }
+        return "\(directory)/sha256/\(hash)"
+    }
+
+    func uploadPath(_ key: String) -> String {
+        "\(directory)/uploads/" + SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    public func size(of hash: String) throws -> Int64? { Self.fileSize(try blobPath(hash)) }
+
+    public func received(_ key: String) throws -> Int64 { Self.fileSize(uploadPath(key)) ?? 0 }
+
+    public func append(_ key: String, at offset: Int64, _ bytes: Data) throws {
+        let path = uploadPath(key)
+        let descriptor = open(path, O_WRONLY | O_CREAT, 0o600)
+        guard descriptor >= 0 else { throw BlobStorageError.failed("cannot write \(path): errno \(errno)") }
+        defer { close(descriptor) }
+        let held = Int64(lseek(descriptor, 0, SEEK_END))
+        guard held == offset else { throw BlobStorageError.offsetMismatch(held: held) }
+        try bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                guard count > 0 else {
+                    // Leave the upload as it was: a short write must not count as received.
+                    _ = ftruncate(descriptor, off_t(held))
+                    throw BlobStorageError.failed("cannot write \(path): errno \(errno)")
+                }
+                written += count
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw BlobStorageError.failed("cannot sync \(path): errno \(errno)") }
+    }
+
+    static func read(_ path: String, range: Range<Int64>) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(range.lowerBound))
+        return try handle.read(upToCount: Int(range.count)) ?? Data()
+    }
+
+    public func readUpload(_ key: String, range: Range<Int64>) throws -> Data { try Self.read(uploadPath(key), range: range) }
+
+    public func keep(_ key: String, as hash: String) throws {
+        let target = try blobPath(hash)
+        let source = uploadPath(key)
+        if Self.fileSize(target) != nil {
+            unlink(source)
+        } else if rename(source, target) != 0 {
+            throw BlobStorageError.failed("cannot move \(source) to \(target): errno \(errno)")
+        }
+    }
+
+    public func discard(_ key: String) throws { unlink(uploadPath(key)) }
+
+    public func read(_ hash: String, range: Range<Int64>) throws -> Data { try Self.read(try blobPath(hash), range: range) }
+
+    public func blobs() throws -> [String: Int64] {
+        let folder = "\(directory)/sha256"
+        var result: [String: Int64] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            if let size = Self.fileSize("\(folder)/\(name)") { result[name] = size }
+        }
+        return result
+    }
+
+    public func delete(_ hash: String) throws { unlink(try blobPath(hash)) }
+}
+
+/// Blobs in memory, for hubs in memory (tests and simulations).
+public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
+    private let lock = NSLock()
+    private var uploads: [String: Data] = [:]
+    private var stored: [String: Data] = [:]
+
+    public init() {}
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    static func slice(_ data: Data?, _ range: Range<Int64>) -> Data {
+        guard let data else { return Data() }
+        let lower = Int(min(range.lowerBound, Int64(data.count)))
+        let upper = Int(min(range.upperBound, Int64(data.count)))
+        return data.subdata(in: lower..<upper)
+    }
+
+    public func size(of hash: String) throws -> Int64? { locked { stored[hash].map { Int64($0.count) } } }
+    public func received(_ key: String) throws -> Int64 { locked { Int64(uploads[key]?.count ?? 0) } }
+
+    public func append(_ key: String, at offset: Int64, _ bytes: Data) throws {
+        try locked {
+            let held = Int64(uploads[key]?.count ?? 0)
+            guard held == offset else { throw BlobStorageError.offsetMismatch(held: held) }
+            uploads[key, default: Data()].append(bytes)
+        }
+    }
+
+    public func readUpload(_ key: String, range: Range<Int64>) throws -> Data { locked { Self.slice(uploads[key], range) } }
+
+    public func keep(_ key: String, as hash: String) throws {
+        locked {
+            let upload = uploads.removeValue(forKey: key)
+            if stored[hash] == nil, let upload { stored[hash] = upload }
+        }
+    }
+
+    public func discard(_ key: String) throws { _ = locked { uploads.removeValue(forKey: key) } }
+    public func read(_ hash: String, range: Range<Int64>) throws -> Data { locked { Self.slice(stored[hash], range) } }
+    public func blobs() throws -> [String: Int64] { locked { stored.mapValues { Int64($0.count) } } }
+    public func delete(_ hash: String) throws { _ = locked { stored.removeValue(forKey: hash) } }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import HubEngine
+import SatchelModel
+import SyncCore
+
+/// How much a hub takes of attachments' bytes.
+public struct AttachmentLimits: Hashable, Sendable {
+    /// Bytes of one file.
+    public var maxFileBytes: Int64
+    /// Bytes of every file one user attached and uploaded.
+    public var quotaBytes: Int64
+
+    public init(maxFileBytes: Int64 = AttachmentMedia.defaultMaxBytes, quotaBytes: Int64 = 5_000_000_000) {
+        self.maxFileBytes = maxFileBytes
+        self.quotaBytes = quotaBytes
+    }
+}
+
+/// Why the hub refused an attachment's bytes. Each says what to do; none names a record or a
+/// file outside the asker's territories.
+public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No attachment with this id that the asker may see (never pushed, deleted, or elsewhere).
+    case notFound(String)
+    /// The attachment's bytes have not arrived yet.
+    case notUploaded(String)
+    case tooLarge(size: Int64, limit: Int64)
+    case quota(used: Int64, size: Int64, quota: Int64)
+    /// A chunk that does not start where the held bytes end.
+    case offsetMismatch(held: Int64)
+    /// A chunk that would pass the declared size.
+    case beyondSize(size: Int64)
+    /// The whole upload does not hash to the attachment's SHA-256; it was dropped.
+    case hashMismatch
+    /// The bytes are not of the attachment's media type; they were dropped.
+    case wrongMediaType(String)
+    /// The requested byte range lies outside the file.
+    case badRange(size: Int64)
+
+    public var description: String {
+        switch self {
+        case .notFound(let id):
+            return "there is no attachment \(id.prefix(64)) that you can see; sync, or check the id"
+        case .notUploaded(let id):
+            return "the file of attachment \(id.prefix(64)) has not reached the server yet; try again after its owner syncs"
+        case .tooLarge(let size, let limit):
+            return "the file is \(size) bytes; this server takes at most \(limit) bytes per file; attach a smaller file"
+        case .quota(let used, let size, let quota):
+            return "your attachments use \(used) of \(quota) bytes, and this file needs \(size) more; "
+                + "ask an admin to raise the quota or delete attachments you no longer need"
+        case .offsetMismatch(let held):
+            return "the server holds \(held) bytes of this file; send the next chunk from there"
+        case .beyondSize(let size):
+            return "the chunk goes beyond the file's declared size of \(size) bytes; nothing was stored"
+        case .hashMismatch:
+            return "the bytes do not match the attachment's SHA-256; nothing was stored; attach the file again"
+        case .wrongMediaType(let type):
+            return "the bytes are not \(type), as the attachment says; nothing was stored"
+        case .badRange(let size):
+            return "the range lies outside the file's \(size) bytes"
+        }
+    }
+}
+
+/// What the hub holds of attachments' bytes.
+public struct BlobStats: Hashable, Sendable, Codable {
+    public var blobs: Int
+    public var bytes: Int64
+}
+
+extension HubService {
+    static var attachmentEntity: String { "attachment" }
+
+    /// The stored attachment `id` when it is live and in `scope`; the same error when it is
+    /// missing, deleted or elsewhere, so the answer tells nothing about other territories.
+    static func attachment(_ id: String, scope: ReadScope, reader: Storage.Reader) throws -> RowState {
+        guard let row = try reader.row(attachmentEntity, id: id), !row.isDeleted,
+            let root = try reader.storedRoot(attachmentEntity, id: id), try Self.scope(scope, covers: root, reader: reader)
+        else { throw AttachmentError.notFound(id) }
+        return row
+    }
+
+    static func declared(_ row: RowState) -> (size: Int64, sha256: String, mediaType: String, uploaded: Bool) {
+        (
+            row.values["size"]?.integerValue ?? 0, row.values["sha256"]?.textValue ?? "",
+            row.values["media_type"]?.textValue ?? "", !(row.values["uploaded_at"]?.isNull ?? true)
+        )
+    }
+
+    /// How much of attachment `id`'s bytes the hub holds. When its bytes are not in yet but an
+    /// attachment the asker may see already brought the same bytes, it is complete at once
+    /// (nothing is sent twice). Knowing a hash alone gives nothing: the bytes must have come
+    /// with a record in the asker's scope.
+    public func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope) throws -> UploadStatus {
+        let (row, shared) = try storage.read { reader -> (RowState, Bool) in
+            let row = try Self.attachment(id, scope: scope, reader: reader)
+            let file = Self.declared(row)
+            guard !file.uploaded, try storage.blobs.size(of: file.sha256) != nil else { return (row, false) }
+            for other in try reader.rows(Self.attachmentEntity, where: "sha256", is: file.sha256) where other != id {
+                guard let twin = try reader.row(Self.attachmentEntity, id: other), Self.declared(twin).uploaded,
+                    let root = try reader.storedRoot(Self.attachmentEntity, id: other),
+                    try Self.scope(scope, covers: root, reader: reader)
+                else { continue }
+                return (row, true)
+            }
+            return (row, false)
+        }
+        let file = Self.declared(row)
+        if shared {
+            try storage.blobs.discard(id)
+            try markUploaded(id, by: writer)
+            return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true)
+        }
+        let received = file.uploaded ? file.size : try storage.blobs.received(id)
+        return UploadStatus(attachment: id, size: file.size, received: received, complete: file.uploaded)
+    }
+
+    /// Appends a chunk of attachment `id`'s bytes at `offset`. The first chunk is checked against
+    /// the per-file limit, the writer's quota and the declared media type; the last one
+    /// completes the upload, which is kept only when the whole hashes to the declared SHA-256
+    /// (then the attachment's `uploaded_at` is set, and reaches every replica by the feed).
+    public func uploadChunk(
+        attachment id: String, offset: Int64, bytes: Data, as writer: Writer, scope: ReadScope, limits: AttachmentLimits
+    ) throws -> UploadStatus {
+        let row = try storage.read { try Self.attachment(id, scope: scope, reader: $0) }
+        let file = Self.declared(row)
+        if file.uploaded { return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true) }
+        guard file.size <= limits.maxFileBytes else { throw AttachmentError.tooLarge(size: file.size, limit: limits.maxFileBytes) }
+        guard offset + Int64(bytes.count) <= file.size else { throw AttachmentError.beyondSize(size: file.size) }
+        if offset == 0 {
+            let used = try uploadedBytes(by: row.values["attached_by"]?.textValue ?? writer.user)
+            guard used + file.size <= limits.quotaBytes else {
+                throw AttachmentError.quota(used: used, size: file.size, quota: limits.quotaBytes)
+            }
+            guard AttachmentMedia.content(bytes.prefix(AttachmentMedia.sniffLength), matches: file.mediaType) else {
+                throw AttachmentError.wrongMediaType(file.mediaType)
+            }
+        }
+        do {
+            try storage.blobs.append(id, at: offset, bytes)
+        } catch BlobStorageError.offsetMismatch(let held) {
+            throw AttachmentError.offsetMismatch(held: held)
+        }
+        let received = offset + Int64(bytes.count)
+        guard received == file.size else {
+            return UploadStatus(attachment: id, size: file.size, received: received, complete: false)
+        }
+        // Whole: keep it only if it is what the record says it is.
+        let prefix = try storage.blobs.readUpload(id, range: 0..<Int64(AttachmentMedia.sniffLength))
+        guard AttachmentMedia.content(prefix, matches: file.mediaType) else {
+            try storage.blobs.discard(id)
+            throw AttachmentError.wrongMediaType(file.mediaType)
+        }
+        guard try storage.blobs.digest(ofUpload: id, size: file.size) == file.sha256 else {
+            try storage.blobs.discard(id)
+            throw AttachmentError.hashMismatch
+        }
+        try storage.blobs.keep(id, as: file.sha256)
+        try markUploaded(id, by: writer)
+        return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true)
+    }
+
+    /// Sets `uploaded_at` as the hub: the attachment's bytes are in.
+    func markUploaded(_ id: String, by writer: Writer) throws {
+        let now = clock()
+        _ = try planned { draft, _ in
+            try planner.writeAsHub(Self.attachmentEntity, id: id, ["uploaded_at": .integer(now)], by: writer.user, now: now, into: draft)
+        }
+    }
+
+    /// Bytes of the uploaded attachments `user` attached.
+    func uploadedBytes(by user: String) throws -> Int64 {
+        try storage.read { reader in
+            try reader.rows(Self.attachmentEntity, where: "attached_by", is: user).reduce(Int64(0)) { total, id in
+                guard let row = try reader.row(Self.attachmentEntity, id: id) else { return total }
+                let file = Self.declared(row)
+                return total + (file.uploaded ? file.size : 0)
+            }
+        }
+    }
+
+    /// The bytes of attachment `id` in `range` (the whole file when nil), with its declared
+    /// size, media type and file name, when it is in `scope` and uploaded.
+    public func attachmentContent(_ id: String, range: Range<Int64>?, scope: ReadScope) throws
+        -> (data: Data, size: Int64, mediaType: String, fileName: String)
+    {
+        let row = try storage.read { try Self.attachment(id, scope: scope, reader: $0) }
+        let file = Self.declared(row)
+        guard file.uploaded else { throw AttachmentError.notUploaded(id) }
+        let range = range ?? 0..<file.size
+        guard range.lowerBound < file.size || file.size == 0, range.upperBound <= file.size else {
+            throw AttachmentError.badRange(size: file.size)
+        }
+        let data = try storage.blobs.read(file.sha256, range: range)
+        return (data, file.size, file.mediaType, row.values["file_name"]?.textValue ?? id)
+    }
+
+    /// How many blobs the hub holds and their bytes (each distinct file once).
+    public func blobStats() throws -> BlobStats {
+        let blobs = try storage.blobs.blobs()
+        return BlobStats(blobs: blobs.count, bytes: blobs.values.reduce(0, +))
+    }
+
+    /// Deletes the blobs no stored attachment names, tombstones included: a blob goes only once
+    /// the deletes of its attachments were purged by compaction (every active laptop had them).
+    func collectBlobs() throws -> BlobStats {
+        let named = try storage.read { try $0.values(Self.attachmentEntity, field: "sha256") }
+        var collected = BlobStats(blobs: 0, bytes: 0)
+        for (hash, size) in try storage.blobs.blobs() where !named.contains(hash) {
+            try storage.blobs.delete(hash)
+            collected.blobs += 1
+            collected.bytes += size
+        }
+        return collected
+    }
+}
