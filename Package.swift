@@ -48,7 +48,9 @@ let package = Package(
         // The laptop's replica on SQLite: its tables, change capture, outbox, pulls, reports.
         .target(
             name: "ReplicaStore",
-            dependencies: ["SatchelModel", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SatchelModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -133,6 +133,28 @@ extension Replica {
                     CREATE INDEX _sent_acknowledged ON _sent(acknowledged_at);
                     """)
         }
+        migrator.registerMigration("v5-attachments") { db in
+            // Record types added to the schema since the replica was made (attachments, in
+            // schema 2): their tables and triggers, empty until a pull fills them.
+            for entity in schema.entities where try !db.tableExists(entity.name) {
+                try createTable(entity, db: db)
+                try createTriggers(entity, db: db)
+                try createIndexes(entity, db: db)
+            }
+            // Attachments whose bytes this laptop still has to send.
+            try db.execute(
+                sql: """
+                    CREATE TABLE _upload (
+                        attachment_id TEXT PRIMARY KEY NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        file_name TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        last_error TEXT
+                    );
+                    """)
+            try db.execute(sql: "UPDATE _replica SET schema_version = MAX(schema_version, ?)", arguments: [schema.version])
+        }
         return migrator
     }
 

@@ -17,43 +17,47 @@ extension Replica {
         } catch {
             throw ReplicaError.invalid(error)
         }
-        try writer.write { db in
-            let me = try Replica.identity(db)
-            if !me.isPrivileged,
-                let owned = schema.fields.first(where: { $0.rule == .serverOwned && !(row[$0.name]?.isNull ?? true) })
-            {
-                throw ReplicaError.notAllowed(
-                    reason: "\(owned.label) is set by the company, not on a laptop",
-                    remedy: "leave \(owned.label) empty")
-            }
-            guard try Replica.row(schema, id: id, db: db) == nil else {
-                throw ReplicaError.notAllowed(
-                    reason: "\(schema.labelWithArticle) with id \(id) exists", remedy: "use another id")
-            }
-            try checkReferences(row, entity: schema, db: db)
-            try checkInvariants(schema, before: nil, after: row, deleting: false, identity: me, db: db)
-            var columns = ["id"]
-            var arguments: [(any DatabaseValueConvertible)?] = [id]
-            for field in schema.fields {
-                columns += SQLMapping.columns(field).map(\.name)
-                arguments += SQLMapping.columnValues(row[field.name] ?? .null, field: field)
-            }
-            try db.cachedStatement(
-                sql:
-                    "INSERT INTO \(SQLMapping.quote(schema.name)) (\(columns.map(SQLMapping.quote).joined(separator: ", "))) "
-                    + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
-            ).execute(arguments: StatementArguments(arguments))
-            // The rows this one moves (a visit's account), in the same transaction.
-            for propagation in schema.propagations {
-                guard case .reference(let name)? = schema.field(propagation.reference)?.type,
-                    let targetID = row[propagation.reference]?.textValue, let target = self.schema.entity(name),
-                    let before = try Replica.row(target, id: targetID, db: db)
-                else { continue }
-                let moved = propagation.changes(for: row, to: before, entity: target)
-                if !moved.isEmpty { try write(moved, to: target, id: targetID, before: before, identity: me, db: db) }
-            }
-        }
+        try writer.write { db in try insertChecked(schema, id: id, row: row, db: db) }
         return id
+    }
+
+    /// Inserts a row already checked against the schema, in the caller's transaction: the
+    /// writer's rights, the id, references and invariants, then the row and what it moves.
+    func insertChecked(_ schema: EntitySchema, id: String, row: [String: FieldValue], db: Database) throws {
+        let me = try Replica.identity(db)
+        if !me.isPrivileged,
+            let owned = schema.fields.first(where: { $0.rule == .serverOwned && !(row[$0.name]?.isNull ?? true) })
+        {
+            throw ReplicaError.notAllowed(
+                reason: "\(owned.label) is set by the company, not on a laptop",
+                remedy: "leave \(owned.label) empty")
+        }
+        guard try Replica.row(schema, id: id, db: db) == nil else {
+            throw ReplicaError.notAllowed(
+                reason: "\(schema.labelWithArticle) with id \(id) exists", remedy: "use another id")
+        }
+        try checkReferences(row, entity: schema, db: db)
+        try checkInvariants(schema, before: nil, after: row, deleting: false, identity: me, db: db)
+        var columns = ["id"]
+        var arguments: [(any DatabaseValueConvertible)?] = [id]
+        for field in schema.fields {
+            columns += SQLMapping.columns(field).map(\.name)
+            arguments += SQLMapping.columnValues(row[field.name] ?? .null, field: field)
+        }
+        try db.cachedStatement(
+            sql:
+                "INSERT INTO \(SQLMapping.quote(schema.name)) (\(columns.map(SQLMapping.quote).joined(separator: ", "))) "
+                + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        ).execute(arguments: StatementArguments(arguments))
+        // The rows this one moves (a visit's account), in the same transaction.
+        for propagation in schema.propagations {
+            guard case .reference(let name)? = schema.field(propagation.reference)?.type,
+                let targetID = row[propagation.reference]?.textValue, let target = self.schema.entity(name),
+                let before = try Replica.row(target, id: targetID, db: db)
+            else { continue }
+            let moved = propagation.changes(for: row, to: before, entity: target)
+            if !moved.isEmpty { try write(moved, to: target, id: targetID, before: before, identity: me, db: db) }
+        }
     }
 
     /// Sets fields of a live row in one transaction; each changed field becomes one captured change.

@@ -48,6 +48,8 @@ public struct SyncClient: Sendable {
         case pushing(sent: Int, total: Int)
         case bootstrapping(rows: Int)
         case pulling(rows: Int)
+        case uploading(file: String, sent: Int64, total: Int64)
+        case downloading(file: String, received: Int64, total: Int64)
     }
 
     /// What a sync did: outcome counts of the pushed changes and rows pulled.
@@ -58,6 +60,8 @@ public struct SyncClient: Sendable {
         public var queued = 0
         public var rejected = 0
         public var pulled = 0
+        /// What became of attachments' bytes.
+        public var attachments = AttachmentSummary()
 
         public init() {}
 
@@ -130,13 +134,18 @@ public struct SyncClient: Sendable {
 
     // MARK: - Sync
 
-    /// Bootstraps if the replica never has, then pushes, then pulls.
-    public func sync(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+    /// Bootstraps if the replica never has, then pushes, sends attachments' pending bytes, and
+    /// pulls (so the server's note that the bytes arrived comes back in the same sync); then,
+    /// when `downloadingAttachmentsUpTo` is given, fetches the book's files up to that size.
+    public func sync(
+        downloadingAttachmentsUpTo cap: Int64? = nil, progress: @escaping @Sendable (Progress) -> Void = { _ in }
+    ) async throws -> Summary {
         var summary = Summary()
         if try !replica.identity().isBootstrapped {
             summary.pulled += try await bootstrap(progress: progress)
         }
         summary.add(try await push(progress: progress))
+        summary.attachments = try await uploadPending(progress: progress)
         // Applying the last pulled page records the sync time in the same transaction.
         let pulled = try await pullReportingHighWater(progress: progress)
         summary.pulled += pulled.rows
@@ -147,6 +156,12 @@ public struct SyncClient: Sendable {
         {
             summary.add(try await push(progress: progress))
             summary.pulled += try await pull(progress: progress)
+        }
+        if let cap {
+            let fetched = try await downloadAttachments(maxBytes: cap, progress: progress)
+            summary.attachments.downloaded = fetched.downloaded
+            summary.attachments.downloadedBytes = fetched.downloadedBytes
+            summary.attachments.skipped = fetched.skipped
         }
         return summary
     }

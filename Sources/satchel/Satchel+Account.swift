@@ -8,10 +8,10 @@ import SyncCore
 extension Satchel {
     struct Accounts: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "account", abstract: "Customers: add, edit, show, list, history, transfer.",
+            commandName: "account", abstract: "Customers: add, edit, show, list, history, transfer, attach.",
             subcommands: [
                 Add.self, GenericEdit<AccountKind>.self, GenericShow<AccountKind>.self, List.self, GenericHistory<AccountKind>.self,
-                Transfer.self,
+                Transfer.self, GenericAttach<AccountKind>.self, GenericAttachments<AccountKind>.self,
             ])
     }
 }

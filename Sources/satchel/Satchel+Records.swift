@@ -173,7 +173,7 @@ extension Satchel {
         static let configuration = CommandConfiguration(
             commandName: "order", abstract: "Orders: draft and submit offline; approval belongs to the company.",
             subcommands: [Add.self, Line.self, Submit.self, GenericEdit<OrderKind>.self, GenericShow<OrderKind>.self, GenericList<OrderKind>.self,
-                GenericHistory<OrderKind>.self])
+                GenericHistory<OrderKind>.self, GenericAttach<OrderKind>.self, GenericAttachments<OrderKind>.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -226,7 +226,7 @@ extension Satchel {
         static let configuration = CommandConfiguration(
             commandName: "ticket", abstract: "Service requests and complaints.",
             subcommands: [Add.self, SetStatus.self, GenericEdit<TicketKind>.self, GenericShow<TicketKind>.self, GenericList<TicketKind>.self,
-                GenericHistory<TicketKind>.self])
+                GenericHistory<TicketKind>.self, GenericAttach<TicketKind>.self, GenericAttachments<TicketKind>.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(

@@ -97,13 +97,26 @@ extension Satchel {
     struct Sync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sync",
-            abstract: "Push your changes, then pull everyone else's; prints what became of yours.")
+            abstract: "Push your changes and files, then pull everyone else's; prints what became of yours.",
+            discussion: """
+                Files attached offline are sent after the changes, each resuming where a cut connection left it.                 Other people's files stay on the server until 'satchel attachment get', or until a sync with                 --attachments fetches every file of your book up to --attachment-cap.
+                """)
 
+        @Flag(help: "Also download the files of your book that this laptop lacks.") var attachments = false
+        @Option(
+            name: .customLong("attachment-cap"),
+            help: "With --attachments, skip files larger than this many MB (they wait for 'satchel attachment get').")
+        var attachmentCap: Int = 25
         @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            guard attachmentCap >= 1 else { throw ValidationError("--attachment-cap is 1 MB or more") }
+        }
 
         func run() async throws {
             let client = try options.client()
-            let summary = try await client.sync(progress: ProgressBar.callback())
+            let summary = try await client.sync(
+                downloadingAttachmentsUpTo: attachments ? Int64(attachmentCap) * 1_000_000 : nil, progress: ProgressBar.callback())
             ProgressBar.finish()
             let output = Output(options)
             if output.json {
@@ -114,7 +127,16 @@ extension Satchel {
                 "Pushed \(summary.pushed): \(summary.applied) \(output.outcome("applied")), \(summary.merged) \(output.outcome("merged")), "
                     + "\(summary.queued) \(output.outcome("queued")), \(summary.rejected) \(output.outcome("rejected")). "
                     + "Pulled \(summary.pulled).")
-            if summary.merged + summary.queued + summary.rejected > 0 {
+            let files = summary.attachments
+            if files.uploaded + files.waiting + files.downloaded + files.skipped > 0 {
+                var parts: [String] = []
+                if files.uploaded > 0 { parts.append("sent \(files.uploaded) file\(files.uploaded == 1 ? "" : "s")") }
+                if files.waiting > 0 { parts.append("\(files.waiting) still to send") }
+                if files.downloaded > 0 { parts.append("fetched \(files.downloaded)") }
+                if files.skipped > 0 { parts.append("\(files.skipped) over the cap left on the server") }
+                print("Files: " + parts.joined(separator: ", ") + ".")
+            }
+            if summary.merged + summary.queued + summary.rejected + files.waiting > 0 {
                 print("Run 'satchel status' to see what happened to your changes.")
             }
         }
@@ -139,6 +161,11 @@ extension Satchel {
             }
             print("\(identity.user) on \(identity.device): \(report.pending) change\(report.pending == 1 ? "" : "s") waiting to sync.")
             print("Last sync: \(report.lastSyncAt.map(Output.time) ?? "never").")
+            for upload in report.uploads {
+                print(
+                    "File \(upload.fileName) (attachment \(upload.attachment.prefix(8)), \(AttachmentState.size(upload.size))) waiting to upload"
+                        + (upload.lastError.map { ": \($0)" } ?? "") + ".")
+            }
             for notice in report.notices {
                 if notice.entity.isEmpty {
                     print("\(notice.title) \(notice.message).")
@@ -170,6 +197,15 @@ struct StatusReport: Encodable {
     var changes: [Item]
     /// Records that left this laptop (an account transferred to someone else), not yet shown.
     var notices: [Notice] = []
+    /// Attachments whose bytes are still to send, with the last refusal if any.
+    var uploads: [Upload] = []
+
+    struct Upload: Encodable {
+        var attachment: String
+        var fileName: String
+        var size: Int64
+        var lastError: String?
+    }
 
     struct Item: Encodable {
         var counter: UInt64
@@ -228,7 +264,10 @@ struct StatusReport: Encodable {
         }
         return StatusReport(
             pending: try replica.pendingCount(), lastSyncAt: identity.lastSyncAt, changes: items,
-            notices: try replica.notices(unseenOnly: true))
+            notices: try replica.notices(unseenOnly: true),
+            uploads: try replica.pendingUploads().map {
+                Upload(attachment: $0.attachmentID, fileName: $0.fileName, size: $0.size, lastError: $0.lastError)
+            })
     }
 }
 
@@ -250,6 +289,13 @@ enum ProgressBar {
             case let .pulling(rows), let .bootstrapping(rows):
                 guard rows >= 500 else { return }
                 text = "downloading… \(rows) records"
+            case let .uploading(file, done, total), let .downloading(file, done, total):
+                guard total >= 1_000_000 else { return }
+                let width = 30
+                let filled = min(width, Int(Int64(width) * done / max(total, 1)))
+                let verb = { if case .uploading = progress { return "sending" } else { return "fetching" } }()
+                text = "\(verb) \(file.prefix(30)) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+                    + "\(Int(100 * done / max(total, 1)))%\u{1B}[K"
             }
             FileHandle.standardError.write(Data("\r\(text)".utf8))
             shown = true

@@ -39,7 +39,8 @@ extension Satchel.Contacts {
 extension Satchel {
     struct Visits: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "visit", abstract: "Visits and other customer interactions.", subcommands: [Log.self, List.self])
+            commandName: "visit", abstract: "Visits and other customer interactions.",
+            subcommands: [Log.self, List.self, GenericAttach<VisitKind>.self, GenericAttachments<VisitKind>.self])
     }
 }
 
@@ -129,7 +130,8 @@ extension Satchel {
             commandName: "opp", abstract: "Sales opportunities and their stages.",
             subcommands: [
                 Add.self, GenericEdit<OpportunityKind>.self, Stage.self, GenericShow<OpportunityKind>.self,
-                GenericList<OpportunityKind>.self, GenericHistory<OpportunityKind>.self,
+                GenericList<OpportunityKind>.self, GenericHistory<OpportunityKind>.self, GenericAttach<OpportunityKind>.self,
+                GenericAttachments<OpportunityKind>.self,
             ])
     }
 }

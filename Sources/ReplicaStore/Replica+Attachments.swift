@@ -1,0 +1,239 @@
+import Crypto
+import Foundation
+import GRDB
+import SatchelModel
+import SyncCore
+
+/// An attachment's bytes this laptop still has to send.
+public struct PendingUpload: Hashable, Sendable {
+    public var attachmentID: String
+    public var sha256: String
+    public var size: Int64
+    public var fileName: String
+    /// The last refusal or failure, for `satchel status`.
+    public var lastError: String?
+}
+
+extension Replica {
+    // MARK: - Attachments
+
+    /// The folder beside the replica file where attachments' bytes are kept, each named by its
+    /// SHA-256 (nil for a replica in memory).
+    public var attachmentsFolder: String? {
+        let path = writer.path
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file::memory:") else { return nil }
+        return ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("attachments")
+    }
+
+    /// Where the bytes named `sha256` are on this laptop, when they are.
+    public func attachmentFile(sha256: String) -> String? {
+        guard AttachmentMedia.isSHA256(sha256), let folder = attachmentsFolder else { return nil }
+        let path = (folder as NSString).appendingPathComponent(sha256)
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Attaches the file at `path` to record `entity/id`, offline: the file is checked (readable,
+    /// not empty, at most `maxBytes`, a kind Satchel carries by its name and its first bytes),
+    /// copied into ``attachmentsFolder`` under its SHA-256, and recorded with its upload pending,
+    /// in one transaction. Returns the attachment's id.
+    ///
+    /// The copy is the laptop's from then on: editing or deleting the original changes nothing.
+    @discardableResult
+    public func attach(
+        file path: String, to entity: String, id ownerID: String, caption: String? = nil,
+        maxBytes: Int64 = AttachmentMedia.defaultMaxBytes
+    ) throws -> String {
+        guard let owner = CRMSchema.attachmentOwners.first(where: { $0.entity == entity }) else {
+            throw ReplicaError.notAllowed(
+                reason: "files are not attached to \(entity) records",
+                remedy: "attach them to a visit, account, opportunity, ticket or order")
+        }
+        guard let folder = attachmentsFolder else {
+            throw ReplicaError.notAllowed(reason: "this replica has no folder for files", remedy: "open a replica file")
+        }
+        guard let record = try row(entity, id: ownerID) else { throw ReplicaError.unknownRecord(entity: entity, id: ownerID) }
+        let accountID = entity == "account" ? ownerID : record["account_id"]?.textValue
+        guard let accountID else {
+            throw ReplicaError.notAllowed(reason: "the \(entity) \(ownerID) has no account", remedy: "give it an account first")
+        }
+        let copied = try Self.copyIntoFolder(path, folder: folder, maxBytes: maxBytes)
+        let id = UUID().uuidString.lowercased()
+        do {
+            let name = (path as NSString).lastPathComponent
+            let mediaType: String
+            switch AttachmentMedia.mediaType(fileName: name, prefix: copied.prefix) {
+            case .success(let type): mediaType = type
+            case .failure(let problem): throw ReplicaError.notAllowed(reason: problem.description, remedy: "choose another file")
+            }
+            let attachment = try schema.requireEntityOrThrow("attachment")
+            let user = try identity().user
+            var values: [String: FieldValue] = [
+                "account_id": .text(accountID), "file_name": .text(String(name.prefix(255))),
+                "media_type": .text(mediaType), "size": .integer(copied.size), "sha256": .text(copied.sha256),
+                "attached_by": .text(user.isEmpty ? "me" : user), "attached_at": .integer(clock()),
+            ]
+            if owner.entity != "account" { values[owner.field] = .text(ownerID) }
+            if let caption, !caption.isEmpty { values["caption"] = .text(caption) }
+            let row: [String: FieldValue]
+            do {
+                row = try attachment.validateInsert(values)
+            } catch {
+                throw ReplicaError.invalid(error)
+            }
+            try writer.write { db in
+                try insertChecked(attachment, id: id, row: row, db: db)
+                try db.cachedStatement(
+                    sql: "INSERT INTO _upload (attachment_id, sha256, size, file_name) VALUES (?, ?, ?, ?)"
+                ).execute(arguments: [id, copied.sha256, copied.size, name])
+            }
+        } catch {
+            // Refused: the copy goes too, unless the laptop held those bytes already.
+            if !copied.existed { try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(copied.sha256)) }
+            throw error
+        }
+        return id
+    }
+
+    /// Copies a file into `folder` under its SHA-256 (written to a temporary name, then renamed,
+    /// so a file there is always whole); returns its hash, size and first bytes.
+    static func copyIntoFolder(_ path: String, folder: String, maxBytes: Int64) throws
+        -> (sha256: String, size: Int64, prefix: Data, existed: Bool)
+    {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let input = FileHandle(forReadingAtPath: path)
+        else {
+            throw ReplicaError.notAllowed(reason: "cannot read \(path)", remedy: "check the file's name and permissions")
+        }
+        defer { try? input.close() }
+        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let temporary = (folder as NSString).appendingPathComponent(".incoming-" + UUID().uuidString)
+        guard manager.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let output = FileHandle(forWritingAtPath: temporary)
+        else {
+            throw ReplicaError.notAllowed(reason: "cannot write in \(folder)", remedy: "check the folder's permissions and free space")
+        }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        var prefix = Data()
+        do {
+            defer { try? output.close() }
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                size += Int64(chunk.count)
+                guard size <= maxBytes else {
+                    throw ReplicaError.notAllowed(
+                        reason: "\(path) is larger than \(maxBytes / 1_000_000) MB, the most a file may be",
+                        remedy: "attach a smaller file")
+                }
+                if prefix.count < AttachmentMedia.sniffLength { prefix.append(chunk.prefix(AttachmentMedia.sniffLength - prefix.count)) }
+                hasher.update(data: chunk)
+                try output.write(contentsOf: chunk)
+            }
+            try output.synchronize()
+        } catch {
+            try? manager.removeItem(atPath: temporary)
+            if let error = error as? ReplicaError { throw error }
+            throw ReplicaError.notAllowed(reason: "cannot copy \(path) (\(error))", remedy: "check the file and the free space")
+        }
+        guard size > 0 else {
+            try? manager.removeItem(atPath: temporary)
+            throw ReplicaError.notAllowed(reason: "\(path) is empty", remedy: "attach a file with something in it")
+        }
+        let sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let target = (folder as NSString).appendingPathComponent(sha256)
+        let existed = manager.fileExists(atPath: target)
+        if existed {
+            try? manager.removeItem(atPath: temporary)
+        } else if rename(temporary, target) != 0 {
+            try? manager.removeItem(atPath: temporary)
+            throw ReplicaError.notAllowed(reason: "cannot store the copy in \(folder)", remedy: "check the folder's permissions")
+        }
+        return (sha256, size, prefix, existed)
+    }
+
+    /// The live attachments of record `entity/id`, oldest first.
+    public func attachments(of entity: String, id: String) throws -> [(id: String, values: [String: FieldValue])] {
+        guard let owner = CRMSchema.attachmentOwners.first(where: { $0.entity == entity }) else { return [] }
+        let condition = owner.entity == "account" ? "t.account_id = ?" : "t.\(SQLMapping.quote(owner.field)) = ?"
+        return try rows("attachment", where: condition, arguments: [id], orderBy: "t.attached_at, t.id")
+    }
+
+    /// The uploads still to send, oldest first.
+    public func pendingUploads() throws -> [PendingUpload] {
+        try writer.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM _upload ORDER BY rowid")).map { row in
+                PendingUpload(
+                    attachmentID: row["attachment_id"], sha256: row["sha256"], size: row["size"], fileName: row["file_name"],
+                    lastError: row["last_error"])
+            }
+        }
+    }
+
+    /// Whether the hub refused the insert of attachment `id` (its bytes then have nowhere to go).
+    public func attachmentWasRejected(_ id: String) throws -> Bool {
+        try writer.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT detail FROM _outcome WHERE entity = 'attachment' AND row_id = ? AND op = 'insert'"),
+                arguments: [id]
+            ).contains { row in
+                if case .rejected = try WireJSON.decode(MergeOutcome.self, fromText: row["detail"]) { return true }
+                return false
+            }
+        }
+    }
+
+    /// Whether attachment `id`'s insert still waits in the outbox.
+    public func attachmentIsUnpushed(_ id: String) throws -> Bool {
+        try writer.read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _outbox WHERE entity = 'attachment' AND row_id = ?)"),
+                arguments: [id]) ?? false
+        }
+    }
+
+    /// The upload of attachment `id` is over: sent whole, or never to be sent.
+    public func finishUpload(_ id: String) throws {
+        try writer.write { db in
+            try db.cachedStatement(sql: "DELETE FROM _upload WHERE attachment_id = ?").execute(arguments: [id])
+        }
+    }
+
+    /// Notes why the upload of attachment `id` did not finish (shown by `satchel status`).
+    public func noteUploadFailure(_ id: String, _ detail: String) throws {
+        try writer.write { db in
+            try db.cachedStatement(sql: "UPDATE _upload SET attempts = attempts + 1, last_error = ? WHERE attachment_id = ?")
+                .execute(arguments: [String(detail.prefix(500)), id])
+        }
+    }
+
+    /// Where a download of the bytes named `sha256` is written until it is whole.
+    public func partialDownload(sha256: String) -> String? {
+        guard AttachmentMedia.isSHA256(sha256), let folder = attachmentsFolder else { return nil }
+        return (folder as NSString).appendingPathComponent(".partial-" + sha256)
+    }
+
+    /// Keeps a finished download as the bytes named `sha256`, when it hashes to that; otherwise
+    /// deletes it and throws.
+    public func keepDownload(sha256: String) throws -> String {
+        guard let partial = partialDownload(sha256: sha256), let folder = attachmentsFolder else {
+            throw ReplicaError.notAllowed(reason: "this replica has no folder for files", remedy: "open a replica file")
+        }
+        guard let input = FileHandle(forReadingAtPath: partial) else {
+            throw ReplicaError.notAllowed(reason: "the download is missing", remedy: "run the command again")
+        }
+        var hasher = SHA256()
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        try input.close()
+        guard hasher.finalize().map({ String(format: "%02x", $0) }).joined() == sha256 else {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw ReplicaError.notAllowed(
+                reason: "the downloaded file does not match its SHA-256 (it was damaged on the way)", remedy: "run the command again")
+        }
+        let target = (folder as NSString).appendingPathComponent(sha256)
+        guard rename(partial, target) == 0 else {
+            throw ReplicaError.notAllowed(reason: "cannot store the file in \(folder)", remedy: "check the folder's permissions")
+        }
+        return target
+    }
+}
