@@ -168,7 +168,10 @@ let package = Package(
         .testTarget(
             name: "SatchelBenchTests", dependencies: ["SatchelBench", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SyncServerTests", dependencies: ["SyncServer", "SyncClient", "HubPostgres", "SatchelTestSupport"],
+            name: "SyncServerTests",
+            dependencies: [
+                "SyncServer", "SyncClient", "HubPostgres", "SatchelTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings),
     ]
 )

@@ -41,6 +41,22 @@ public struct CLI: Sendable {
         return Result(status: result.status, output: result.output, error: result.error)
     }
 
+    /// Starts `satchel ARGS` in the background (with `environment` added), for a test that acts
+    /// while it runs; standard output and error are discarded.
+    public func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        environment["SATCHEL_HOME"] = home
+        environment["TZ"] = "UTC"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs and requires success; returns the result.
     @discardableResult
     public func ok(_ arguments: [String]) throws -> Result {

@@ -100,20 +100,23 @@ public final class LiveServer: Sendable {
         return token
     }
 
-    /// Registers a user, enrolls a laptop over HTTP and returns its sync client and replica.
+    /// Registers a user, enrolls a laptop over HTTP and returns its sync client and replica (in
+    /// memory, or a file in `folder`, where attachments need one).
     public func laptop(
         _ name: String, role: Role, territories: [String] = [], clock: @escaping Replica.WallClock = Replica.systemClock,
-        transport: (any SyncTransport)? = nil, pageSize: Int = 500
+        transport: (any SyncTransport)? = nil, pageSize: Int = 500, folder: String? = nil, attachmentChunkBytes: Int = 1 << 20
     ) async throws -> SyncClient {
         let token = try addUser(name, role: role, territories: territories)
         let enrolled = try await SyncClient.enroll(server: url, token: token, device: "\(name)-laptop")
-        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock)
+        let replica =
+            try folder.map { try Replica.open(at: $0 + "/replica.sqlite", schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock) }
+            ?? Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock)
         try replica.setWriter(user: name, device: enrolled.device, isPrivileged: role.isPrivileged)
         return SyncClient(
             replica: replica,
             configuration: .init(
                 server: url, credential: enrolled.credential, pageSize: pageSize, bootstrapPageSize: pageSize, maxAttempts: 3,
-                initialBackoff: .milliseconds(10)),
+                initialBackoff: .milliseconds(10), attachmentChunkBytes: attachmentChunkBytes),
             transport: transport)
     }
 }

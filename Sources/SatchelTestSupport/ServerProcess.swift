@@ -29,7 +29,8 @@ public final class ServerProcess: @unchecked Sendable {
         self.dataDirectory = dataDirectory
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--port", "0"] + arguments
+        // A given --port (a restart on the same address) replaces the free one.
+        process.arguments = ["serve"] + (arguments.contains("--port") ? [] : ["--port", "0"]) + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output

@@ -4,9 +4,6 @@ import SatchelModel
 import SyncCore
 
 extension SyncClient {
-    /// Bytes per upload chunk and per download range: a cut connection costs at most this much.
-    public static let attachmentChunkBytes = 1 << 20
-
     /// What a sync did with attachments' bytes.
     public struct AttachmentSummary: Sendable, Equatable, Codable {
         /// Uploads finished, and the bytes this sync sent for them.
@@ -47,7 +44,7 @@ extension SyncClient {
             do {
                 var status = try await uploadStatus(id)
                 while !status.complete {
-                    let chunk = try Self.read(file, from: status.received, count: Self.attachmentChunkBytes)
+                    let chunk = try Self.read(file, from: status.received, count: configuration.attachmentChunkBytes)
                     guard !chunk.isEmpty else {
                         throw SyncClientError.transport("this laptop's copy of \(upload.fileName) is shorter than recorded")
                     }
@@ -111,7 +108,7 @@ extension SyncClient {
             offset = 0
         }
         while offset < size {
-            let end = min(size, offset + Int64(4 * Self.attachmentChunkBytes)) - 1
+            let end = min(size, offset + Int64(4 * configuration.attachmentChunkBytes)) - 1
             let response = try await send(
                 TransportRequest(
                     method: "GET", path: "/v1/attachments/\(Self.pathComponent(id))/content", headers: ["Range": "bytes=\(offset)-\(end)"]))

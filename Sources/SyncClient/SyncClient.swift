@@ -28,10 +28,13 @@ public struct SyncClient: Sendable {
         public var maxAttempts: Int
         /// The first retry's delay; each later one doubles, with jitter.
         public var initialBackoff: Duration
+        /// Bytes per attachment upload chunk (a download range is four of them): what a cut
+        /// connection costs at most.
+        public var attachmentChunkBytes: Int
 
         public init(
             server: URL, credential: String, pageSize: Int = 500, bootstrapPageSize: Int = 2000, pushBatch: Int = 1000,
-            maxAttempts: Int = 4, initialBackoff: Duration = .milliseconds(200)
+            maxAttempts: Int = 4, initialBackoff: Duration = .milliseconds(200), attachmentChunkBytes: Int = 1 << 20
         ) {
             self.server = server
             self.credential = credential
@@ -40,6 +43,7 @@ public struct SyncClient: Sendable {
             self.pushBatch = pushBatch
             self.maxAttempts = maxAttempts
             self.initialBackoff = initialBackoff
+            self.attachmentChunkBytes = attachmentChunkBytes
         }
     }
 

@@ -53,6 +53,9 @@ struct GlobalOptions: ParsableArguments {
         // SATCHEL_PAGE_SIZE sets the rows per page of pulls and bootstrap alike (defaults 500 and
         // 2000), for slow links and for tests.
         let override = ProcessInfo.processInfo.environment["SATCHEL_PAGE_SIZE"].flatMap(Int.init).map { min(max($0, 1), 2000) }
+        // SATCHEL_CHUNK_KB sets the bytes per attachment upload chunk (default 1024 KiB; a
+        // download range is four chunks): smaller on a link that drops often.
+        let chunk = ProcessInfo.processInfo.environment["SATCHEL_CHUNK_KB"].flatMap(Int.init).map { min(max($0, 16), 8192) * 1024 }
         let ca = credentials.ca.map { $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0) }
         let transport = try SyncClient.transport(
             for: url, certificateAuthority: ca, allowsInsecureHTTP: credentials.insecureHTTP == true)
@@ -60,7 +63,7 @@ struct GlobalOptions: ParsableArguments {
             replica: try openReplica(),
             configuration: .init(
                 server: url, credential: credentials.credential, pageSize: override ?? 500,
-                bootstrapPageSize: override ?? 2000),
+                bootstrapPageSize: override ?? 2000, attachmentChunkBytes: chunk ?? 1 << 20),
             transport: transport)
     }
 }

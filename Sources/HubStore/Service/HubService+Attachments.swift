@@ -65,6 +65,11 @@ public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible
 public struct BlobStats: Hashable, Sendable, Codable {
     public var blobs: Int
     public var bytes: Int64
+
+    public init(blobs: Int, bytes: Int64) {
+        self.blobs = blobs
+        self.bytes = bytes
+    }
 }
 
 extension HubService {
