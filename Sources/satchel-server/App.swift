@@ -67,9 +67,15 @@ extension SatchelServer {
         @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this certificate chain (PEM); needs --tls-key.")
         var tlsCert: String?
         @Option(name: .customLong("tls-key"), help: "The private key (PEM) of --tls-cert.") var tlsKey: String?
+        @Option(name: .customLong("max-attachment-mb"), help: "The largest attachment accepted, in MB.")
+        var maxAttachmentMB: Int = Int(AttachmentMedia.defaultMaxBytes / 1_000_000)
+        @Option(name: .customLong("attachment-quota-mb"), help: "The bytes of attachments each user may upload, in MB.")
+        var attachmentQuotaMB: Int = Int(AttachmentLimits().quotaBytes / 1_000_000)
 
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+            guard (1...4096).contains(maxAttachmentMB) else { throw ValidationError("--max-attachment-mb is 1 to 4096") }
+            guard attachmentQuotaMB >= 1 else { throw ValidationError("--attachment-quota-mb is 1 or more") }
             guard (tlsCert == nil) == (tlsKey == nil) else {
                 throw ValidationError("give both --tls-cert and --tls-key to serve HTTPS, or neither")
             }
@@ -82,7 +88,10 @@ extension SatchelServer {
             var logger = Logger(label: "satchel-server")
             logger.logLevel = .info
             let tls = tlsCert.flatMap { cert in tlsKey.map { ServerConfiguration.TLSFiles(certificateChain: cert, privateKey: $0) } }
-            let configuration = ServerConfiguration(dataDirectory: data.data, host: host, port: port, tls: tls)
+            var limits = ServerLimits()
+            limits.attachments = AttachmentLimits(
+                maxFileBytes: Int64(maxAttachmentMB) * 1_000_000, quotaBytes: Int64(attachmentQuotaMB) * 1_000_000)
+            let configuration = ServerConfiguration(dataDirectory: data.data, host: host, port: port, limits: limits, tls: tls)
             if let warning = configuration.exposureWarning {
                 FileHandle.standardError.write(Data((warning + "\n").utf8))
             }

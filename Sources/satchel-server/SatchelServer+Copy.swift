@@ -13,7 +13,8 @@ extension SatchelServer {
             discussion: """
                 Stop the server on --data first (copy refuses while it runs), copy, then start the servers on \\
                 --database. Every laptop keeps its credential and its place in the feed: nobody enrolls again. \\
-                The copy is one transaction, committed only when it reads back equal to the SQLite store.
+                The copy is one transaction, committed only when it reads back equal to the SQLite store; \
+                attachments' files are copied before it, each checked against its SHA-256.
                 """)
 
         @OptionGroup var data: DataOptions
@@ -32,9 +33,13 @@ extension SatchelServer {
             let tables = try source.storage.exportTables()
             let target = try PostgresHubStorage.open(url: url, schema: CRMSchema.schema)
             defer { target.close() }
+            // Attachments' files first: a failed copy of the records then leaves only files no
+            // record names, and copying again skips them.
+            let files = try target.blobs.copyBlobs(from: source.storage.blobs)
             let counts = try target.importTables(tables)
             print("Copied \(data.data) into \(target.location), verified equal:")
             for (table, rows) in counts { print("  \(table): \(rows) row\(rows == 1 ? "" : "s")") }
+            print("  attachment files: \(files.blobs) (\(files.bytes) bytes), each checked against its SHA-256")
             print("Start the servers with --database (or SATCHEL_DATABASE_URL); stop using \(data.data).")
         }
     }

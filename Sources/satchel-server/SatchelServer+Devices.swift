@@ -26,6 +26,11 @@ extension SatchelServer {
         func run() throws {
             let report = try data.open().compact(by: .serverOperator)
             print("Removed \(report.purged) tombstone\(report.purged == 1 ? "" : "s") at or below feed position \(report.watermark).")
+            if report.blobsCollected.blobs > 0 {
+                print(
+                    "Deleted \(report.blobsCollected.blobs) attachment file\(report.blobsCollected.blobs == 1 ? "" : "s") "
+                        + "(\(report.blobsCollected.bytes) bytes) that no record names any more.")
+            }
             if !report.holdingBack.isEmpty {
                 print("Held back by: \(report.holdingBack.joined(separator: ", ")).")
             }

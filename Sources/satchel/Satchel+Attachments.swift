@@ -21,7 +21,8 @@ struct GenericAttach<Kind: EntityKind>: ParsableCommand {
             discussion: """
                 The file is copied into the replica folder under its SHA-256 (later changes to the original change \
                 nothing) and sent by the next 'satchel sync'. Photos (jpg, png, gif, webp), PDFs, text and csv files, \
-                and Word, Excel and PowerPoint documents, up to 25 MB.
+                and Word, Excel and PowerPoint documents, up to 25 MB (SATCHEL_MAX_ATTACHMENT_MB when the company's \
+                server takes another size).
                 """)
     }
     @Argument(help: "The record's id (or a unique prefix).") var id: String
@@ -32,7 +33,10 @@ struct GenericAttach<Kind: EntityKind>: ParsableCommand {
     func run() throws {
         let replica = try options.openReplica()
         let ownerID = try Records.resolve(Kind.entity, id, replica: replica)
-        let attachment = try replica.attach(file: file, to: Kind.entity, id: ownerID, caption: caption)
+        // The server's per-file limit, when the company raised or lowered it from 25 MB.
+        let limit = ProcessInfo.processInfo.environment["SATCHEL_MAX_ATTACHMENT_MB"].flatMap(Int64.init).map { $0 * 1_000_000 }
+        let attachment = try replica.attach(
+            file: file, to: Kind.entity, id: ownerID, caption: caption, maxBytes: limit ?? AttachmentMedia.defaultMaxBytes)
         try Records.show("attachment", id: attachment, replica: replica, options: options)
     }
 }

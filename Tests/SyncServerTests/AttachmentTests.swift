@@ -102,6 +102,16 @@ struct AttachmentTests {
         let file = try await team.ben.download(attachment: id)
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == bytes)
         #expect(try team.ben.replica.attachments(of: "visit", id: team.visit).map(\.id) == [id])
+        // Ranges as HTTP has them: an open or overlong end stops at the file's end; a start past it is 416.
+        let tail = try await team.raw(team.ben, "GET", "/v1/attachments/\(id)/content", headers: ["Range": "bytes=1000000-"])
+        #expect(tail.status == 206)
+        #expect(tail.headers["content-range"] == "bytes 1000000-\(bytes.count - 1)/\(bytes.count)")
+        #expect(tail.body == bytes.suffix(from: 1_000_000))
+        let overlong = try await team.raw(
+            team.ben, "GET", "/v1/attachments/\(id)/content", headers: ["Range": "bytes=10-\(bytes.count + 99)"])
+        #expect(overlong.body == bytes.suffix(from: 10))
+        #expect(try await team.raw(team.ben, "GET", "/v1/attachments/\(id)/content", headers: ["Range": "bytes=\(bytes.count)-"]).status == 416)
+        #expect(try await team.raw(team.ben, "GET", "/v1/attachments/\(id)/content", headers: ["Range": "bytes=5-2"]).status == 400)
 
         // The south rep holds no such record, and the server answers its id as it answers a missing one.
         _ = try await team.cy.sync()

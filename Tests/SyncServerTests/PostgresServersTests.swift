@@ -23,14 +23,17 @@ struct PostgresServersTests {
     }
 
     static func enroll(
-        _ name: String, database: String, through servers: [ServerProcess], clock: @escaping Replica.WallClock = Replica.systemClock
+        _ name: String, database: String, through servers: [ServerProcess], clock: @escaping Replica.WallClock = Replica.systemClock,
+        folder: String? = nil
     ) async throws -> Laptop {
         let added = try ServerProcess.run(
             ["user", "add", name, "--role", "rep", "--territory", "north", "--database", database, "--json"])
         #expect(added.status == 0, "\(added.error)")
         let token = try WireJSON.decoder.decode(AddUserResponse.self, from: Data(added.output.utf8)).enrollmentToken
         let enrolled = try await SyncClient.enroll(server: servers[0].url, token: token, device: "\(name)-laptop")
-        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock)
+        let replica =
+            try folder.map { try Replica.open(at: $0 + "/replica.sqlite", schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock) }
+            ?? Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock)
         try replica.setWriter(user: name, device: enrolled.device)
         let clients = servers.map { server in
             SyncClient(
@@ -320,9 +323,17 @@ struct PostgresServersTests {
         let added = try ServerProcess.run(["user", "add", "ana", "--role", "rep", "--territory", "north", "--data", data, "--json"])
         let token = try WireJSON.decoder.decode(AddUserResponse.self, from: Data(added.output.utf8)).enrollmentToken
         let enrolled = try await SyncClient.enroll(server: sqliteServer.url, token: token, device: "ana-laptop")
-        let replica = try Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica)
+        let laptop = data + "-laptop"
+        defer { try? FileManager.default.removeItem(atPath: laptop) }
+        let replica = try Replica.open(at: laptop + "/replica.sqlite", schema: CRMSchema.schema, replicaID: enrolled.replica)
         try replica.setWriter(user: "ana", device: enrolled.device)
         for n in 0..<3 { _ = try replica.insert("account", values: ["name": .text("Customer \(n)")]) }
+        // A price list attached on the SQLite server moves with the records.
+        let priceList = Data("%PDF-1.4\nprices for 2027\n".utf8) + Data(repeating: 0x20, count: 3000)
+        try FileManager.default.createDirectory(atPath: laptop, withIntermediateDirectories: true)
+        try priceList.write(to: URL(fileURLWithPath: laptop + "/prices.pdf"))
+        let attachment = try replica.attach(
+            file: laptop + "/prices.pdf", to: "account", id: try #require(replica.rows("account").first?.id))
         _ = try await SyncClient(replica: replica, configuration: .init(server: sqliteServer.url, credential: enrolled.credential)).sync()
 
         // Not while the SQLite server still takes pushes.
@@ -334,7 +345,8 @@ struct PostgresServersTests {
         let copied = try ServerProcess.run(["copy", "--data", data, "--database", database.url])
         #expect(copied.status == 0, "\(copied.error)")
         #expect(copied.output.contains("verified equal"))
-        #expect(copied.output.contains("hub_row: 3 rows"), "\(copied.output)")
+        #expect(copied.output.contains("hub_row: 4 rows"), "\(copied.output)")
+        #expect(copied.output.contains("attachment files: 1 (\(priceList.count) bytes)"), "\(copied.output)")
         let again = try ServerProcess.run(["copy", "--data", data, "--database", database.url])
         #expect(again.status == 1)
         #expect(again.error.contains("already holds a hub"), "\(again.error)")
@@ -347,11 +359,14 @@ struct PostgresServersTests {
         let summary = try await client.sync()
         #expect(summary.rejected == 0)
         #expect(try replica.pendingCount() == 0)
-        #expect(try replica.outcomes().count == 4)
-        // A colleague enrolled on PostgreSQL sees everything ana made on either side.
-        let colleague = try await Self.enroll("ben", database: database.url, through: [postgresServer])
+        #expect(try replica.outcomes().count == 5)
+        // A colleague enrolled on PostgreSQL sees everything ana made on either side, files included.
+        let colleague = try await Self.enroll("ben", database: database.url, through: [postgresServer], folder: laptop + "-ben")
+        defer { try? FileManager.default.removeItem(atPath: laptop + "-ben") }
         _ = try await colleague.clients[0].sync()
         #expect(try colleague.replica.rows("account").count == 4)
+        let file = try await colleague.clients[0].download(attachment: attachment)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == priceList)
     }
 
     /// The deployment of Docs/operations.md: nginx in front of two servers on one database, and

@@ -195,3 +195,31 @@ public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
     public func blobs() throws -> [String: Int64] { locked { stored.mapValues { Int64($0.count) } } }
     public func delete(_ hash: String) throws { _ = locked { stored.removeValue(forKey: hash) } }
 }
+
+extension BlobStorage {
+    /// Copies every blob of `source` that this storage lacks, each checked against its hash on
+    /// the way in (a damaged one stops the copy); returns what was copied. Running it again
+    /// copies nothing twice.
+    public func copyBlobs(from source: any BlobStorage) throws -> BlobStats {
+        var copied = BlobStats(blobs: 0, bytes: 0)
+        for (hash, size) in try source.blobs().sorted(by: { $0.key < $1.key }) where try self.size(of: hash) == nil {
+            let key = "copy-" + hash
+            try discard(key)
+            var offset: Int64 = 0
+            while offset < size {
+                let chunk = try source.read(hash, range: offset..<min(size, offset + (1 << 20)))
+                guard !chunk.isEmpty else { break }
+                try append(key, at: offset, chunk)
+                offset += Int64(chunk.count)
+            }
+            guard offset == size, try digest(ofUpload: key, size: size) == hash else {
+                try discard(key)
+                throw BlobStorageError.failed("the attachment file \(hash) does not read back whole; check the source's disk")
+            }
+            try keep(key, as: hash)
+            copied.blobs += 1
+            copied.bytes += size
+        }
+        return copied
+    }
+}

@@ -191,10 +191,10 @@ extension HubService {
         let row = try storage.read { try Self.attachment(id, scope: scope, reader: $0) }
         let file = Self.declared(row)
         guard file.uploaded else { throw AttachmentError.notUploaded(id) }
-        let range = range ?? 0..<file.size
-        guard range.lowerBound < file.size || file.size == 0, range.upperBound <= file.size else {
-            throw AttachmentError.badRange(size: file.size)
-        }
+        // A range past the end (or open, "bytes=START-") stops at the end, as HTTP ranges do.
+        let requested = range ?? 0..<file.size
+        guard requested.lowerBound < file.size else { throw AttachmentError.badRange(size: file.size) }
+        let range = requested.lowerBound..<min(requested.upperBound, file.size)
         let data = try storage.blobs.read(file.sha256, range: range)
         return (data, file.size, file.mediaType, row.values["file_name"]?.textValue ?? id)
     }
