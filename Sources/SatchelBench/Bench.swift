@@ -1,6 +1,7 @@
 import Foundation
 import HubPostgres
 import Logging
+import SyncCore
 import SyncServer
 
 /// The benchmark's phases, run in order and collected into one report.
@@ -187,14 +188,14 @@ extension Bench {
 
     /// `satchel-bench serve`: the server library over the workload's schema, for the wire phases,
     /// on a data directory or a PostgreSQL database.
-    public static func serve(data: String?, database: String?, port: Int) async throws {
+    public static func serve(data: String?, database: String?, port: Int, schema: Schema = WorkloadSchema.schema) async throws {
         let store: any ServerStore
         if let database {
-            store = try PostgresServerStore.open(url: database, schema: WorkloadSchema.schema)
+            store = try PostgresServerStore.open(url: database, schema: schema)
         } else {
             let data = data ?? "./satchel-data"
             try SQLiteServerStore.lockForServing(directory: data)
-            store = try SQLiteServerStore.open(directory: data, schema: WorkloadSchema.schema)
+            store = try SQLiteServerStore.open(directory: data, schema: schema)
         }
         var logger = Logger(label: "satchel-bench-server")
         logger.logLevel = .warning

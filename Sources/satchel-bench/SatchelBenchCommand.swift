@@ -14,7 +14,7 @@ struct SatchelBenchCommand: AsyncParsableCommand {
             Build in release: swift build -c release (satchel-bench, satchel and satchel-server side by side).
             See Docs/performance.md.
             """,
-        subcommands: [Run.self, Duplicates.self, Serve.self], defaultSubcommand: Run.self)
+        subcommands: [Run.self, Duplicates.self, Attachments.self, Serve.self], defaultSubcommand: Run.self)
 }
 
 extension SatchelBenchCommand {
@@ -96,6 +96,62 @@ extension SatchelBenchCommand {
         }
     }
 
+    struct Attachments: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Upload and download throughput of attachments through a server on loopback.",
+            discussion: """
+                One rep uploads --files files of --size-kb KB (random bytes, none shared) and a teammate downloads \
+                them, through a satchel-bench server child with Satchel's own schema; each direction is timed \
+                around the transfer alone.
+                """)
+
+        @Option(help: "How many files.") var files = 100
+        @Option(name: .customLong("size-kb"), help: "The size of each file, in KB (1000 bytes).") var sizeKB = 1000
+        @Option(help: "Timed runs (each on fresh stores; every run is printed).") var runs = 3
+        @Option(help: "A PostgreSQL server (postgres://…, a user with CREATEDB): blobs in a scratch database there.")
+        var database: String?
+        @Flag(help: "Print one JSON array of the runs.") var json = false
+
+        func validate() throws {
+            guard (1...10_000).contains(files) else { throw ValidationError("--files is 1 to 10000") }
+            guard (1...25_000).contains(sizeKB) else { throw ValidationError("--size-kb is 1 to 25000 (the default per-file limit)") }
+            guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        }
+
+        func run() async throws {
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            let machine = MachineDescription.current(sqliteVersion: "")
+            var results: [AttachmentRun.Result] = []
+            for index in 0..<runs {
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-bench-att-\(UUID().uuidString)").path
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let scratch = try database.map { try ScratchDatabase.create(on: $0, label: "bench_att") }
+                defer { scratch?.drop() }
+                let run = AttachmentRun(
+                    executable: executable, directory: directory, files: files, bytesPerFile: sizeKB * 1000, database: scratch?.url)
+                results.append(
+                    try await run.run { line in
+                        if !json { FileHandle.standardError.write(Data("run \(index + 1)/\(runs): \(line)\n".utf8)) }
+                    })
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(results), as: UTF8.self))
+                return
+            }
+            print("machine: \(machine.cpu), \(machine.cores) cores, load average \(machine.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+            print("attachments: \(files) files of \(sizeKB) KB, one rep uploads, a teammate downloads, HTTP on loopback")
+            for (index, result) in results.enumerated() {
+                print(
+                    String(
+                        format: "run %d (%@): upload %.0f ms wall, %.0f ms CPU (this process), %.1f MB/s; download %.0f ms wall, %.0f ms CPU, %.1f MB/s; server holds %d blobs, %lld bytes",
+                        index + 1, result.storage, result.upload.wallMS, result.upload.cpuMS, result.uploadMBps, result.download.wallMS,
+                        result.download.cpuMS, result.downloadMBps, result.blobs, result.blobBytes))
+            }
+        }
+    }
+
     struct Duplicates: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Judge the labelled account pairs with the duplicate matcher: precision, recall, and its speed.")
@@ -143,9 +199,11 @@ extension SatchelBenchCommand {
         @Option(help: "The data directory.") var data: String?
         @Option(help: "A PostgreSQL database instead of --data.") var database: String?
         @Option(help: "The port (0 picks a free one).") var port = 0
+        @Option(help: "workload (the benchmark's schema) or crm (Satchel's own, for the attachment run).") var schema = "workload"
 
         func run() async throws {
-            try await Bench.serve(data: data, database: database, port: port)
+            try await Bench.serve(
+                data: data, database: database, port: port, schema: schema == "crm" ? CRMSchema.schema : WorkloadSchema.schema)
         }
     }
 }

@@ -29,6 +29,18 @@ struct BenchSmokeTests {
         #expect(sizes.uploadBytesZlib > 0 && sizes.uploadBytesZlib < sizes.uploadBytesRaw)
     }
 
+    @Test func theAttachmentRunMovesEveryFileOnceEachWay() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bench-att-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let run = AttachmentRun(
+            executable: Executable.url("satchel-bench").path, directory: scratch, files: 5, bytesPerFile: 40_000)
+        let result = try await run.run { _ in }
+        #expect(result.files == 5)
+        #expect(result.blobs == 5)
+        #expect(result.blobBytes == 200_000)
+        #expect(result.upload.wallMS > 0 && result.download.wallMS > 0)
+    }
+
     @Test func aWorkloadWhoseFilesWereEditedIsRefused() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
