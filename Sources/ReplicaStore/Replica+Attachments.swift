@@ -152,6 +152,17 @@ extension Replica {
         return (sha256, size, prefix, existed)
     }
 
+    /// Deletes attachment `id` (a tombstone travels to the hub) and, in the same transaction,
+    /// its upload when its bytes were still to send. The laptop's copy of the bytes stays: other
+    /// attachments may name them.
+    public func deleteAttachment(_ id: String) throws {
+        let schema = try self.schema.requireEntityOrThrow("attachment")
+        try writer.write { db in
+            try deleteChecked(schema, id: id, db: db)
+            try db.cachedStatement(sql: "DELETE FROM _upload WHERE attachment_id = ?").execute(arguments: [id])
+        }
+    }
+
     /// The live attachments of record `entity/id`, oldest first.
     public func attachments(of entity: String, id: String) throws -> [(id: String, values: [String: FieldValue])] {
         guard let owner = CRMSchema.attachmentOwners.first(where: { $0.entity == entity }) else { return [] }

@@ -124,15 +124,17 @@ extension Replica {
                 reason: "\(schema.labelWithArticle) cannot be deleted once recorded",
                 remedy: "record a new \(schema.label) that corrects it")
         }
-        try writer.write { db in
-            let me = try Replica.identity(db)
-            guard let before = try Replica.row(schema, id: id, db: db) else {
-                throw ReplicaError.unknownRecord(entity: entity, id: id)
-            }
-            try checkInvariants(schema, before: before, after: before, deleting: true, identity: me, db: db)
-            try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(schema.name)) WHERE id = ?").execute(
-                arguments: [id])
+        try writer.write { db in try deleteChecked(schema, id: id, db: db) }
+    }
+
+    /// Deletes a live row in the caller's transaction, after its invariants.
+    func deleteChecked(_ schema: EntitySchema, id: String, db: Database) throws {
+        let me = try Replica.identity(db)
+        guard let before = try Replica.row(schema, id: id, db: db) else {
+            throw ReplicaError.unknownRecord(entity: schema.name, id: id)
         }
+        try checkInvariants(schema, before: before, after: before, deleting: true, identity: me, db: db)
+        try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(schema.name)) WHERE id = ?").execute(arguments: [id])
     }
 
     // MARK: - Checks

@@ -27,8 +27,9 @@ extension SyncClient {
         var summary = AttachmentSummary()
         for upload in try replica.pendingUploads() {
             let id = upload.attachmentID
-            if try replica.attachmentWasRejected(id) {
-                // The record was refused: its bytes have nowhere to go.
+            if try replica.attachmentWasRejected(id) || replica.row("attachment", id: id) == nil {
+                // The record was refused, or deleted since (here or by someone else): its bytes
+                // have nowhere to go.
                 try replica.finishUpload(id)
                 continue
             }

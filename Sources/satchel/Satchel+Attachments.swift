@@ -95,10 +95,32 @@ enum AttachmentState {
 extension Satchel {
     struct Attachments: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "attachment", abstract: "Files attached to records: get, show, list, history.",
+            commandName: "attachment", abstract: "Files attached to records: get, show, list, history, delete.",
             subcommands: [
                 Get.self, GenericShow<AttachmentKind>.self, GenericList<AttachmentKind>.self, GenericHistory<AttachmentKind>.self,
+                Delete.self,
             ])
+
+        struct Delete: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "delete",
+                abstract: "Remove an attachment from its record (works offline; its file is no longer sent or shown).")
+            @Argument(help: "The attachment's id (or a unique prefix).") var id: String
+            @OptionGroup var options: GlobalOptions
+
+            func run() throws {
+                let replica = try options.openReplica()
+                let id = try Records.resolve("attachment", id, replica: replica)
+                let name = try replica.row("attachment", id: id)?["file_name"]?.textValue ?? id
+                try replica.deleteAttachment(id)
+                let output = Output(options)
+                if output.json {
+                    try output.printJSON(["id": id, "deleted": "true"])
+                } else {
+                    print("Removed \(name) (attachment \(id.prefix(8))); the next sync tells the others.")
+                }
+            }
+        }
 
         struct Get: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

@@ -63,6 +63,10 @@ struct AttachmentReplicaTests {
         let again = try laptop.replica.attach(file: try laptop.file("copy.pdf", bytes), to: "account", id: laptop.account)
         #expect(try laptop.replica.attachments(of: "account", id: laptop.account).map(\.id).sorted() == [id, again].sorted())
         #expect(try laptop.state().last == "files \(sha256)")
+        // Removed before it was sent: its upload goes with it, in the same step.
+        try laptop.replica.deleteAttachment(id)
+        #expect(try laptop.replica.row("attachment", id: id) == nil)
+        #expect(try laptop.replica.pendingUploads().map(\.attachmentID) == [again])
     }
 
     @Test func aBadFileGetsOneLineAndChangesNothing() throws {

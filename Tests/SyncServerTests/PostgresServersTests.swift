@@ -61,6 +61,43 @@ struct PostgresServersTests {
         }.joined(separator: "\n")
     }
 
+    /// Attachments' bytes live in the database, so an upload cut on one server resumes on the
+    /// other, and a teammate downloads through either.
+    @Test func anUploadCutOnOneServerResumesOnTheOther() async throws {
+        let servers = try TwoServers("attachments")
+        defer { servers.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-pg-att-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let through = [servers.first, servers.second]
+        let ana = try await Self.enroll("ana", database: servers.database.url, through: through, folder: folder + "/ana")
+        let ben = try await Self.enroll("ben", database: servers.database.url, through: through, folder: folder + "/ben")
+        let account = try ana.replica.insert("account", values: ["name": .text("Photo Ltd")])
+        var generator = SeededGenerator(seed: 5)
+        let photo = Data([0xFF, 0xD8, 0xFF, 0xE0]) + Data((0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try photo.write(to: URL(fileURLWithPath: folder + "/ana/shelf.jpg"))
+        let attachment = try ana.replica.attach(file: folder + "/ana/shelf.jpg", to: "account", id: account)
+
+        var configuration = ana.clients[0].configuration
+        configuration.attachmentChunkBytes = 64 << 10
+        let cut = SyncClient(
+            replica: ana.replica, configuration: configuration,
+            transport: CuttingTransport(base: URLSessionTransport(baseURL: servers.first.url), allowedPuts: 2))
+        do {
+            _ = try await cut.sync()
+            Issue.record("the sync through the first server should have been cut")
+        } catch is SyncClientError {}
+        configuration.server = servers.second.url
+        let resumed = try await SyncClient(replica: ana.replica, configuration: configuration).sync()
+        #expect(resumed.attachments.uploadedBytes == Int64(photo.count) - 2 * (64 << 10))
+
+        _ = try await ben.clients[0].sync()
+        let file = try await ben.clients[0].download(attachment: attachment)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == photo)
+        let store = try PostgresServerStore.open(url: servers.database.url)
+        defer { store.storage.close() }
+        #expect(try store.blobStats() == BlobStats(blobs: 1, bytes: Int64(photo.count)))
+    }
+
     @Test func laptopsSyncingThroughTwoServersConvergeAndTheQueueHoldsEachConflictOnce() async throws {
         let servers = try TwoServers("two servers")
         defer { servers.stop() }
