@@ -109,7 +109,7 @@ public struct PostgresBlobStorage: BlobStorage {
     public func blobs() throws -> [String: Int64] {
         try transaction { view in
             var result: [String: Int64] = [:]
-            for row in try view.rows("SELECT hash, size FROM hub_blob") {
+            for row in try view.rows("SELECT hash, size FROM hub_blob WHERE hash NOT LIKE 'deleting:%'") {
                 let (hash, size) = try row.decode((String, Int64).self)
                 result[hash] = size
             }
@@ -117,11 +117,28 @@ public struct PostgresBlobStorage: BlobStorage {
         }
     }
 
-    public func delete(_ hash: String) throws {
-        try transaction { view in
-            try view.execute("DELETE FROM hub_blob_chunk WHERE hash = \(hash)")
-            try view.execute("DELETE FROM hub_blob WHERE hash = \(hash)")
-            return ()
+    public func delete(_ hash: String, unless named: () throws -> Bool) throws -> Bool {
+        let aside = "deleting:" + hash
+        // Set aside in one transaction, under the lock keep() takes for the hash.
+        let setAside = try transaction { view -> Bool in
+            _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(hash)))")
+            guard try view.execute("UPDATE hub_blob SET hash = \(aside) WHERE hash = \(hash)") == 1 else { return false }
+            try view.execute("UPDATE hub_blob_chunk SET hash = \(aside) WHERE hash = \(hash)")
+            return true
+        }
+        guard setAside else { return false }
+        let restore = try named()
+        return try transaction { view -> Bool in
+            _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(hash)))")
+            let kept = try view.rows("SELECT 1 FROM hub_blob WHERE hash = \(hash)").isEmpty == false
+            if restore && !kept {
+                try view.execute("UPDATE hub_blob SET hash = \(hash) WHERE hash = \(aside)")
+                try view.execute("UPDATE hub_blob_chunk SET hash = \(hash) WHERE hash = \(aside)")
+            } else {
+                try view.execute("DELETE FROM hub_blob_chunk WHERE hash = \(aside)")
+                try view.execute("DELETE FROM hub_blob WHERE hash = \(aside)")
+            }
+            return !restore
         }
     }
 }

@@ -65,6 +65,15 @@ extension CRMSchema {
                     reason: "an attachment's file cannot be changed once attached",
                     remedy: "attach the new file; delete this attachment if it is wrong")
             },
+            // The quota is charged to attached_by: a laptop may not charge someone else.
+            Invariant(name: "attachment.attached-by-writer", fields: ["attached_by"]) { input in
+                guard input.before == nil, !input.writer.isPrivileged, !input.writer.user.isEmpty,
+                    let by = input.after["attached_by"]?.textValue, by != input.writer.user
+                else { return nil }
+                return Violation(
+                    reason: "attached_by must be the user who attaches the file (\(input.writer.user)), not \(by)",
+                    remedy: "attach the file with 'satchel visit attach'")
+            },
             Invariant(name: "attachment.sha256", fields: ["sha256"]) { input in
                 guard let hash = input.after["sha256"]?.textValue, !AttachmentMedia.isSHA256(hash) else { return nil }
                 return Violation(
@@ -116,7 +125,8 @@ public enum AttachmentMedia {
     public static let sniffLength = 4096
 
     /// The family of content the first bytes show: a media type for binary formats, "zip" for an
-    /// Office document (a zip file), "text" for UTF-8 text, nil for anything else.
+    /// Office document (a zip file), "text" for UTF-8 text, nil for anything else. A prefix of
+    /// ``sniffLength`` bytes or more may end inside a character: that is not held against text.
     public static func sniff(_ prefix: some Collection<UInt8>) -> String? {
         let bytes = Array(prefix.prefix(sniffLength))
         func starts(_ magic: [UInt8], at offset: Int = 0) -> Bool {
@@ -128,7 +138,7 @@ public enum AttachmentMedia {
         if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "image/webp" }
         if starts(Array("%PDF-".utf8)) { return "application/pdf" }
         if starts([0x50, 0x4B, 0x03, 0x04]) { return "zip" }
-        if !bytes.isEmpty, !bytes.contains(0), isUTF8(bytes, truncated: prefix.count > sniffLength) { return "text" }
+        if !bytes.isEmpty, !bytes.contains(0), isUTF8(bytes, truncated: prefix.count >= sniffLength) { return "text" }
         return nil
     }
 

@@ -11,8 +11,8 @@ extension SatchelServer {
             commandName: "copy",
             abstract: "Copy the SQLite store in --data into an empty PostgreSQL database (--database), verified equal.",
             discussion: """
-                Stop the server on --data first (copy refuses while it runs), copy, then start the servers on \\
-                --database. Every laptop keeps its credential and its place in the feed: nobody enrolls again. \\
+                Stop the server on --data first (copy refuses while it runs), copy, then start the servers on \
+                --database. Every laptop keeps its credential and its place in the feed: nobody enrolls again. \
                 The copy is one transaction, committed only when it reads back equal to the SQLite store; \
                 attachments' files are copied before it, each checked against its SHA-256.
                 """)

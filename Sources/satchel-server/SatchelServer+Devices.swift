@@ -17,8 +17,8 @@ extension SatchelServer {
             commandName: "compact",
             abstract: "Remove deleted records' tombstones that every active laptop has already pulled.",
             discussion: """
-                A laptop that has not synced holds compaction back (the report names it); retire it with \\
-                'satchel-server device retire REPLICA' if it is lost or away for good. If it comes back, it \\
+                A laptop that has not synced holds compaction back (the report names it); retire it with \
+                'satchel-server device retire REPLICA' if it is lost or away for good. If it comes back, it \
                 pushes its changes and downloads a fresh copy.
                 """)
         @OptionGroup var data: DataOptions

@@ -101,6 +101,11 @@ extension Satchel {
                 Delete.self,
             ])
 
+        struct Deleted: Encodable {
+            var id: String
+            var deleted: Bool
+        }
+
         struct Delete: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "delete",
@@ -115,7 +120,7 @@ extension Satchel {
                 try replica.deleteAttachment(id)
                 let output = Output(options)
                 if output.json {
-                    try output.printJSON(["id": id, "deleted": "true"])
+                    try output.printJSON(Deleted(id: id, deleted: true))
                 } else {
                     print("Removed \(name) (attachment \(id.prefix(8))); the next sync tells the others.")
                 }

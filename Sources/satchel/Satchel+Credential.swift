@@ -18,7 +18,7 @@ extension Satchel.Credential {
             commandName: "rotate",
             abstract: "Replace this laptop's credential with a new one, without enrolling again.",
             discussion: """
-                The server issues a new credential and keeps the old one working until the new one is first \\
+                The server issues a new credential and keeps the old one working until the new one is first \
                 used, so a lost answer never locks the laptop out: run the command again.
                 """)
 

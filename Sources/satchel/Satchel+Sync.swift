@@ -99,7 +99,9 @@ extension Satchel {
             commandName: "sync",
             abstract: "Push your changes and files, then pull everyone else's; prints what became of yours.",
             discussion: """
-                Files attached offline are sent after the changes, each resuming where a cut connection left it.                 Other people's files stay on the server until 'satchel attachment get', or until a sync with                 --attachments fetches every file of your book up to --attachment-cap.
+                Files attached offline are sent after the changes, each resuming where a cut connection left it. \
+                Other people's files stay on the server until 'satchel attachment get', or until a sync with \
+                --attachments fetches every file of your book up to --attachment-cap.
                 """)
 
         @Flag(help: "Also download the files of your book that this laptop lacks.") var attachments = false

@@ -26,8 +26,11 @@ struct AttachmentMediaTests {
         // Text is UTF-8 without NUL bytes; a multi-byte character cut by the sniffed prefix is fine.
         #expect(!AttachmentMedia.content([0x61, 0x00, 0x62], matches: "text/plain"))
         #expect(!AttachmentMedia.content([0x61, 0xC3, 0x28], matches: "text/plain"))
-        let cut = Array(repeating: UInt8(0x61), count: AttachmentMedia.sniffLength - 1) + [0xC3, 0xA9, 0x61]
-        #expect(AttachmentMedia.content(cut, matches: "text/plain"))
+        // (Callers pass exactly the first sniffLength bytes, as the laptop and the server do.)
+        let cut = Array(repeating: UInt8(0x61), count: AttachmentMedia.sniffLength - 1) + [0xC3]
+        #expect(cut.count == AttachmentMedia.sniffLength)
+        #expect(AttachmentMedia.content(cut, matches: "text/csv"))
+        #expect(!AttachmentMedia.content(Array(cut.dropFirst()), matches: "text/csv"), "a shorter file ending mid-character is not text")
         if case .failure(let problem) = AttachmentMedia.mediaType(fileName: "photo.jpg", prefix: elf) {
             #expect(problem.description == "photo.jpg does not hold what its name says (image/jpeg); check the file")
         }
@@ -55,6 +58,7 @@ struct AttachmentMediaTests {
         #expect(violations(before: base, after: base.merging(["sha256": .text(String(repeating: "1", count: 64))]) { $1 })
             == ["attachment.file-set-once"])
         #expect(violations(before: nil, after: base.merging(["sha256": .text("not a hash")]) { $1 }) == ["attachment.sha256"])
+        #expect(violations(before: nil, after: base.merging(["attached_by": .text("ben")]) { $1 }) == ["attachment.attached-by-writer"])
         #expect(violations(before: nil, after: base.merging(["order_id": .text("o1")]) { $1 }) == ["attachment.one-record"])
         #expect(violations(before: nil, after: base, visitAccount: "a2") == ["attachment.one-record"])
     }

@@ -246,7 +246,10 @@ struct AttachmentTests {
         let oversize = try await record(size: 200_000, sha256: sha256)
         let tooLarge = try await put(oversize, body)
         #expect(tooLarge.status == 413)
-        #expect(try await held(oversize) == 0)
+        // Asked first, as a laptop does, the server refuses before a byte is sent.
+        let asked = try await team.raw(team.ana, "GET", "/v1/attachments/\(oversize)/upload")
+        #expect(asked.status == 413)
+        #expect(Self.errorCode(asked) == "too-large")
         // Bytes of another media type than declared (a PDF for a PNG).
         let wrongType = try await record(size: 9, sha256: sha256, type: "image/png")
         let refused = try await put(wrongType, Data("%PDF-1.7\n".utf8))
@@ -271,6 +274,22 @@ struct AttachmentTests {
         #expect(quota.status == 413)
         #expect(Self.errorCode(quota) == "quota-exceeded")
         #expect(try team.server.hub.blobStats() == BlobStats(blobs: 1, bytes: Int64(body.count)))
+
+        // The quota is charged to attached_by, so a laptop may not name someone else there: a
+        // record written past the laptop's own checks (raw SQL, captured all the same) is rejected.
+        try team.ana.replica.execute(
+            sql: """
+                INSERT INTO attachment (id, account_id, file_name, media_type, size, sha256, attached_by, attached_at)
+                VALUES ('forged-by', ?, 'f.jpg', 'image/jpeg', 10, ?, 'ben', 1700000000000)
+                """, arguments: [team.north, sha256])
+        let pushed = try await team.ana.push()
+        #expect(pushed.rejected == 1)
+        let outcome = try #require(try team.ana.replica.outcomes().first { $0.rowID == "forged-by" })
+        guard case .rejected(let rejection) = outcome.outcome else {
+            Issue.record("the forged attached_by was \(outcome.outcome)")
+            return
+        }
+        #expect(rejection.rule == "attachment.attached-by-writer")
     }
 }
 

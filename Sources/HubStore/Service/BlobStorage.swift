@@ -27,8 +27,11 @@ public protocol BlobStorage: Sendable {
     func read(_ hash: String, range: Range<Int64>) throws -> Data
     /// Every complete blob, by hash.
     func blobs() throws -> [String: Int64]
-    /// Deletes the blob `hash` (nothing when it is not held).
-    func delete(_ hash: String) throws
+    /// Deletes the blob `hash` unless `named` says a record names it. The blob is set aside
+    /// first and `named` asked after, so an upload kept or a record written meanwhile is seen:
+    /// when named, the blob is put back (or, when an upload was kept under its hash meanwhile,
+    /// the set-aside copy is dropped). Returns whether the blob was deleted.
+    func delete(_ hash: String, unless named: () throws -> Bool) throws -> Bool
 }
 
 public enum BlobStorageError: Error, Hashable, Sendable {
@@ -140,13 +143,24 @@ public struct FileBlobStorage: BlobStorage {
     public func blobs() throws -> [String: Int64] {
         let folder = "\(directory)/sha256"
         var result: [String: Int64] = [:]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !name.hasPrefix(".") {
             if let size = Self.fileSize("\(folder)/\(name)") { result[name] = size }
         }
         return result
     }
 
-    public func delete(_ hash: String) throws { unlink(try blobPath(hash)) }
+    public func delete(_ hash: String, unless named: () throws -> Bool) throws -> Bool {
+        let path = try blobPath(hash)
+        let aside = "\(directory)/sha256/.deleting-\(hash)"
+        guard rename(path, aside) == 0 else { return false }
+        if try named() {
+            // Back, unless an upload was kept under the hash meanwhile (then the two are the same bytes).
+            if Self.fileSize(path) != nil || rename(aside, path) != 0 { unlink(aside) }
+            return false
+        }
+        unlink(aside)
+        return true
+    }
 }
 
 /// Blobs in memory, for hubs in memory (tests and simulations).
@@ -193,7 +207,14 @@ public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
     public func discard(_ key: String) throws { _ = locked { uploads.removeValue(forKey: key) } }
     public func read(_ hash: String, range: Range<Int64>) throws -> Data { locked { Self.slice(stored[hash], range) } }
     public func blobs() throws -> [String: Int64] { locked { stored.mapValues { Int64($0.count) } } }
-    public func delete(_ hash: String) throws { _ = locked { stored.removeValue(forKey: hash) } }
+    public func delete(_ hash: String, unless named: () throws -> Bool) throws -> Bool {
+        guard let aside = locked({ stored.removeValue(forKey: hash) }) else { return false }
+        if try named() {
+            locked { if stored[hash] == nil { stored[hash] = aside } }
+            return false
+        }
+        return true
+    }
 }
 
 extension BlobStorage {

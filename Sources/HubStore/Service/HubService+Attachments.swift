@@ -35,6 +35,8 @@ public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible
     case wrongMediaType(String)
     /// The requested byte range lies outside the file.
     case badRange(size: Int64)
+    /// The hub has the record as uploaded but not all of its bytes (a restore without the files).
+    case bytesMissing(String)
 
     public var description: String {
         switch self {
@@ -57,6 +59,8 @@ public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible
             return "the bytes are not \(type), as the attachment says; nothing was stored"
         case .badRange(let size):
             return "the range lies outside the file's \(size) bytes"
+        case .bytesMissing(let id):
+            return "the server has lost the file of attachment \(id.prefix(64)); ask an admin to restore its files from the backup"
         }
     }
 }
@@ -95,7 +99,12 @@ extension HubService {
     /// attachment the asker may see already brought the same bytes, it is complete at once
     /// (nothing is sent twice). Knowing a hash alone gives nothing: the bytes must have come
     /// with a record in the asker's scope.
-    public func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope) throws -> UploadStatus {
+    ///
+    /// An upload not begun is refused here already when the file is over the per-file limit or
+    /// the quota, so no byte is sent for nothing.
+    public func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope, limits: AttachmentLimits) throws
+        -> UploadStatus
+    {
         let (row, shared) = try storage.read { reader -> (RowState, Bool) in
             let row = try Self.attachment(id, scope: scope, reader: reader)
             let file = Self.declared(row)
@@ -116,6 +125,7 @@ extension HubService {
             return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true)
         }
         let received = file.uploaded ? file.size : try storage.blobs.received(id)
+        if !file.uploaded, received == 0 { try checkLimits(row, limits: limits) }
         return UploadStatus(attachment: id, size: file.size, received: received, complete: file.uploaded)
     }
 
@@ -132,10 +142,7 @@ extension HubService {
         guard file.size <= limits.maxFileBytes else { throw AttachmentError.tooLarge(size: file.size, limit: limits.maxFileBytes) }
         guard offset + Int64(bytes.count) <= file.size else { throw AttachmentError.beyondSize(size: file.size) }
         if offset == 0 {
-            let used = try uploadedBytes(by: row.values["attached_by"]?.textValue ?? writer.user)
-            guard used + file.size <= limits.quotaBytes else {
-                throw AttachmentError.quota(used: used, size: file.size, quota: limits.quotaBytes)
-            }
+            try checkLimits(row, limits: limits)
             guard AttachmentMedia.content(bytes.prefix(AttachmentMedia.sniffLength), matches: file.mediaType) else {
                 throw AttachmentError.wrongMediaType(file.mediaType)
             }
@@ -162,6 +169,14 @@ extension HubService {
         try storage.blobs.keep(id, as: file.sha256)
         try markUploaded(id, by: writer)
         return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true)
+    }
+
+    /// The per-file limit and the quota of the user who attached the file (``uploadedBytes(by:)``).
+    func checkLimits(_ row: RowState, limits: AttachmentLimits) throws {
+        let size = Self.declared(row).size
+        guard size <= limits.maxFileBytes else { throw AttachmentError.tooLarge(size: size, limit: limits.maxFileBytes) }
+        let used = try uploadedBytes(by: row.values["attached_by"]?.textValue ?? "")
+        guard used + size <= limits.quotaBytes else { throw AttachmentError.quota(used: used, size: size, quota: limits.quotaBytes) }
     }
 
     /// Sets `uploaded_at` as the hub: the attachment's bytes are in.
@@ -196,6 +211,7 @@ extension HubService {
         guard requested.lowerBound < file.size else { throw AttachmentError.badRange(size: file.size) }
         let range = requested.lowerBound..<min(requested.upperBound, file.size)
         let data = try storage.blobs.read(file.sha256, range: range)
+        guard data.count == range.count else { throw AttachmentError.bytesMissing(id) }
         return (data, file.size, file.mediaType, row.values["file_name"]?.textValue ?? id)
     }
 
@@ -208,10 +224,13 @@ extension HubService {
     /// Deletes the blobs no stored attachment names, tombstones included: a blob goes only once
     /// the deletes of its attachments were purged by compaction (every active laptop had them).
     func collectBlobs() throws -> BlobStats {
-        let named = try storage.read { try $0.values(Self.attachmentEntity, field: "sha256") }
+        func named() throws -> Set<String> { try storage.read { try $0.values(Self.attachmentEntity, field: "sha256") } }
+        let namedNow = try named()
+        let candidates = try storage.blobs.blobs().filter { !namedNow.contains($0.key) }
         var collected = BlobStats(blobs: 0, bytes: 0)
-        for (hash, size) in try storage.blobs.blobs() where !named.contains(hash) {
-            try storage.blobs.delete(hash)
+        for (hash, size) in candidates {
+            // Asked again once the blob is set aside: a record pushed meanwhile keeps it.
+            guard try storage.blobs.delete(hash, unless: { try named().contains(hash) }) else { continue }
             collected.blobs += 1
             collected.bytes += size
         }

@@ -22,7 +22,9 @@ struct AttachmentController: Sendable {
             let principal = try await Principal.authenticated(request, store: store)
             return try await offload {
                 try WireBody.respond(
-                    try Self.answer { try store.uploadStatus(attachment: id, as: principal.writer, scope: principal.scope) },
+                    try Self.answer {
+                        try store.uploadStatus(attachment: id, as: principal.writer, scope: principal.scope, limits: limits.attachments)
+                    },
                     to: request)
             }
         }
@@ -108,6 +110,7 @@ struct AttachmentController: Sendable {
             case .hashMismatch: throw ProtocolError(.hashMismatch, error.description)
             case .wrongMediaType: throw ProtocolError(.unsupportedMediaType, error.description)
             case .badRange: throw ProtocolError(.rangeNotSatisfiable, error.description)
+            case .bytesMissing: throw ProtocolError(.internalError, error.description)
             }
         } catch let error as BlobStorageError {
             throw ProtocolError(.internalError, "the server could not store the file (\(error)); try again later")

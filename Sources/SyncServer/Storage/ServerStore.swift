@@ -61,7 +61,7 @@ public protocol ServerStore: Sendable {
     @discardableResult func compact(by actor: Actor) throws -> CompactionReport
     func retireDevice(_ replica: ReplicaID, by actor: Actor) throws
 
-    func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope) throws -> UploadStatus
+    func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope, limits: AttachmentLimits) throws -> UploadStatus
     func uploadChunk(attachment id: String, offset: Int64, bytes: Data, as writer: Writer, scope: ReadScope, limits: AttachmentLimits)
         throws -> UploadStatus
     func attachmentContent(_ id: String, range: Range<Int64>?, scope: ReadScope) throws
