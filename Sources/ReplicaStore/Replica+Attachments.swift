@@ -170,6 +170,20 @@ extension Replica {
         return try rows("attachment", where: condition, arguments: [id], orderBy: "t.attached_at, t.id")
     }
 
+    /// Puts back the uploads of attachments whose insert is in the outbox again (a server
+    /// restored from a backup lost them, and lost their bytes with them), in the caller's
+    /// transaction. Their bytes are sent again from this laptop's copy.
+    func reopenUploads(_ db: Database) throws {
+        guard schema.entity("attachment") != nil else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO _upload (attachment_id, sha256, size, file_name)
+                SELECT a.id, a.sha256, a.size, a.file_name FROM attachment a
+                WHERE a.id IN (SELECT row_id FROM _outbox WHERE entity = 'attachment' AND op = 'insert')
+                """
+        ).execute()
+    }
+
     /// The uploads still to send, oldest first.
     public func pendingUploads() throws -> [PendingUpload] {
         try writer.read { db in

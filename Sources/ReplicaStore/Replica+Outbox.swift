@@ -92,6 +92,7 @@ extension Replica {
                     """
             ).execute(arguments: [Int64(highWater)])
             try db.cachedStatement(sql: "DELETE FROM _sent WHERE counter > ?").execute(arguments: [Int64(highWater)])
+            try reopenUploads(db)
             return kept
         }
     }

@@ -40,6 +40,7 @@ struct ProtocolExampleTests {
         case "device-list-response": return try again(DeviceListResponse.self)
         case "device-record": return try again(DeviceRecord.self)
         case "rotate-response": return try again(RotateResponse.self)
+        case "upload-status": return try again(UploadStatus.self)
         default: return nil
         }
     }
@@ -50,7 +51,7 @@ struct ProtocolExampleTests {
             "changeset", "push-response", "pull-response", "bootstrap-response", "enroll-request", "enroll-response",
             "error-response", "health-response", "add-user-request", "add-user-response", "user-list-response",
             "conflict-record", "conflict-list-response", "resolve-request", "transfer-request", "history-response",
-            "merge-request", "merge-response",
+            "merge-request", "merge-response", "upload-status",
         ] {
             #expect(stems.contains(stem), "Protocol/examples/\(stem).json is missing")
         }

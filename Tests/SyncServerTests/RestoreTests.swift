@@ -17,7 +17,7 @@ struct RestoreTests {
         let store = try SQLiteServerStore.open(directory: root + "/live")
         #expect(try store.synchronousMode() == 2, "the hub commits with synchronous = FULL")
         let server = try await LiveServer.start(hub: store)
-        let alice = try await server.laptop("alice", role: .rep, territories: ["north"])
+        let alice = try await server.laptop("alice", role: .rep, territories: ["north"], folder: root + "/alice")
         let bob = try await server.laptop("bob", role: .rep, territories: ["north"])
         _ = try await alice.sync()
         _ = try await bob.sync()
@@ -33,7 +33,11 @@ struct RestoreTests {
         _ = try alice.replica.insert(
             "contact", id: "con-after", values: ["name": .text("Ada"), "account_id": .text("acc-after")])
         try bob.replica.update("account", id: "acc-before", set: ["phone": .text("+33 1 23 45")])
+        let photo = Data([0xFF, 0xD8, 0xFF, 0xE0]) + Data((0..<70_000).map { UInt8($0 % 253) })
+        try photo.write(to: URL(fileURLWithPath: root + "/alice/card.jpg"))
+        let card = try alice.replica.attach(file: root + "/alice/card.jpg", to: "account", id: "acc-after")
         for laptop in [alice, bob] { _ = try await laptop.sync() }
+        #expect(try store.row("attachment", id: card)?.values["uploaded_at"]?.isNull == false)
         #expect(try alice.replica.pendingCount() == 0 && bob.replica.pendingCount() == 0)
         let aliceHighWater = try store.highWater(of: try alice.replica.identity().replicaID)
         await server.stop()
@@ -65,6 +69,9 @@ struct RestoreTests {
         #expect(try restored.liveRows("account").map(\.id) == ["acc-after", "acc-before"])
         #expect(try restored.liveRows("contact").map(\.id) == ["con-after"])
         #expect(try restored.conflicts(includeResolved: true).isEmpty, "nothing was taken for a conflict with itself")
+        // The photo's record came back with alice's changes, and its bytes with it, from her copy.
+        #expect(try restored.row("attachment", id: card)?.values["uploaded_at"]?.isNull == false)
+        #expect(try restored.blobStats() == BlobStats(blobs: 1, bytes: Int64(photo.count)))
         // And both laptops see the same thing as the server.
         for laptop in [alice, bob] {
             #expect(try laptop.replica.pendingCount() == 0)
