@@ -232,6 +232,28 @@ extension Replica {
         }
     }
 
+    /// Deletes the files in ``attachmentsFolder`` that no attachment on this laptop names any
+    /// more (deleted here or elsewhere, or gone with an account that moved to another rep), and
+    /// downloads left unfinished for them. Returns how many files went.
+    @discardableResult
+    public func pruneAttachmentFiles() throws -> Int {
+        guard let folder = attachmentsFolder, schema.entity("attachment") != nil else { return 0 }
+        let names = try writer.read { db in
+            Set(
+                try String.fetchAll(db, sql: "SELECT sha256 FROM attachment")
+                    + String.fetchAll(db, sql: "SELECT sha256 FROM _upload"))
+        }
+        let manager = FileManager.default
+        var removed = 0
+        for file in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] {
+            let hash = file.hasPrefix(".partial-") ? String(file.dropFirst(9)) : file
+            guard AttachmentMedia.isSHA256(hash), !names.contains(hash) else { continue }
+            try? manager.removeItem(atPath: (folder as NSString).appendingPathComponent(file))
+            removed += 1
+        }
+        return removed
+    }
+
     /// Where a download of the bytes named `sha256` is written until it is whole.
     public func partialDownload(sha256: String) -> String? {
         guard AttachmentMedia.isSHA256(sha256), let folder = attachmentsFolder else { return nil }

@@ -161,6 +161,8 @@ public struct SyncClient: Sendable {
             summary.add(try await push(progress: progress))
             summary.pulled += try await pull(progress: progress)
         }
+        // Files of attachments that left this laptop (deleted, or with an account that moved) go too.
+        try replica.pruneAttachmentFiles()
         if let cap {
             let fetched = try await downloadAttachments(maxBytes: cap, progress: progress)
             summary.attachments.downloaded = fetched.downloaded

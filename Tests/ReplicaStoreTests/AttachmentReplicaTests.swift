@@ -67,6 +67,12 @@ struct AttachmentReplicaTests {
         try laptop.replica.deleteAttachment(id)
         #expect(try laptop.replica.row("attachment", id: id) == nil)
         #expect(try laptop.replica.pendingUploads().map(\.attachmentID) == [again])
+        // The file stays while another attachment names it, and goes with the last one.
+        #expect(try laptop.replica.pruneAttachmentFiles() == 0)
+        #expect(laptop.replica.attachmentFile(sha256: sha256) != nil)
+        try laptop.replica.deleteAttachment(again)
+        #expect(try laptop.replica.pruneAttachmentFiles() == 1)
+        #expect(laptop.replica.attachmentFile(sha256: sha256) == nil)
     }
 
     @Test func aBadFileGetsOneLineAndChangesNothing() throws {

@@ -140,6 +140,12 @@ struct AttachmentTests {
         let content = try await team.raw(team.cy, "GET", "/v1/attachments/\(forged)/content")
         #expect(content.status == 409)
         #expect(try team.server.hub.blobStats() == BlobStats(blobs: 1, bytes: Int64(bytes.count)))
+
+        // The account moves to the south rep: ben's laptop loses its record, and the file with it.
+        _ = try team.server.hub.transferAccount(team.north, to: "cy", by: "root", from: "root-laptop")
+        _ = try await team.ben.sync()
+        #expect(try team.ben.replica.row("attachment", id: id) == nil)
+        #expect(team.ben.replica.attachmentFile(sha256: sha256) == nil)
     }
 
     @Test(arguments: Backend.available)
