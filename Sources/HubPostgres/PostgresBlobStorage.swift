@@ -6,8 +6,10 @@ import PostgresNIO
 import SyncCore
 
 /// Attachments' bytes in the hub's PostgreSQL database, so every server sharing it serves every
-/// blob: uploads as chunks (`hub_upload_chunk`), complete blobs as chunks of their hash
-/// (`hub_blob_chunk`) listed in `hub_blob`. An upload becomes a blob in one transaction.
+/// blob. Chunks live in one table (`hub_blob_chunk`), owned by an upload (`upload:KEY`, its
+/// length kept in `hub_upload`) or by a blob (its hash, listed in `hub_blob`): an upload becomes
+/// a blob by renaming its chunks' owner in one transaction, and a blob is deleted the same way
+/// (set aside as `deleting:HASH` first).
 public struct PostgresBlobStorage: BlobStorage {
     let storage: PostgresHubStorage
 
@@ -28,6 +30,8 @@ public struct PostgresBlobStorage: BlobStorage {
         }
     }
 
+    static func owner(upload key: String) -> String { "upload:" + key }
+
     public func size(of hash: String) throws -> Int64? {
         try transaction { view in
             try view.rows("SELECT size FROM hub_blob WHERE hash = \(hash)").first?.decode(Int64.self)
@@ -35,8 +39,7 @@ public struct PostgresBlobStorage: BlobStorage {
     }
 
     static func received(_ key: String, view: PostgresHubView) throws -> Int64 {
-        try view.rows("SELECT COALESCE(SUM(length(data)), 0)::bigint FROM hub_upload_chunk WHERE upload_key = \(key)")
-            .first?.decode(Int64.self) ?? 0
+        try view.rows("SELECT received FROM hub_upload WHERE upload_key = \(key)").first?.decode(Int64.self) ?? 0
     }
 
     public func received(_ key: String) throws -> Int64 {
@@ -44,31 +47,29 @@ public struct PostgresBlobStorage: BlobStorage {
     }
 
     public func append(_ key: String, at offset: Int64, _ bytes: Data) throws {
+        let owner = Self.owner(upload: key)
         try transaction { view in
             // One appender per upload at a time, across servers.
-            _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(key)))")
+            _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(owner)))")
             let held = try Self.received(key, view: view)
             guard held == offset else { throw BlobStorageError.offsetMismatch(held: held) }
-            try view.execute("INSERT INTO hub_upload_chunk (upload_key, start_at, data) VALUES (\(key), \(offset), \(bytes))")
+            try view.execute("INSERT INTO hub_blob_chunk (owner, start_at, data) VALUES (\(owner), \(offset), \(bytes))")
+            try view.execute(
+                """
+                INSERT INTO hub_upload (upload_key, received) VALUES (\(key), \(offset + Int64(bytes.count)))
+                ON CONFLICT (upload_key) DO UPDATE SET received = EXCLUDED.received
+                """)
             return ()
         }
     }
 
-    /// The bytes in `range` of the chunks `table` holds under `name`.
-    static func read(_ table: String, _ column: String, _ name: String, range: Range<Int64>, view: PostgresHubView) throws -> Data {
+    /// The bytes in `range` of the chunks `owner` holds.
+    static func read(_ owner: String, range: Range<Int64>, view: PostgresHubView) throws -> Data {
         let rows = try view.rows(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT start_at, data FROM \(table) WHERE \(column) = $1 AND start_at < $2
-                        AND start_at + length(data) > $3 ORDER BY start_at
-                    """,
-                binds: {
-                    var binds = PostgresBindings()
-                    binds.append(name)
-                    binds.append(range.upperBound)
-                    binds.append(range.lowerBound)
-                    return binds
-                }()))
+            """
+            SELECT start_at, data FROM hub_blob_chunk WHERE owner = \(owner) AND start_at < \(range.upperBound)
+                AND start_at + length(data) > \(range.lowerBound) ORDER BY start_at
+            """)
         var result = Data()
         for row in rows {
             let (start, data) = try row.decode((Int64, Data).self)
@@ -80,30 +81,37 @@ public struct PostgresBlobStorage: BlobStorage {
     }
 
     public func readUpload(_ key: String, range: Range<Int64>) throws -> Data {
-        try transaction { try Self.read("hub_upload_chunk", "upload_key", key, range: range, view: $0) }
+        try transaction { try Self.read(Self.owner(upload: key), range: range, view: $0) }
     }
 
     public func keep(_ key: String, as hash: String) throws {
+        let owner = Self.owner(upload: key)
         try transaction { view in
             _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(hash)))")
             let held = try view.rows("SELECT 1 FROM hub_blob WHERE hash = \(hash)").isEmpty == false
-            if !held {
+            if held {
+                try view.execute("DELETE FROM hub_blob_chunk WHERE owner = \(owner)")
+            } else {
                 let size = try Self.received(key, view: view)
-                try view.execute(
-                    "INSERT INTO hub_blob_chunk (hash, start_at, data) SELECT \(hash), start_at, data FROM hub_upload_chunk WHERE upload_key = \(key)")
+                try view.execute("UPDATE hub_blob_chunk SET owner = \(hash) WHERE owner = \(owner)")
                 try view.execute("INSERT INTO hub_blob (hash, size) VALUES (\(hash), \(size))")
             }
-            try view.execute("DELETE FROM hub_upload_chunk WHERE upload_key = \(key)")
+            try view.execute("DELETE FROM hub_upload WHERE upload_key = \(key)")
             return ()
         }
     }
 
     public func discard(_ key: String) throws {
-        _ = try transaction { view in try view.execute("DELETE FROM hub_upload_chunk WHERE upload_key = \(key)") }
+        let owner = Self.owner(upload: key)
+        try transaction { view in
+            try view.execute("DELETE FROM hub_blob_chunk WHERE owner = \(owner)")
+            try view.execute("DELETE FROM hub_upload WHERE upload_key = \(key)")
+            return ()
+        }
     }
 
     public func read(_ hash: String, range: Range<Int64>) throws -> Data {
-        try transaction { try Self.read("hub_blob_chunk", "hash", hash, range: range, view: $0) }
+        try transaction { try Self.read(hash, range: range, view: $0) }
     }
 
     public func blobs() throws -> [String: Int64] {
@@ -123,7 +131,7 @@ public struct PostgresBlobStorage: BlobStorage {
         let setAside = try transaction { view -> Bool in
             _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(hash)))")
             guard try view.execute("UPDATE hub_blob SET hash = \(aside) WHERE hash = \(hash)") == 1 else { return false }
-            try view.execute("UPDATE hub_blob_chunk SET hash = \(aside) WHERE hash = \(hash)")
+            try view.execute("UPDATE hub_blob_chunk SET owner = \(aside) WHERE owner = \(hash)")
             return true
         }
         guard setAside else { return false }
@@ -133,9 +141,9 @@ public struct PostgresBlobStorage: BlobStorage {
             let kept = try view.rows("SELECT 1 FROM hub_blob WHERE hash = \(hash)").isEmpty == false
             if restore && !kept {
                 try view.execute("UPDATE hub_blob SET hash = \(hash) WHERE hash = \(aside)")
-                try view.execute("UPDATE hub_blob_chunk SET hash = \(hash) WHERE hash = \(aside)")
+                try view.execute("UPDATE hub_blob_chunk SET owner = \(hash) WHERE owner = \(aside)")
             } else {
-                try view.execute("DELETE FROM hub_blob_chunk WHERE hash = \(aside)")
+                try view.execute("DELETE FROM hub_blob_chunk WHERE owner = \(aside)")
                 try view.execute("DELETE FROM hub_blob WHERE hash = \(aside)")
             }
             return !restore

@@ -165,26 +165,28 @@ extension PostgresHubStorage {
         (
             "pg-v2-blobs",
             [
+                // Chunks of uploads ("upload:KEY") and of blobs (their hash) in one table, so an
+                // upload becomes a blob by renaming its chunks' owner, not by copying them. Files
+                // arrive compressed (photos, PDFs): no compression is tried.
                 """
-                CREATE TABLE hub_upload_chunk (
-                    upload_key text COLLATE "C" NOT NULL,
+                CREATE TABLE hub_blob_chunk (
+                    owner text COLLATE "C" NOT NULL,
                     start_at bigint NOT NULL,
                     data bytea NOT NULL,
-                    PRIMARY KEY (upload_key, start_at)
+                    PRIMARY KEY (owner, start_at)
+                )
+                """,
+                "ALTER TABLE hub_blob_chunk ALTER COLUMN data SET STORAGE EXTERNAL",
+                """
+                CREATE TABLE hub_upload (
+                    upload_key text COLLATE "C" PRIMARY KEY,
+                    received bigint NOT NULL
                 )
                 """,
                 """
                 CREATE TABLE hub_blob (
                     hash text COLLATE "C" PRIMARY KEY,
                     size bigint NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE hub_blob_chunk (
-                    hash text COLLATE "C" NOT NULL,
-                    start_at bigint NOT NULL,
-                    data bytea NOT NULL,
-                    PRIMARY KEY (hash, start_at)
                 )
                 """,
             ]
