@@ -67,11 +67,25 @@ struct AttachmentProcessTests {
         #expect(sent > 0 && sent < photo.count, "the resumed sync sent \(sent) of \(photo.count) bytes")
         #expect(!(try ana.ok(["status"]).output.contains("waiting to upload")))
 
-        // A teammate downloads it byte for byte; the server holds it once.
-        try ben.ok(["sync"])
+        // A teammate's sync with --attachments leaves a file over its cap on the server.
+        let capped = try ben.ok(["sync", "--attachments", "--attachment-cap", "1"]).output
+        #expect(capped.contains("1 over the cap left on the server"), "\(capped)")
         let listed = try ben.ok(["visit", "attachments", visit]).output
         #expect(listed.contains("shelf.jpg") && listed.contains("on the server"))
-        try ben.ok(["attachment", "get", String(attachment.prefix(8)), "--out", root + "/got.jpg"])
+        // On a terminal, fetching it shows its progress; the copy is byte for byte.
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        script.arguments = [
+            "-qec", "\(CLI.binary.path) attachment get \(attachment.prefix(8)) --out \(root)/got.jpg", "/dev/null",
+        ]
+        script.environment = ProcessInfo.processInfo.environment.merging(["SATCHEL_HOME": ben.home, "SATCHEL_CHUNK_KB": "256"]) { $1 }
+        let terminal = Pipe()
+        script.standardOutput = terminal
+        try script.run()
+        let shown = String(decoding: terminal.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        script.waitUntilExit()
+        #expect(script.terminationStatus == 0, "\(shown)")
+        #expect(shown.contains("fetching shelf.jpg ["), "\(shown)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/got.jpg")) == photo)
         #expect(try ben.ok(["visit", "attachments", visit]).output.contains("on this laptop"))
 
