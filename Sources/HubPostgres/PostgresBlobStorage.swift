@@ -84,6 +84,18 @@ public struct PostgresBlobStorage: BlobStorage {
         try transaction { try Self.read(Self.owner(upload: key), range: range, view: $0) }
     }
 
+    public func seal(_ key: String) throws -> String? {
+        let owner = Self.owner(upload: key)
+        let sealed = "sealed-" + UUID().uuidString
+        return try transaction { view -> String? in
+            // The lock append() takes: an append in flight finishes first, a later one finds no upload.
+            _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(owner)))")
+            guard try view.execute("UPDATE hub_upload SET upload_key = \(sealed) WHERE upload_key = \(key)") == 1 else { return nil }
+            try view.execute("UPDATE hub_blob_chunk SET owner = \(Self.owner(upload: sealed)) WHERE owner = \(owner)")
+            return sealed
+        }
+    }
+
     public func keep(_ key: String, as hash: String) throws {
         let owner = Self.owner(upload: key)
         try transaction { view in

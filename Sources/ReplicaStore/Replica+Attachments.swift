@@ -59,6 +59,9 @@ extension Replica {
         let copied = try Self.copyIntoFolder(path, folder: folder, maxBytes: maxBytes)
         let id = UUID().uuidString.lowercased()
         do {
+            guard copied.size > 0 else {
+                throw ReplicaError.notAllowed(reason: "\(path) is empty", remedy: "attach a file with something in it")
+            }
             let name = (path as NSString).lastPathComponent
             let mediaType: String
             switch AttachmentMedia.mediaType(fileName: name, prefix: copied.prefix) {
@@ -67,10 +70,15 @@ extension Replica {
             }
             let attachment = try schema.requireEntityOrThrow("attachment")
             let user = try identity().user
+            guard !user.isEmpty else {
+                throw ReplicaError.notAllowed(
+                    reason: "this laptop is not logged in, so nobody could be charged for the file",
+                    remedy: "log in with 'satchel login' first")
+            }
             var values: [String: FieldValue] = [
                 "account_id": .text(accountID), "file_name": .text(String(name.prefix(255))),
                 "media_type": .text(mediaType), "size": .integer(copied.size), "sha256": .text(copied.sha256),
-                "attached_by": .text(user.isEmpty ? "me" : user), "attached_at": .integer(clock()),
+                "attached_by": .text(user), "attached_at": .integer(clock()),
             ]
             if owner.entity != "account" { values[owner.field] = .text(ownerID) }
             if let caption, !caption.isEmpty { values["caption"] = .text(caption) }
@@ -87,17 +95,27 @@ extension Replica {
                 ).execute(arguments: [id, copied.sha256, copied.size, name])
             }
         } catch {
-            // Refused: the copy goes too, unless the laptop held those bytes already.
-            if !copied.existed { try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(copied.sha256)) }
+            // Refused: the copy goes, and nothing else was touched.
+            try? FileManager.default.removeItem(atPath: copied.temporary)
             throw error
+        }
+        // Recorded first, named after: a sync pruning files meanwhile finds this one's hash recorded.
+        let target = (folder as NSString).appendingPathComponent(copied.sha256)
+        if FileManager.default.fileExists(atPath: target) {
+            try? FileManager.default.removeItem(atPath: copied.temporary)
+        } else if rename(copied.temporary, target) != 0 {
+            throw ReplicaError.notAllowed(
+                reason: "the attachment is recorded but its copy could not take its name in \(folder) (errno \(errno))",
+                remedy: "check the folder's permissions, then delete the attachment and attach the file again")
         }
         return id
     }
 
-    /// Copies a file into `folder` under its SHA-256 (written to a temporary name, then renamed,
-    /// so a file there is always whole); returns its hash, size and first bytes.
+    /// Copies a file into `folder` under a temporary name, hashing it on the way; returns the
+    /// copy's path, its hash, size and first bytes. The caller records it, then renames it to its
+    /// hash (so a file named by a hash is always whole and recorded).
     static func copyIntoFolder(_ path: String, folder: String, maxBytes: Int64) throws
-        -> (sha256: String, size: Int64, prefix: Data, existed: Bool)
+        -> (temporary: String, sha256: String, size: Int64, prefix: Data)
     {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
@@ -136,29 +154,21 @@ extension Replica {
             if let error = error as? ReplicaError { throw error }
             throw ReplicaError.notAllowed(reason: "cannot copy \(path) (\(error))", remedy: "check the file and the free space")
         }
-        guard size > 0 else {
-            try? manager.removeItem(atPath: temporary)
-            throw ReplicaError.notAllowed(reason: "\(path) is empty", remedy: "attach a file with something in it")
-        }
-        let sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        let target = (folder as NSString).appendingPathComponent(sha256)
-        let existed = manager.fileExists(atPath: target)
-        if existed {
-            try? manager.removeItem(atPath: temporary)
-        } else if rename(temporary, target) != 0 {
-            try? manager.removeItem(atPath: temporary)
-            throw ReplicaError.notAllowed(reason: "cannot store the copy in \(folder)", remedy: "check the folder's permissions")
-        }
-        return (sha256, size, prefix, existed)
+        return (temporary, hasher.finalize().map { String(format: "%02x", $0) }.joined(), size, prefix)
     }
 
     /// Deletes attachment `id` (a tombstone travels to the hub) and, in the same transaction,
     /// its upload when its bytes were still to send. The laptop's copy of the bytes stays: other
     /// attachments may name them.
+    ///
+    /// An attachment the server refused has no record any more, only its waiting upload (which
+    /// keeps its file on the laptop): deleting it drops that upload.
     public func deleteAttachment(_ id: String) throws {
         let schema = try self.schema.requireEntityOrThrow("attachment")
         try writer.write { db in
-            try deleteChecked(schema, id: id, db: db)
+            let waiting = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _upload WHERE attachment_id = ?)"), arguments: [id]) ?? false
+            if try !waiting || Replica.row(schema, id: id, db: db) != nil { try deleteChecked(schema, id: id, db: db) }
             try db.cachedStatement(sql: "DELETE FROM _upload WHERE attachment_id = ?").execute(arguments: [id])
         }
     }
@@ -245,10 +255,13 @@ extension Replica {
         }
         let manager = FileManager.default
         var removed = 0
+        // (An attach records its file before the file takes its name: no file named here is
+        // about to be recorded.)
         for file in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] {
             let hash = file.hasPrefix(".partial-") ? String(file.dropFirst(9)) : file
+            let path = (folder as NSString).appendingPathComponent(file)
             guard AttachmentMedia.isSHA256(hash), !names.contains(hash) else { continue }
-            try? manager.removeItem(atPath: (folder as NSString).appendingPathComponent(file))
+            try? manager.removeItem(atPath: path)
             removed += 1
         }
         return removed

@@ -137,7 +137,13 @@ public enum AttachmentMedia {
         if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return "image/gif" }
         if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "image/webp" }
         if starts(Array("%PDF-".utf8)) { return "application/pdf" }
-        if starts([0x50, 0x4B, 0x03, 0x04]) { return "zip" }
+        // An Office document is a zip whose first entries name its content types (a jar, an apk
+        // or a plain zip does not).
+        if starts([0x50, 0x4B, 0x03, 0x04]) {
+            let marker = Array("[Content_Types].xml".utf8)
+            let found = bytes.count >= marker.count && (0...(bytes.count - marker.count)).contains { Array(bytes[$0..<$0 + marker.count]) == marker }
+            return found ? "zip" : nil
+        }
         if !bytes.isEmpty, !bytes.contains(0), isUTF8(bytes, truncated: prefix.count >= sniffLength) { return "text" }
         return nil
     }
@@ -162,7 +168,7 @@ public enum AttachmentMedia {
                         + "text or csv files, or Word, Excel and PowerPoint documents"))
         }
         guard content(prefix, matches: type) else {
-            return .failure(AttachmentProblem("\(name) does not hold what its name says (\(type)); check the file"))
+            return .failure(AttachmentProblem("\(name) does not hold what its name says (\(type))"))
         }
         return .success(type)
     }

@@ -16,20 +16,32 @@ extension SyncClient {
         public var downloadedBytes: Int64 = 0
         /// Files of the book left on the server because they are larger than the cap.
         public var skipped = 0
+        /// Files whose download failed this time (tried again at the next sync), with why.
+        public var failed: [String] = []
 
         public init() {}
     }
 
     /// Sends the bytes of every pending upload whose record the server has, each from where the
     /// server's copy stops (an interrupted upload resumes; bytes the server already holds for a
-    /// record in scope are not sent again). A refusal is kept on the upload for `satchel status`.
+    /// record in scope are not sent again). A refusal or a server error is kept on the upload for
+    /// `satchel status` and the next upload is tried; only a connection that cannot be made stops
+    /// the loop (the next sync resumes).
     public func uploadPending(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> AttachmentSummary {
         var summary = AttachmentSummary()
         for upload in try replica.pendingUploads() {
             let id = upload.attachmentID
-            if try replica.attachmentWasRejected(id) || replica.row("attachment", id: id) == nil {
-                // The record was refused, or deleted since (here or by someone else): its bytes
-                // have nowhere to go.
+            if try replica.attachmentWasRejected(id) {
+                // Refused: the bytes have nowhere to go, but the file stays on the laptop (its
+                // upload names it) until the rep deletes the attachment.
+                try replica.noteUploadFailure(
+                    id, "the server refused this attachment (satchel status says why); the file stays on this laptop "
+                        + "until you delete the attachment with 'satchel attachment delete \(id.prefix(8))'")
+                summary.waiting += 1
+                continue
+            }
+            if try replica.row("attachment", id: id) == nil {
+                // Deleted since, here or by someone else.
                 try replica.finishUpload(id)
                 continue
             }
@@ -45,9 +57,14 @@ extension SyncClient {
             do {
                 var status = try await uploadStatus(id)
                 while !status.complete {
-                    let chunk = try Self.read(file, from: status.received, count: configuration.attachmentChunkBytes)
-                    guard !chunk.isEmpty else {
-                        throw SyncClientError.transport("this laptop's copy of \(upload.fileName) is shorter than recorded")
+                    // At the end already (the answer to the last chunk was lost): an empty chunk finishes it.
+                    let chunk =
+                        status.received == status.size
+                        ? Data() : try Self.read(file, from: status.received, count: configuration.attachmentChunkBytes)
+                    guard !chunk.isEmpty || status.received == status.size else {
+                        try replica.noteUploadFailure(id, "this laptop's copy of the file is shorter than recorded; attach the file again")
+                        summary.waiting += 1
+                        break
                     }
                     do {
                         let request = TransportRequest(
@@ -61,9 +78,10 @@ extension SyncClient {
                     }
                     progress(.uploading(file: upload.fileName, sent: status.received, total: status.size))
                 }
+                guard status.complete else { continue }
                 try replica.finishUpload(id)
                 summary.uploaded += 1
-            } catch SyncClientError.refused(let error, let code) where (400..<500).contains(code) && code != 429 {
+            } catch SyncClientError.refused(let error, _) {
                 try replica.noteUploadFailure(id, error.message)
                 summary.waiting += 1
             }
@@ -104,7 +122,8 @@ extension SyncClient {
         }
         defer { try? output.close() }
         var offset = Int64(try output.seekToEnd())
-        if offset > size {
+        if offset >= size {
+            // A whole partial that was not kept did not match: fetch it again from the start.
             try output.truncate(atOffset: 0)
             offset = 0
         }
@@ -140,11 +159,23 @@ extension SyncClient {
                 summary.skipped += 1
                 continue
             }
-            _ = try await download(attachment: id, progress: progress)
-            summary.downloaded += 1
-            summary.downloadedBytes += size
+            do {
+                _ = try await download(attachment: id, progress: progress)
+                summary.downloaded += 1
+                summary.downloadedBytes += size
+            } catch let error as SyncClientError where !Self.isUnreachable(error) {
+                summary.failed.append("\(values["file_name"]?.textValue ?? id): \(error)")
+            } catch let error as ReplicaError {
+                summary.failed.append("\(values["file_name"]?.textValue ?? id): \(error)")
+            }
         }
         return summary
+    }
+
+    /// Whether the server cannot be reached at all (then the rest cannot be fetched either).
+    static func isUnreachable(_ error: SyncClientError) -> Bool {
+        if case .transport = error { return true }
+        return false
     }
 
     static func read(_ path: String, from offset: Int64, count: Int) throws -> Data {

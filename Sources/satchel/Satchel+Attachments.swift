@@ -34,7 +34,8 @@ struct GenericAttach<Kind: EntityKind>: ParsableCommand {
         let replica = try options.openReplica()
         let ownerID = try Records.resolve(Kind.entity, id, replica: replica)
         // The server's per-file limit, when the company raised or lowered it from 25 MB.
-        let limit = ProcessInfo.processInfo.environment["SATCHEL_MAX_ATTACHMENT_MB"].flatMap(Int64.init).map { $0 * 1_000_000 }
+        let limit = ProcessInfo.processInfo.environment["SATCHEL_MAX_ATTACHMENT_MB"].flatMap(Int64.init)
+            .map { min(max($0, 1), 4096) * 1_000_000 }
         let attachment = try replica.attach(
             file: file, to: Kind.entity, id: ownerID, caption: caption, maxBytes: limit ?? AttachmentMedia.defaultMaxBytes)
         try Records.show("attachment", id: attachment, replica: replica, options: options)

@@ -112,7 +112,7 @@ extension Satchel {
         @OptionGroup var options: GlobalOptions
 
         func validate() throws {
-            guard attachmentCap >= 1 else { throw ValidationError("--attachment-cap is 1 MB or more") }
+            guard (1...1_000_000).contains(attachmentCap) else { throw ValidationError("--attachment-cap is 1 to 1000000 MB") }
         }
 
         func run() async throws {
@@ -130,13 +130,15 @@ extension Satchel {
                     + "\(summary.queued) \(output.outcome("queued")), \(summary.rejected) \(output.outcome("rejected")). "
                     + "Pulled \(summary.pulled).")
             let files = summary.attachments
-            if files.uploaded + files.waiting + files.downloaded + files.skipped > 0 {
+            if files.uploaded + files.waiting + files.downloaded + files.skipped + files.failed.count > 0 {
                 var parts: [String] = []
                 if files.uploaded > 0 { parts.append("sent \(files.uploaded) file\(files.uploaded == 1 ? "" : "s")") }
                 if files.waiting > 0 { parts.append("\(files.waiting) still to send") }
                 if files.downloaded > 0 { parts.append("fetched \(files.downloaded)") }
                 if files.skipped > 0 { parts.append("\(files.skipped) over the cap left on the server") }
+                if !files.failed.isEmpty { parts.append("\(files.failed.count) could not be fetched (tried again next time)") }
                 print("Files: " + parts.joined(separator: ", ") + ".")
+                for failure in files.failed { print("  \(failure)") }
             }
             if summary.merged + summary.queued + summary.rejected + files.waiting > 0 {
                 print("Run 'satchel status' to see what happened to your changes.")

@@ -100,3 +100,32 @@ struct BlobStorageTests {
         #expect(try target.copyBlobs(from: source) == BlobStats(blobs: 0, bytes: 0))
     }
 }
+
+extension BlobStorageTests {
+    @Test(arguments: Kind.available)
+    func appendsAtOneOffsetRaceAndOneWinsAndASealedUploadTakesNoMore(kind: Kind) async throws {
+        let (blobs, done) = try Self.make(kind)
+        defer { done() }
+        // Eight appends at offset 0 at once: exactly one lands.
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for n in 0..<8 {
+                group.addTask { (try? blobs.append("race", at: 0, Data(repeating: UInt8(n), count: 50_000))) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 1)
+        #expect(try blobs.received("race") == 50_000)
+        let written = try blobs.readUpload("race", range: 0..<50_000)
+        #expect(Set(written).count == 1, "one append's bytes, not a mix")
+
+        // Sealed: the bytes move under a key of their own, the upload starts again empty, and a
+        // second seal finds nothing.
+        let sealed = try #require(try blobs.seal("race"))
+        #expect(try blobs.received("race") == 0)
+        #expect(try blobs.seal("race") == nil)
+        #expect(try blobs.readUpload(sealed, range: 0..<50_000) == written)
+        #expect(throws: BlobStorageError.offsetMismatch(held: 0)) { try blobs.append("race", at: 50_000, Data([1])) }
+        try blobs.keep(sealed, as: Self.hash(written))
+        #expect(try blobs.blobs() == [Self.hash(written): 50_000])
+    }
+}

@@ -129,6 +129,14 @@ struct AttachmentReplicaTests {
 
         let upgraded = try Replica.open(at: path, schema: CRMSchema.schema)
         #expect(try upgraded.pendingCount() == pending)
+        // Not logged in: nobody could be charged for a file.
+        #expect(throws: ReplicaError.self) {
+            try upgraded.attach(file: try { () throws -> String in
+                try Data("note".utf8).write(to: URL(fileURLWithPath: folder + "/early.txt"))
+                return folder + "/early.txt"
+            }(), to: "account", id: account)
+        }
+        try upgraded.setWriter(user: "ana", device: "laptop")
         #expect(try upgraded.row("account", id: account)?["name"] == .text("Kept Ltd"))
         let id = try upgraded.attach(file: try { () throws -> String in
             let file = folder + "/n.txt"

@@ -18,6 +18,10 @@ public protocol BlobStorage: Sendable {
     func append(_ key: String, at offset: Int64, _ bytes: Data) throws
     /// The bytes of the upload `key` in `range` (clamped to what it holds).
     func readUpload(_ key: String, range: Range<Int64>) throws -> Data
+    /// Moves the upload `key` out of reach of appends, under a new key of its own (returned),
+    /// so that what is checked is what is kept; nil when there is no such upload (another
+    /// request sealed it first). `key` starts again empty.
+    func seal(_ key: String) throws -> String?
     /// Makes the upload `key` the blob `hash`, or drops it when that blob is already held.
     /// The upload is gone afterwards.
     func keep(_ key: String, as hash: String) throws
@@ -100,6 +104,8 @@ public struct FileBlobStorage: BlobStorage {
         let descriptor = open(path, O_WRONLY | O_CREAT, 0o600)
         guard descriptor >= 0 else { throw BlobStorageError.failed("cannot write \(path): errno \(errno)") }
         defer { close(descriptor) }
+        // One appender at a time, in this process or another: the length checked is the length written after.
+        guard flock(descriptor, LOCK_EX) == 0 else { throw BlobStorageError.failed("cannot lock \(path): errno \(errno)") }
         let held = Int64(lseek(descriptor, 0, SEEK_END))
         guard held == offset else { throw BlobStorageError.offsetMismatch(held: held) }
         try bytes.withUnsafeBytes { buffer in
@@ -126,13 +132,34 @@ public struct FileBlobStorage: BlobStorage {
 
     public func readUpload(_ key: String, range: Range<Int64>) throws -> Data { try Self.read(uploadPath(key), range: range) }
 
+    public func seal(_ key: String) throws -> String? {
+        let sealed = "sealed-" + UUID().uuidString
+        // An appender holds the file's lock while it checks and writes; taking it here waits
+        // for one in flight, and the rename leaves later ones an empty upload.
+        let path = uploadPath(key)
+        let descriptor = open(path, O_WRONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX) == 0 else { throw BlobStorageError.failed("cannot lock \(path): errno \(errno)") }
+        guard rename(path, uploadPath(sealed)) == 0 else { return nil }
+        return sealed
+    }
+
     public func keep(_ key: String, as hash: String) throws {
         let target = try blobPath(hash)
         let source = uploadPath(key)
         if Self.fileSize(target) != nil {
             unlink(source)
-        } else if rename(source, target) != 0 {
+            return
+        }
+        guard rename(source, target) == 0 else {
             throw BlobStorageError.failed("cannot move \(source) to \(target): errno \(errno)")
+        }
+        // The rename reaches the disk before the record says the bytes arrived.
+        let folder = open("\(directory)/sha256", O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
         }
     }
 
@@ -196,6 +223,15 @@ public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
     }
 
     public func readUpload(_ key: String, range: Range<Int64>) throws -> Data { locked { Self.slice(uploads[key], range) } }
+
+    public func seal(_ key: String) throws -> String? {
+        locked {
+            guard let upload = uploads.removeValue(forKey: key) else { return nil }
+            let sealed = "sealed-" + UUID().uuidString
+            uploads[sealed] = upload
+            return sealed
+        }
+    }
 
     public func keep(_ key: String, as hash: String) throws {
         locked {

@@ -96,51 +96,61 @@ extension HubService {
     }
 
     /// How much of attachment `id`'s bytes the hub holds. When its bytes are not in yet but an
-    /// attachment the asker may see already brought the same bytes, it is complete at once
-    /// (nothing is sent twice). Knowing a hash alone gives nothing: the bytes must have come
-    /// with a record in the asker's scope.
+    /// attachment the asker may see already brought the same bytes (the same hash, size and
+    /// media type), it is complete at once: nothing is sent twice. Knowing a hash alone gives
+    /// nothing: the bytes must have come with a record in the asker's scope.
     ///
     /// An upload not begun is refused here already when the file is over the per-file limit or
-    /// the quota, so no byte is sent for nothing.
+    /// the quota, so no byte is sent for nothing. A record marked uploaded whose bytes the hub
+    /// no longer holds (a restore without its files) reads as not uploaded, so its laptop sends
+    /// them again.
     public func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope, limits: AttachmentLimits) throws
         -> UploadStatus
     {
         let (row, shared) = try storage.read { reader -> (RowState, Bool) in
             let row = try Self.attachment(id, scope: scope, reader: reader)
             let file = Self.declared(row)
-            guard !file.uploaded, try storage.blobs.size(of: file.sha256) != nil else { return (row, false) }
+            guard !file.uploaded, try storage.blobs.size(of: file.sha256) == file.size else { return (row, false) }
             for other in try reader.rows(Self.attachmentEntity, where: "sha256", is: file.sha256) where other != id {
-                guard let twin = try reader.row(Self.attachmentEntity, id: other), Self.declared(twin).uploaded,
-                    let root = try reader.storedRoot(Self.attachmentEntity, id: other),
-                    try Self.scope(scope, covers: root, reader: reader)
-                else { continue }
-                return (row, true)
+                guard let twin = try? Self.attachment(other, scope: scope, reader: reader) else { continue }
+                let theirs = Self.declared(twin)
+                if theirs.uploaded, theirs.size == file.size, theirs.mediaType == file.mediaType { return (row, true) }
             }
             return (row, false)
         }
         let file = Self.declared(row)
+        let uploaded = try isUploaded(file)
+        if !uploaded, try storage.blobs.received(id) == 0 { try checkLimits(row, limits: limits) }
         if shared {
             try storage.blobs.discard(id)
             try markUploaded(id, by: writer)
             return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true)
         }
-        let received = file.uploaded ? file.size : try storage.blobs.received(id)
-        if !file.uploaded, received == 0 { try checkLimits(row, limits: limits) }
-        return UploadStatus(attachment: id, size: file.size, received: received, complete: file.uploaded)
+        let received = uploaded ? file.size : try storage.blobs.received(id)
+        return UploadStatus(attachment: id, size: file.size, received: received, complete: uploaded)
+    }
+
+    /// Whether the record says its bytes arrived and the hub still holds them.
+    func isUploaded(_ file: (size: Int64, sha256: String, mediaType: String, uploaded: Bool)) throws -> Bool {
+        guard file.uploaded else { return false }
+        return try storage.blobs.size(of: file.sha256) == file.size
     }
 
     /// Appends a chunk of attachment `id`'s bytes at `offset`. The first chunk is checked against
-    /// the per-file limit, the writer's quota and the declared media type; the last one
-    /// completes the upload, which is kept only when the whole hashes to the declared SHA-256
-    /// (then the attachment's `uploaded_at` is set, and reaches every replica by the feed).
+    /// the per-file limit, the writer's quota and the declared media type. The chunk that makes
+    /// the upload whole (or an empty one at its end, to finish an upload whose last answer was
+    /// lost) completes it: the upload is sealed (no later append reaches those bytes), checked
+    /// (media type, SHA-256, quota again), and only then kept under its hash; the attachment's
+    /// `uploaded_at` is set and reaches every replica by the feed.
     public func uploadChunk(
         attachment id: String, offset: Int64, bytes: Data, as writer: Writer, scope: ReadScope, limits: AttachmentLimits
     ) throws -> UploadStatus {
         let row = try storage.read { try Self.attachment(id, scope: scope, reader: $0) }
         let file = Self.declared(row)
-        if file.uploaded { return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true) }
+        if try isUploaded(file) { return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true) }
         guard file.size <= limits.maxFileBytes else { throw AttachmentError.tooLarge(size: file.size, limit: limits.maxFileBytes) }
-        guard offset + Int64(bytes.count) <= file.size else { throw AttachmentError.beyondSize(size: file.size) }
+        // Compared without adding, so no offset can overflow.
+        guard offset <= file.size, Int64(bytes.count) <= file.size - offset else { throw AttachmentError.beyondSize(size: file.size) }
         if offset == 0 {
             try checkLimits(row, limits: limits)
             guard AttachmentMedia.content(bytes.prefix(AttachmentMedia.sniffLength), matches: file.mediaType) else {
@@ -148,7 +158,12 @@ extension HubService {
             }
         }
         do {
-            try storage.blobs.append(id, at: offset, bytes)
+            if bytes.isEmpty {
+                let held = try storage.blobs.received(id)
+                guard held == offset else { throw BlobStorageError.offsetMismatch(held: held) }
+            } else {
+                try storage.blobs.append(id, at: offset, bytes)
+            }
         } catch BlobStorageError.offsetMismatch(let held) {
             throw AttachmentError.offsetMismatch(held: held)
         }
@@ -156,17 +171,21 @@ extension HubService {
         guard received == file.size else {
             return UploadStatus(attachment: id, size: file.size, received: received, complete: false)
         }
-        // Whole: keep it only if it is what the record says it is.
-        let prefix = try storage.blobs.readUpload(id, range: 0..<Int64(AttachmentMedia.sniffLength))
-        guard AttachmentMedia.content(prefix, matches: file.mediaType) else {
-            try storage.blobs.discard(id)
-            throw AttachmentError.wrongMediaType(file.mediaType)
+        // Whole: sealed first, so what is checked is exactly what is kept.
+        guard let sealed = try storage.blobs.seal(id) else {
+            // Another request sealed it first: ask again where it stands.
+            throw AttachmentError.offsetMismatch(held: try storage.blobs.received(id))
         }
-        guard try storage.blobs.digest(ofUpload: id, size: file.size) == file.sha256 else {
-            try storage.blobs.discard(id)
-            throw AttachmentError.hashMismatch
+        do {
+            let prefix = try storage.blobs.readUpload(sealed, range: 0..<Int64(AttachmentMedia.sniffLength))
+            guard AttachmentMedia.content(prefix, matches: file.mediaType) else { throw AttachmentError.wrongMediaType(file.mediaType) }
+            guard try storage.blobs.digest(ofUpload: sealed, size: file.size) == file.sha256 else { throw AttachmentError.hashMismatch }
+            try checkLimits(row, limits: limits)
+            try storage.blobs.keep(sealed, as: file.sha256)
+        } catch {
+            try storage.blobs.discard(sealed)
+            throw error
         }
-        try storage.blobs.keep(id, as: file.sha256)
         try markUploaded(id, by: writer)
         return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true)
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 import HubEngine
 import HubStore
 import Hummingbird
+import Logging
 import NIOCore
 import Prometheus
 import SatchelModel
@@ -94,7 +95,8 @@ struct AttachmentController: Sendable {
         guard parts.count == 2, let start = Int64(parts[0]), start >= 0 else { throw invalid }
         if parts[1].isEmpty { return start..<Int64.max }
         guard let end = Int64(parts[1]), end >= start else { throw invalid }
-        return start..<(end + 1)
+        // An END at the largest integer is as good as none (and must not overflow).
+        return start..<(end == Int64.max ? end : end + 1)
     }
 
     /// Runs a store call, turning the hub's refusals into the protocol's errors.
@@ -113,7 +115,9 @@ struct AttachmentController: Sendable {
             case .bytesMissing: throw ProtocolError(.internalError, error.description)
             }
         } catch let error as BlobStorageError {
-            throw ProtocolError(.internalError, "the server could not store the file (\(error)); try again later")
+            // The details (paths, errno) go to the log, not to the laptop.
+            Logger(label: "satchel-server").error("attachment storage failed", metadata: ["error": "\(error)"])
+            throw ProtocolError(.internalError, "the server could not store or read the file; try again later")
         }
     }
 }
