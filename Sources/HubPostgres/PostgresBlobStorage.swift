@@ -57,7 +57,7 @@ public struct PostgresBlobStorage: BlobStorage {
             try view.execute(
                 """
                 INSERT INTO hub_upload (upload_key, received) VALUES (\(key), \(offset + Int64(bytes.count)))
-                ON CONFLICT (upload_key) DO UPDATE SET received = EXCLUDED.received
+                ON CONFLICT (upload_key) DO UPDATE SET received = EXCLUDED.received, touched_at = now()
                 """)
             return ()
         }
@@ -134,6 +134,36 @@ public struct PostgresBlobStorage: BlobStorage {
                 result[hash] = size
             }
             return result
+        }
+    }
+
+    public func discardUploads(untouchedSince cutoff: Date) throws -> BlobStats {
+        try transaction { view in
+            let stale = try view.rows(
+                "SELECT upload_key, received FROM hub_upload WHERE touched_at < to_timestamp(\(cutoff.timeIntervalSince1970))"
+            ).map { try $0.decode((String, Int64).self) }
+            for (key, _) in stale {
+                try view.execute("DELETE FROM hub_blob_chunk WHERE owner = \(Self.owner(upload: key))")
+                try view.execute("DELETE FROM hub_upload WHERE upload_key = \(key)")
+            }
+            return BlobStats(blobs: stale.count, bytes: stale.reduce(0) { $0 + $1.1 })
+        }
+    }
+
+    public func restoreSetAside() throws {
+        try transaction { view in
+            for aside in try view.rows("SELECT hash FROM hub_blob WHERE hash LIKE 'deleting:%'").map({ try $0.decode(String.self) }) {
+                let hash = String(aside.dropFirst("deleting:".count))
+                _ = try view.rows("SELECT pg_advisory_xact_lock(hashtext(\(hash)))")
+                if try view.rows("SELECT 1 FROM hub_blob WHERE hash = \(hash)").isEmpty {
+                    try view.execute("UPDATE hub_blob SET hash = \(hash) WHERE hash = \(aside)")
+                    try view.execute("UPDATE hub_blob_chunk SET owner = \(hash) WHERE owner = \(aside)")
+                } else {
+                    try view.execute("DELETE FROM hub_blob_chunk WHERE owner = \(aside)")
+                    try view.execute("DELETE FROM hub_blob WHERE hash = \(aside)")
+                }
+            }
+            return ()
         }
     }
 

@@ -180,7 +180,8 @@ extension PostgresHubStorage {
                 """
                 CREATE TABLE hub_upload (
                     upload_key text COLLATE "C" PRIMARY KEY,
-                    received bigint NOT NULL
+                    received bigint NOT NULL,
+                    touched_at timestamptz NOT NULL DEFAULT now()
                 )
                 """,
                 """

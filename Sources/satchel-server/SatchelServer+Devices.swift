@@ -31,6 +31,11 @@ extension SatchelServer {
                     "Deleted \(report.blobsCollected.blobs) attachment file\(report.blobsCollected.blobs == 1 ? "" : "s") "
                         + "(\(report.blobsCollected.bytes) bytes) that no record names any more.")
             }
+            if report.uploadsExpired.blobs > 0 {
+                print(
+                    "Dropped \(report.uploadsExpired.blobs) unfinished upload\(report.uploadsExpired.blobs == 1 ? "" : "s") "
+                        + "(\(report.uploadsExpired.bytes) bytes) idle for \(Hub.uploadExpiry.description).")
+            }
             if !report.holdingBack.isEmpty {
                 print("Held back by: \(report.holdingBack.joined(separator: ", ")).")
             }

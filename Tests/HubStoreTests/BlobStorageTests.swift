@@ -129,3 +129,30 @@ extension BlobStorageTests {
         #expect(try blobs.blobs() == [Self.hash(written): 50_000])
     }
 }
+
+extension BlobStorageTests {
+    @Test(arguments: Kind.available)
+    func idleUploadsExpireAndBlobsLeftAsideComeBack(kind: Kind) throws {
+        let (blobs, done) = try Self.make(kind)
+        defer { done() }
+        try blobs.append("idle", at: 0, Data(repeating: 7, count: 1234))
+        // Touched after the cutoff: stays.
+        #expect(try blobs.discardUploads(untouchedSince: Date().addingTimeInterval(-3600)) == BlobStats(blobs: 0, bytes: 0))
+        #expect(try blobs.received("idle") == 1234)
+        // Not touched since a cutoff in the future: dropped, bytes and all.
+        #expect(try blobs.discardUploads(untouchedSince: Date().addingTimeInterval(3600)) == BlobStats(blobs: 1, bytes: 1234))
+        #expect(try blobs.received("idle") == 0)
+        #expect(try blobs.readUpload("idle", range: 0..<10).isEmpty)
+
+        // A delete that fails between its two steps (the question of names throws, as a crash
+        // would end it) leaves the blob where the next collection finds it.
+        let bytes = Data(repeating: 9, count: 4000)
+        try blobs.append("b", at: 0, bytes)
+        try blobs.keep("b", as: Self.hash(bytes))
+        struct Interrupted: Error {}
+        #expect(throws: Interrupted.self) { _ = try blobs.delete(Self.hash(bytes), unless: { throw Interrupted() }) }
+        try blobs.restoreSetAside()
+        #expect(try blobs.blobs() == [Self.hash(bytes): 4000])
+        #expect(try blobs.read(Self.hash(bytes), range: 0..<4000) == bytes)
+    }
+}

@@ -36,6 +36,12 @@ public protocol BlobStorage: Sendable {
     /// when named, the blob is put back (or, when an upload was kept under its hash meanwhile,
     /// the set-aside copy is dropped). Returns whether the blob was deleted.
     func delete(_ hash: String, unless named: () throws -> Bool) throws -> Bool
+    /// Drops the uploads no append has touched since `cutoff` (their laptops gave up, or their
+    /// attachments went); returns how many and their bytes.
+    func discardUploads(untouchedSince cutoff: Date) throws -> BlobStats
+    /// Puts back the blobs a delete set aside and never finished (a crash between its two
+    /// steps); the next collection decides them again.
+    func restoreSetAside() throws
 }
 
 public enum BlobStorageError: Error, Hashable, Sendable {
@@ -176,6 +182,28 @@ public struct FileBlobStorage: BlobStorage {
         return result
     }
 
+    public func discardUploads(untouchedSince cutoff: Date) throws -> BlobStats {
+        let folder = "\(directory)/uploads"
+        var dropped = BlobStats(blobs: 0, bytes: 0)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            let path = "\(folder)/\(name)"
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                let modified = attributes[.modificationDate] as? Date, modified < cutoff, unlink(path) == 0
+            else { continue }
+            dropped.blobs += 1
+            dropped.bytes += (attributes[.size] as? Int64) ?? 0
+        }
+        return dropped
+    }
+
+    public func restoreSetAside() throws {
+        let folder = "\(directory)/sha256"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(".deleting-") {
+            let target = "\(folder)/\(name.dropFirst(".deleting-".count))"
+            if Self.fileSize(target) != nil || rename("\(folder)/\(name)", target) != 0 { unlink("\(folder)/\(name)") }
+        }
+    }
+
     public func delete(_ hash: String, unless named: () throws -> Bool) throws -> Bool {
         let path = try blobPath(hash)
         let aside = "\(directory)/sha256/.deleting-\(hash)"
@@ -194,6 +222,7 @@ public struct FileBlobStorage: BlobStorage {
 public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
     private let lock = NSLock()
     private var uploads: [String: Data] = [:]
+    private var touched: [String: Date] = [:]
     private var stored: [String: Data] = [:]
 
     public init() {}
@@ -219,6 +248,7 @@ public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
             let held = Int64(uploads[key]?.count ?? 0)
             guard held == offset else { throw BlobStorageError.offsetMismatch(held: held) }
             uploads[key, default: Data()].append(bytes)
+            touched[key] = Date()
         }
     }
 
@@ -229,6 +259,7 @@ public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
             guard let upload = uploads.removeValue(forKey: key) else { return nil }
             let sealed = "sealed-" + UUID().uuidString
             uploads[sealed] = upload
+            touched[sealed] = touched.removeValue(forKey: key)
             return sealed
         }
     }
@@ -240,17 +271,44 @@ public final class MemoryBlobStorage: BlobStorage, @unchecked Sendable {
         }
     }
 
-    public func discard(_ key: String) throws { _ = locked { uploads.removeValue(forKey: key) } }
+    public func discard(_ key: String) throws {
+        locked {
+            uploads.removeValue(forKey: key)
+            touched.removeValue(forKey: key)
+        }
+    }
     public func read(_ hash: String, range: Range<Int64>) throws -> Data { locked { Self.slice(stored[hash], range) } }
     public func blobs() throws -> [String: Int64] { locked { stored.mapValues { Int64($0.count) } } }
     public func delete(_ hash: String, unless named: () throws -> Bool) throws -> Bool {
         guard let aside = locked({ stored.removeValue(forKey: hash) }) else { return false }
-        if try named() {
+        let keep: Bool
+        do {
+            keep = try named()
+        } catch {
+            locked { if stored[hash] == nil { stored[hash] = aside } }
+            throw error
+        }
+        if keep {
             locked { if stored[hash] == nil { stored[hash] = aside } }
             return false
         }
         return true
     }
+
+    public func discardUploads(untouchedSince cutoff: Date) throws -> BlobStats {
+        locked {
+            var dropped = BlobStats(blobs: 0, bytes: 0)
+            for (key, date) in touched where date < cutoff {
+                dropped.blobs += 1
+                dropped.bytes += Int64(uploads.removeValue(forKey: key)?.count ?? 0)
+                touched.removeValue(forKey: key)
+            }
+            return dropped
+        }
+    }
+
+    /// Nothing is ever left aside in memory (a delete puts the blob back when it throws).
+    public func restoreSetAside() throws {}
 }
 
 extension BlobStorage {

@@ -65,6 +65,16 @@ public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible
     }
 }
 
+/// A download the hub allowed: which bytes, of which blob.
+public struct AttachmentDownload: Hashable, Sendable {
+    public var range: Range<Int64>
+    /// The whole file's size.
+    public var size: Int64
+    public var mediaType: String
+    /// The blob to read (``HubService/attachmentBytes(_:range:)``); not a capability on its own.
+    public var blob: String
+}
+
 /// What the hub holds of attachments' bytes.
 public struct BlobStats: Hashable, Sendable, Codable {
     public var blobs: Int
@@ -217,21 +227,27 @@ extension HubService {
         }
     }
 
-    /// The bytes of attachment `id` in `range` (the whole file when nil), with its declared
-    /// size, media type and file name, when it is in `scope` and uploaded.
-    public func attachmentContent(_ id: String, range: Range<Int64>?, scope: ReadScope) throws
-        -> (data: Data, size: Int64, mediaType: String, fileName: String)
-    {
+    /// What a download of attachment `id` sends, when it is in `scope` and uploaded: the range
+    /// (the whole file when nil; an end past the file, or none, stops at its end), the file's
+    /// size and media type, and the blob to read it from with ``attachmentBytes(_:range:)``.
+    public func attachmentDownload(_ id: String, range: Range<Int64>?, scope: ReadScope) throws -> AttachmentDownload {
         let row = try storage.read { try Self.attachment(id, scope: scope, reader: $0) }
         let file = Self.declared(row)
         guard file.uploaded else { throw AttachmentError.notUploaded(id) }
-        // A range past the end (or open, "bytes=START-") stops at the end, as HTTP ranges do.
+        guard try storage.blobs.size(of: file.sha256) == file.size else { throw AttachmentError.bytesMissing(id) }
         let requested = range ?? 0..<file.size
         guard requested.lowerBound < file.size else { throw AttachmentError.badRange(size: file.size) }
-        let range = requested.lowerBound..<min(requested.upperBound, file.size)
-        let data = try storage.blobs.read(file.sha256, range: range)
-        guard data.count == range.count else { throw AttachmentError.bytesMissing(id) }
-        return (data, file.size, file.mediaType, row.values["file_name"]?.textValue ?? id)
+        return AttachmentDownload(
+            range: requested.lowerBound..<min(requested.upperBound, file.size), size: file.size, mediaType: file.mediaType,
+            blob: file.sha256)
+    }
+
+    /// Bytes of a blob a download was allowed (``attachmentDownload(_:range:scope:)``): the
+    /// caller reads it piece by piece, so no answer holds a whole file in memory.
+    public func attachmentBytes(_ blob: String, range: Range<Int64>) throws -> Data {
+        let data = try storage.blobs.read(blob, range: range)
+        guard data.count == range.count else { throw AttachmentError.bytesMissing(blob) }
+        return data
     }
 
     /// How many blobs the hub holds and their bytes (each distinct file once).
@@ -243,6 +259,8 @@ extension HubService {
     /// Deletes the blobs no stored attachment names, tombstones included: a blob goes only once
     /// the deletes of its attachments were purged by compaction (every active laptop had them).
     func collectBlobs() throws -> BlobStats {
+        // What a crash left set aside is decided again, like any other blob.
+        try storage.blobs.restoreSetAside()
         func named() throws -> Set<String> { try storage.read { try $0.values(Self.attachmentEntity, field: "sha256") } }
         let namedNow = try named()
         let candidates = try storage.blobs.blobs().filter { !namedNow.contains($0.key) }

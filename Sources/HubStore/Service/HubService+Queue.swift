@@ -43,9 +43,15 @@ public struct CompactionReport: Hashable, Sendable {
     public var holdingBack: [String]
     /// Attachments' blobs deleted because no stored attachment names them any more, and their bytes.
     public var blobsCollected = BlobStats(blobs: 0, bytes: 0)
+    /// Unfinished uploads dropped because nothing was appended to them for ``HubService/uploadExpiry``.
+    public var uploadsExpired = BlobStats(blobs: 0, bytes: 0)
 }
 
 extension HubService {
+    /// How long an unfinished upload waits for its next chunk before compaction drops it (its
+    /// laptop, if it comes back, sends the file again from the start).
+    public static var uploadExpiry: (seconds: Double, description: String) { (7 * 24 * 3600, "7 days") }
+
     // MARK: - The queue
 
     /// The number of open conflicts (an indexed count, for `/metrics`).
@@ -146,6 +152,8 @@ extension HubService {
         }
         // After the purge commits: a blob whose attachments' tombstones are gone is named by nothing.
         report.blobsCollected = try collectBlobs()
+        report.uploadsExpired = try storage.blobs.discardUploads(
+            untouchedSince: Date(timeIntervalSince1970: Double(now) / 1000 - Self.uploadExpiry.seconds))
         return report
     }
 }

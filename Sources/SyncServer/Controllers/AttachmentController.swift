@@ -48,20 +48,31 @@ struct AttachmentController: Sendable {
             let id = try Self.id(context)
             let principal = try await Principal.authenticated(request, store: store)
             let range = try Self.range(request)
-            let content = try await offload {
-                try Self.answer { try store.attachmentContent(id, range: range, scope: principal.scope) }
+            let download = try await offload {
+                try Self.answer { try store.attachmentDownload(id, range: range, scope: principal.scope) }
             }
-            metrics.attachmentBytesOut.increment(by: Int64(content.data.count))
             var headers = HTTPFields()
-            headers[.contentType] = content.mediaType
+            headers[.contentType] = download.mediaType
             headers[.acceptRanges] = "bytes"
             headers[.init("X-Content-Type-Options")!] = "nosniff"
             var status = HTTPResponse.Status.ok
-            if let range {
+            if range != nil {
                 status = .partialContent
-                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.lowerBound + Int64(content.data.count) - 1)/\(content.size)"
+                headers[.contentRange] = "bytes \(download.range.lowerBound)-\(download.range.upperBound - 1)/\(download.size)"
             }
-            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content.data)))
+            // Sent 1 MiB at a time: an answer never holds a whole file in memory.
+            let body = ResponseBody(contentLength: Int(download.range.count)) { [store, metrics] writer in
+                var offset = download.range.lowerBound
+                while offset < download.range.upperBound {
+                    let piece = offset..<min(download.range.upperBound, offset + (1 << 20))
+                    let data = try await offload { try store.attachmentBytes(download.blob, range: piece) }
+                    try await writer.write(ByteBuffer(bytes: data))
+                    metrics.attachmentBytesOut.increment(by: Int64(data.count))
+                    offset = piece.upperBound
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: status, headers: headers, body: body)
         }
     }
 

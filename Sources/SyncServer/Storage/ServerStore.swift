@@ -64,8 +64,8 @@ public protocol ServerStore: Sendable {
     func uploadStatus(attachment id: String, as writer: Writer, scope: ReadScope, limits: AttachmentLimits) throws -> UploadStatus
     func uploadChunk(attachment id: String, offset: Int64, bytes: Data, as writer: Writer, scope: ReadScope, limits: AttachmentLimits)
         throws -> UploadStatus
-    func attachmentContent(_ id: String, range: Range<Int64>?, scope: ReadScope) throws
-        -> (data: Data, size: Int64, mediaType: String, fileName: String)
+    func attachmentDownload(_ id: String, range: Range<Int64>?, scope: ReadScope) throws -> AttachmentDownload
+    func attachmentBytes(_ blob: String, range: Range<Int64>) throws -> Data
     func blobStats() throws -> BlobStats
 }
 
