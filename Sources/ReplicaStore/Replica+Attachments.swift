@@ -14,6 +14,18 @@ public struct PendingUpload: Hashable, Sendable {
     public var lastError: String?
 }
 
+/// Where an attachment's bytes are, as its rep sees them.
+public enum AttachmentState: String, Hashable, Sendable, Codable {
+    /// This laptop still has to send them.
+    case sending = "uploading (from this laptop)"
+    /// Their owner's laptop has not sent them yet.
+    case uploading
+    /// Here, in the attachments folder.
+    case here = "on this laptop"
+    /// On the server, fetched on demand.
+    case onServer = "on the server"
+}
+
 extension Replica {
     // MARK: - Attachments
 
@@ -178,6 +190,24 @@ extension Replica {
         guard let owner = CRMSchema.attachmentOwners.first(where: { $0.entity == entity }) else { return [] }
         let condition = owner.entity == "account" ? "t.account_id = ?" : "t.\(SQLMapping.quote(owner.field)) = ?"
         return try rows("attachment", where: condition, arguments: [id], orderBy: "t.attached_at, t.id")
+    }
+
+    /// The live attachments of record `entity/id`, oldest first, each with where its bytes are.
+    public func attachmentsWithState(of entity: String, id: String) throws
+        -> [(id: String, values: [String: FieldValue], state: AttachmentState)]
+    {
+        let sending = Set(try pendingUploads().map(\.attachmentID))
+        return try attachments(of: entity, id: id).map { row in
+            let state: AttachmentState
+            if sending.contains(row.id) {
+                state = .sending
+            } else if row.values["uploaded_at"]?.isNull ?? true {
+                state = .uploading
+            } else {
+                state = attachmentFile(sha256: row.values["sha256"]?.textValue ?? "") != nil ? .here : .onServer
+            }
+            return (row.id, row.values, state)
+        }
     }
 
     /// Puts back the uploads of attachments whose insert is in the outbox again (a server

@@ -54,16 +54,11 @@ struct GenericAttachments<Kind: EntityKind>: ParsableCommand {
     func run() throws {
         let replica = try options.openReplica()
         let ownerID = try Records.resolve(Kind.entity, id, replica: replica)
-        let rows = try replica.attachments(of: Kind.entity, id: ownerID)
-        let pending = Set(try replica.pendingUploads().map(\.attachmentID))
+        let rows = try replica.attachmentsWithState(of: Kind.entity, id: ownerID)
         let output = Output(options)
         if output.json {
             try output.printJSON(
-                rows.map { row in
-                    Output.jsonRecord(id: row.id, values: row.values).merging([
-                        "state": .text(AttachmentState.of(row, replica: replica, pending: pending))
-                    ]) { $1 }
-                })
+                rows.map { row in Output.jsonRecord(id: row.id, values: row.values).merging(["state": .text(row.state.rawValue)]) { $1 } })
             return
         }
         output.table(
@@ -71,22 +66,16 @@ struct GenericAttachments<Kind: EntityKind>: ParsableCommand {
             rows.map { row in
                 [
                     String(row.id.prefix(8)), row.values["file_name"]?.textValue ?? "",
-                    AttachmentState.size(row.values["size"]?.integerValue ?? 0), row.values["media_type"]?.textValue ?? "",
-                    row.values["caption"]?.textValue ?? "", AttachmentState.of(row, replica: replica, pending: pending),
+                    FileSize.text(row.values["size"]?.integerValue ?? 0), row.values["media_type"]?.textValue ?? "",
+                    row.values["caption"]?.textValue ?? "", row.state.rawValue,
                 ]
             })
     }
 }
 
-enum AttachmentState {
-    /// "uploading" until the server has the bytes; then "on this laptop" or "on the server".
-    static func of(_ row: (id: String, values: [String: FieldValue]), replica: Replica, pending: Set<String>) -> String {
-        if pending.contains(row.id) { return "uploading (from this laptop)" }
-        if row.values["uploaded_at"]?.isNull ?? true { return "uploading" }
-        return replica.attachmentFile(sha256: row.values["sha256"]?.textValue ?? "") != nil ? "on this laptop" : "on the server"
-    }
-
-    static func size(_ bytes: Int64) -> String {
+/// A file's size as people read it.
+enum FileSize {
+    static func text(_ bytes: Int64) -> String {
         if bytes >= 1_000_000 { return String(format: "%.1f MB", Double(bytes) / 1_000_000) }
         if bytes >= 1000 { return String(format: "%.0f kB", Double(bytes) / 1000) }
         return "\(bytes) B"
@@ -162,7 +151,7 @@ extension Satchel {
                 if output.json {
                     try output.printJSON(["id": id, "file": target])
                 } else {
-                    print("Wrote \(target) (\(AttachmentState.size(row["size"]?.integerValue ?? 0))).")
+                    print("Wrote \(target) (\(FileSize.text(row["size"]?.integerValue ?? 0))).")
                 }
             }
         }

@@ -167,7 +167,7 @@ extension Satchel {
             print("Last sync: \(report.lastSyncAt.map(Output.time) ?? "never").")
             for upload in report.uploads {
                 print(
-                    "File \(upload.fileName) (attachment \(upload.attachment.prefix(8)), \(AttachmentState.size(upload.size))) waiting to upload"
+                    "File \(upload.fileName) (attachment \(upload.attachment.prefix(8)), \(FileSize.text(upload.size))) waiting to upload"
                         + (upload.lastError.map { ": \($0)" } ?? "") + ".")
             }
             for notice in report.notices {

@@ -59,6 +59,7 @@ struct AttachmentReplicaTests {
         let stored = try #require(laptop.replica.attachmentFile(sha256: sha256))
         #expect(try Data(contentsOf: URL(fileURLWithPath: stored)) == bytes)
         #expect(try laptop.replica.pendingUploads().map(\.attachmentID) == [id])
+        #expect(try laptop.replica.attachmentsWithState(of: "visit", id: laptop.visit).map(\.state) == [.sending])
         // The same file again is another attachment of the same bytes, kept once on the laptop.
         let again = try laptop.replica.attach(file: try laptop.file("copy.pdf", bytes), to: "account", id: laptop.account)
         #expect(try laptop.replica.attachments(of: "account", id: laptop.account).map(\.id).sorted() == [id, again].sorted())
