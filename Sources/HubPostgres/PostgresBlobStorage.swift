@@ -13,21 +13,9 @@ import SyncCore
 public struct PostgresBlobStorage: BlobStorage {
     let storage: PostgresHubStorage
 
-    /// Runs `body` on a connection in one transaction.
+    /// Runs `body` in one transaction of the hub's database.
     func transaction<T>(_ body: (PostgresHubView) throws -> T) throws -> T {
-        try storage.pool.with { connection in
-            let view = PostgresHubView(
-                connection: connection, schema: storage.schema, logger: storage.logger, location: storage.location)
-            try view.execute("BEGIN")
-            do {
-                let result = try body(view)
-                try view.execute("COMMIT")
-                return result
-            } catch {
-                _ = try? view.execute("ROLLBACK")
-                throw error
-            }
-        }
+        try storage.transaction(body)
     }
 
     static func owner(upload key: String) -> String { "upload:" + key }

@@ -70,9 +70,15 @@ public final class PostgresHubStorage: HubStorage, @unchecked Sendable {
     }
 
     public func read<T>(_ body: (PostgresHubView) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    /// Runs `body` on a connection of the pool in one transaction opened by `begin`, committed
+    /// when it returns and rolled back when it throws.
+    func transaction<T>(begin: PostgresQuery = "BEGIN", _ body: (PostgresHubView) throws -> T) throws -> T {
         try pool.with { connection in
             let view = PostgresHubView(connection: connection, schema: schema, logger: logger, location: location)
-            try view.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try view.execute(begin)
             do {
                 let result = try body(view)
                 try view.execute("COMMIT")

@@ -138,6 +138,11 @@ struct AttachmentTests {
                 #expect(response.status == 404)
                 #expect(!String(decoding: response.body, as: UTF8.self).contains("Shelf"))
             }
+            // Nor can it write to the upload, finished or not: the same 404, nothing stored.
+            let blobsBefore = try team.server.hub.blobStats()
+            let pushed = try await team.raw(team.cy, "PUT", "/v1/attachments/\(id)/content?offset=0", body: Data([0xFF, 0xD8, 0xFF]))
+            #expect(pushed.status == 404)
+            #expect(try team.server.hub.blobStats() == blobsBefore)
             let sha256 = try #require(team.ana.replica.row("attachment", id: id)?["sha256"]?.textValue)
             #expect(try await team.raw(team.cy, "GET", "/v1/attachments/\(sha256)/content").status == 404)
             #expect(try await team.raw(team.cy, "GET", "/v1/blobs/\(sha256)").status == 404)

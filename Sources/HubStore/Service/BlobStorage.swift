@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HubEngine
+import SatchelModel
 
 /// Where a hub keeps attachments' bytes: complete blobs named by their SHA-256, and uploads in
 /// progress named by the attachment they are for. It decides nothing (who may upload, whether
@@ -86,8 +87,7 @@ public struct FileBlobStorage: BlobStorage {
 
     func blobPath(_ hash: String) throws -> String {
         // Names reach a path only as 64 hex digits.
-        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
-        else { throw BlobStorageError.failed("'\(hash.prefix(70))' is not a SHA-256") }
+        guard AttachmentMedia.isSHA256(hash) else { throw BlobStorageError.failed("'\(hash.prefix(70))' is not a SHA-256") }
         return "\(directory)/sha256/\(hash)"
     }
 

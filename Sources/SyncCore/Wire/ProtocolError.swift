@@ -39,11 +39,11 @@ public struct ProtocolError: Error, Hashable, Sendable, Codable, CustomStringCon
         public static let tokenExpired = Code("token-expired")
         /// Too many requests; the answer's `Retry-After` says when to try again.
         public static let rateLimited = Code("rate-limited")
-        /// An attachment's bytes do not hash to its declared SHA-256 (422).
+        /// Uploaded bytes do not hash to the SHA-256 their record declares (422).
         public static let hashMismatch = Code("hash-mismatch")
-        /// An attachment's bytes are not of its media type, or the type is not carried (415).
+        /// Uploaded bytes are not of the media type their record declares (415).
         public static let unsupportedMediaType = Code("unsupported-media-type")
-        /// The user's attachments would pass their quota (413).
+        /// The user's uploaded files would pass their quota (413).
         public static let quotaExceeded = Code("quota-exceeded")
         /// A byte range outside the file (416).
         public static let rangeNotSatisfiable = Code("range-not-satisfiable")
