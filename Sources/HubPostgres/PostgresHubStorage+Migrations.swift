@@ -192,6 +192,34 @@ extension PostgresHubStorage {
                 """,
             ]
         ),
+        (
+            "pg-v3-console",
+            [
+                // The admin console: passwords (bcrypt), sessions every server knows (by the
+                // SHA-256 of their id) and a tally of pushes per day.
+                "ALTER TABLE hub_user ADD COLUMN password_hash text",
+                """
+                CREATE TABLE hub_session (
+                    id_hash text COLLATE "C" PRIMARY KEY,
+                    user_name text COLLATE "C" NOT NULL REFERENCES hub_user (name),
+                    csrf text NOT NULL,
+                    created_at bigint NOT NULL,
+                    expires_at bigint NOT NULL
+                )
+                """,
+                "CREATE INDEX hub_session_user ON hub_session (user_name)",
+                """
+                CREATE TABLE hub_activity (
+                    day bigint PRIMARY KEY,
+                    pushes bigint NOT NULL,
+                    applied bigint NOT NULL,
+                    merged bigint NOT NULL,
+                    queued bigint NOT NULL,
+                    rejected bigint NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Runs the steps not yet run, each in the transaction that records it; the first creates

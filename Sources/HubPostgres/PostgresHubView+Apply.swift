@@ -23,6 +23,16 @@ extension PostgresHubView {
             try execute("DELETE FROM hub_row WHERE deleted AND seq <= \(purge.through)")
             try execute("UPDATE hub_meta SET compacted_to = GREATEST(compacted_to, \(purge.compactedTo)) WHERE singleton = 1")
         }
+        if let day = writes.activity {
+            try execute(
+                """
+                INSERT INTO hub_activity (day, pushes, applied, merged, queued, rejected)
+                VALUES (\(day.day), \(day.pushes), \(day.applied), \(day.merged), \(day.queued), \(day.rejected))
+                ON CONFLICT (day) DO UPDATE SET pushes = hub_activity.pushes + excluded.pushes,
+                    applied = hub_activity.applied + excluded.applied, merged = hub_activity.merged + excluded.merged,
+                    queued = hub_activity.queued + excluded.queued, rejected = hub_activity.rejected + excluded.rejected
+                """)
+        }
         for entry in writes.audit {
             try execute(
                 """
@@ -68,6 +78,20 @@ extension PostgresHubView {
                 """)
         case .retireDevice(let replica):
             try execute("UPDATE hub_device SET dormant = true WHERE replica_id = \(replica.rawValue)")
+        case .setPassword(let user, let hash):
+            try execute("UPDATE hub_user SET password_hash = \(hash) WHERE name = \(user)")
+        case .openSession(let session):
+            try execute(
+                """
+                INSERT INTO hub_session (id_hash, user_name, csrf, created_at, expires_at)
+                VALUES (\(session.idHash), \(session.user), \(session.csrf), \(session.createdAt), \(session.expiresAt))
+                """)
+        case .closeSession(let idHash):
+            try execute("DELETE FROM hub_session WHERE id_hash = \(idHash)")
+        case .closeSessions(let user):
+            try execute("DELETE FROM hub_session WHERE user_name = \(user)")
+        case .dropSessions(let before):
+            try execute("DELETE FROM hub_session WHERE expires_at < \(before)")
         }
     }
 

@@ -311,6 +311,25 @@ public final class PostgresHubView: HubReader {
             .map { try Self.userInfo($0.makeRandomAccess()) }
     }
 
+    public func passwordHash(of user: String) throws -> String? {
+        try rows("SELECT password_hash FROM hub_user WHERE name = \(user)").first?.decode(String?.self) ?? nil
+    }
+
+    public func consoleSession(idHash: String) throws -> ConsoleSession? {
+        try rows("SELECT id_hash, user_name, csrf, created_at, expires_at FROM hub_session WHERE id_hash = \(idHash)").first
+            .map { try $0.decode((String, String, String, Int64, Int64).self) }
+            .map { ConsoleSession(idHash: $0.0, user: $0.1, csrf: $0.2, createdAt: $0.3, expiresAt: $0.4) }
+    }
+
+    public func activity(fromDay: Int64) throws -> [ActivityDay] {
+        try rows(
+            "SELECT day, pushes, applied, merged, queued, rejected FROM hub_activity WHERE day >= \(fromDay) ORDER BY day"
+        ).map { try $0.decode((Int64, Int64, Int64, Int64, Int64, Int64).self) }.map {
+            ActivityDay(
+                day: $0.0, pushes: Int($0.1), applied: Int($0.2), merged: Int($0.3), queued: Int($0.4), rejected: Int($0.5))
+        }
+    }
+
     public func enrollment(hash: String) throws -> (user: UserInfo, expiresAt: Int64?)? {
         guard
             let row = try rows(

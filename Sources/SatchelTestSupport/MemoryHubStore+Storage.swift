@@ -14,6 +14,7 @@ extension MemoryHubStore: HubStorage {
         public var info: UserInfo
         public var enrollmentHash: String?
         public var expiresAt: Int64?
+        public var passwordHash: String?
     }
 
     /// A device as the directory holds it.
@@ -66,6 +67,15 @@ extension MemoryHubStore: HubStorage {
             rows = rows.filter { !($0.value.state.isDeleted && $0.value.seq <= purge.through) }
             compacted = max(compacted, purge.compactedTo)
         }
+        if let day = writes.activity {
+            var held = activityDays[day.day] ?? ActivityDay(day: day.day)
+            held.pushes += day.pushes
+            held.applied += day.applied
+            held.merged += day.merged
+            held.queued += day.queued
+            held.rejected += day.rejected
+            activityDays[day.day] = held
+        }
         for write in writes.audit {
             audit.append(
                 AuditEntry(
@@ -100,6 +110,16 @@ extension MemoryHubStore: HubStorage {
             }
         case .retireDevice(let replica):
             deviceRecords[replica]?.dormant = true
+        case .setPassword(let user, let hash):
+            userRecords[user]?.passwordHash = hash
+        case .openSession(let session):
+            sessions[session.idHash] = session
+        case .closeSession(let idHash):
+            sessions[idHash] = nil
+        case .closeSessions(let user):
+            sessions = sessions.filter { $0.value.user != user }
+        case .dropSessions(let before):
+            sessions = sessions.filter { $0.value.expiresAt >= before }
         }
     }
 }
@@ -154,6 +174,14 @@ extension MemoryHubStore: HubReader {
     public func users() -> [UserInfo] { userRecords.values.map(\.info).sorted { $0.name < $1.name } }
 
     public func user(_ name: String) -> UserInfo? { userRecords[name]?.info }
+
+    public func passwordHash(of user: String) -> String? { userRecords[user]?.passwordHash }
+
+    public func consoleSession(idHash: String) -> ConsoleSession? { sessions[idHash] }
+
+    public func activity(fromDay: Int64) -> [ActivityDay] {
+        activityDays.values.filter { $0.day >= fromDay }.sorted { $0.day < $1.day }
+    }
 
     public func enrollment(hash: String) -> (user: UserInfo, expiresAt: Int64?)? {
         userRecords.values.first { $0.enrollmentHash == hash }.map { (user: $0.info, expiresAt: $0.expiresAt) }

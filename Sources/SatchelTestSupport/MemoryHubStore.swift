@@ -36,6 +36,9 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
     public internal(set) var deviceRecords: [ReplicaID: DeviceRecord] = [:]
     /// When each replica last pushed.
     public internal(set) var lastPushes: [ReplicaID: Int64] = [:]
+    /// Console sessions by the hash of their id, and the pushes tallied per day.
+    public internal(set) var sessions: [String: ConsoleSession] = [:]
+    public internal(set) var activityDays: [Int64: ActivityDay] = [:]
     /// The admin actions, oldest first.
     public internal(set) var audit: [AuditEntry] = []
     /// The highest feed position whose tombstones were purged.

@@ -9,7 +9,7 @@ extension SatchelServer {
     struct Users: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "user", abstract: "Register users and issue enrollment tokens.",
-            subcommands: [Add.self, List.self, Token.self, Disable.self])
+            subcommands: [Add.self, List.self, Token.self, Password.self, Disable.self])
     }
 }
 
@@ -74,6 +74,64 @@ extension SatchelServer.Users {
             try data.open().setEnrollmentHash(
                 Tokens.hash(token), for: name, expiresAt: Tokens.expiry(after: expires.duration), by: .serverOperator)
             print(token)
+        }
+    }
+
+    struct Password: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the password an admin or manager signs in to the web console with (/admin).",
+            discussion: """
+                The password is read from standard input, never from the command line: typed twice at a \
+                terminal (not shown), or the first line of a pipe (`printf '%s\\n' "$PW" | satchel-server user \
+                password NAME`). It is stored as a bcrypt hash; setting it ends the user's open console sessions. \
+                At least \(ConsolePasswords.minimumLength) characters, at most \(ConsolePasswords.maximumBytes) bytes. \
+                Reps have no console password.
+                """)
+
+        @Argument(help: "The user name (an admin or a manager).") var name: String
+        @Flag(help: "Remove the password instead: the user can no longer sign in to the console.") var remove = false
+        @OptionGroup var data: DataOptions
+
+        func run() throws {
+            let store = try data.open()
+            guard !remove else {
+                try store.setPassword(hash: nil, for: name, by: .serverOperator)
+                print("Removed \(name)'s console password; their console sessions ended.")
+                return
+            }
+            guard let user = try store.user(name) else { throw ValidationError("there is no user \(name); see 'satchel-server user list'") }
+            guard user.role != .rep else { throw ValidationError("\(name) is a rep; only admins and managers sign in to the console") }
+            let password: String
+            if isatty(STDIN_FILENO) == 1 {
+                let first = try Self.readHidden("Console password for \(name): ")
+                if let problem = ConsolePasswords.problem(with: first) { throw ValidationError(problem) }
+                guard try Self.readHidden("Again: ") == first else { throw ValidationError("the two passwords differ; nothing was changed") }
+                password = first
+            } else {
+                guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                    throw ValidationError("no password on standard input; pipe one line, or run this at a terminal")
+                }
+                password = line
+            }
+            if let problem = ConsolePasswords.problem(with: password) { throw ValidationError(problem) }
+            try store.setPassword(hash: try ConsolePasswords.hash(password), for: name, by: .serverOperator)
+            print("Set \(name)'s console password; they sign in at /admin of this server.")
+        }
+
+        /// A line read from the terminal with echo off.
+        static func readHidden(_ prompt: String) throws -> String {
+            FileHandle.standardError.write(Data(prompt.utf8))
+            var saved = termios()
+            tcgetattr(STDIN_FILENO, &saved)
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+            defer {
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+            guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password was typed; nothing was changed") }
+            return line
         }
     }
 

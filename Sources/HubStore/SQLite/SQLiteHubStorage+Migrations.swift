@@ -240,6 +240,30 @@ extension SQLiteHubStorage {
                     """)
             try Self.fileKeysAgain(schema: schema, db: db)
         }
+        migrator.registerMigration("hub-v14-console") { db in
+            // The admin console: passwords (bcrypt), signed-in sessions (by the SHA-256 of their id,
+            // so every server of a store knows them) and a tally of pushes per day for its chart.
+            try db.execute(
+                sql: """
+                    ALTER TABLE hub_user ADD COLUMN password_hash TEXT;
+                    CREATE TABLE hub_session (
+                        id_hash TEXT PRIMARY KEY,
+                        user TEXT NOT NULL REFERENCES hub_user(name),
+                        csrf TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX hub_session_user ON hub_session(user);
+                    CREATE TABLE hub_activity (
+                        day INTEGER PRIMARY KEY,
+                        pushes INTEGER NOT NULL,
+                        applied INTEGER NOT NULL,
+                        merged INTEGER NOT NULL,
+                        queued INTEGER NOT NULL,
+                        rejected INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -136,6 +136,15 @@ extension SQLiteHubStorage {
             try db.execute(sql: "DELETE FROM hub_row WHERE deleted = 1 AND seq <= ?", arguments: [purge.through])
             try db.execute(sql: "UPDATE hub_meta SET compacted_to = MAX(compacted_to, ?)", arguments: [purge.compactedTo])
         }
+        if let day = writes.activity {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO hub_activity (day, pushes, applied, merged, queued, rejected) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (day) DO UPDATE SET pushes = pushes + excluded.pushes, applied = applied + excluded.applied,
+                        merged = merged + excluded.merged, queued = queued + excluded.queued, rejected = rejected + excluded.rejected
+                    """
+            ).execute(arguments: [day.day, day.pushes, day.applied, day.merged, day.queued, day.rejected])
+        }
         for entry in writes.audit {
             try db.cachedStatement(
                 sql: "INSERT INTO hub_audit (at, actor, device, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)"
@@ -185,6 +194,18 @@ extension SQLiteHubStorage {
                 arguments: [at, by, replica.rawValue])
         case .retireDevice(let replica):
             try db.execute(sql: "UPDATE hub_device SET dormant = 1 WHERE replica_id = ?", arguments: [replica.rawValue])
+        case .setPassword(let user, let hash):
+            try db.execute(sql: "UPDATE hub_user SET password_hash = ? WHERE name = ?", arguments: [hash, user])
+        case .openSession(let session):
+            try db.execute(
+                sql: "INSERT INTO hub_session (id_hash, user, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [session.idHash, session.user, session.csrf, session.createdAt, session.expiresAt])
+        case .closeSession(let idHash):
+            try db.execute(sql: "DELETE FROM hub_session WHERE id_hash = ?", arguments: [idHash])
+        case .closeSessions(let user):
+            try db.execute(sql: "DELETE FROM hub_session WHERE user = ?", arguments: [user])
+        case .dropSessions(let before):
+            try db.execute(sql: "DELETE FROM hub_session WHERE expires_at < ?", arguments: [before])
         }
     }
 

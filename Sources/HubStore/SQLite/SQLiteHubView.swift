@@ -296,6 +296,26 @@ extension SQLiteHubView {
         try Row.fetchOne(db, sql: "SELECT * FROM hub_user WHERE name = ?", arguments: [name]).map(Self.userInfo)
     }
 
+    public func passwordHash(of user: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT password_hash FROM hub_user WHERE name = ?", arguments: [user])
+    }
+
+    public func consoleSession(idHash: String) throws -> ConsoleSession? {
+        try Row.fetchOne(db, sql: "SELECT * FROM hub_session WHERE id_hash = ?", arguments: [idHash]).map { row in
+            ConsoleSession(
+                idHash: row["id_hash"], user: row["user"], csrf: row["csrf"], createdAt: row["created_at"],
+                expiresAt: row["expires_at"])
+        }
+    }
+
+    public func activity(fromDay: Int64) throws -> [ActivityDay] {
+        try Row.fetchAll(db, sql: "SELECT * FROM hub_activity WHERE day >= ? ORDER BY day", arguments: [fromDay]).map { row in
+            ActivityDay(
+                day: row["day"], pushes: row["pushes"], applied: row["applied"], merged: row["merged"], queued: row["queued"],
+                rejected: row["rejected"])
+        }
+    }
+
     public func enrollment(hash: String) throws -> (user: UserInfo, expiresAt: Int64?)? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM hub_user WHERE enrollment_hash = ?", arguments: [hash])
         else { return nil }

@@ -130,7 +130,7 @@ extension HubService {
                 user,
                 HubWrites(
                     audit: [AuditWrite("user.disable", target: name, detail: "every device of \(name) cut off", by: actor, at: now)],
-                    directory: [.disableUser(name, at: now)])
+                    directory: [.disableUser(name, at: now), .closeSessions(user: name)])
             )
         }
     }

@@ -36,7 +36,11 @@ extension HubService {
                 changeset, as: writer, scope: scope, homeTerritory: homeTerritory, now: now,
                 sentTo: try sentBound(changeset.replica, reader: reader), into: draft)
             var writes = HubWrites(plan: draft.plan)
-            if !writes.plan.isEmpty { takeMarks(into: &writes) }
+            if !writes.plan.isEmpty {
+                takeMarks(into: &writes)
+                // A replay plans nothing and is not counted again.
+                writes.activity = ActivityDay(push: response.outcomes, at: now)
+            }
             return (response, writes)
         }
     }

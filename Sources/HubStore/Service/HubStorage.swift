@@ -90,6 +90,15 @@ public protocol HubReader: HubView {
     /// How many tombstones sit at or below feed position `through`, and the highest position
     /// among them.
     func tombstones(through: Int64) throws -> (count: Int, last: Int64?)
+
+    // MARK: Console
+
+    /// The slow hash of `user`'s console password (nil: they have none, or no such user).
+    func passwordHash(of user: String) throws -> String?
+    /// The console session whose id has this hash, expired or not.
+    func consoleSession(idHash: String) throws -> ConsoleSession?
+    /// The tallies of pushes from day `fromDay` (days since 1970-01-01, UTC) on, oldest first.
+    func activity(fromDay: Int64) throws -> [ActivityDay]
 }
 
 /// A row of the feed as stored: its position and its state's JSON.
@@ -118,6 +127,8 @@ public struct HubWrites: Sendable {
     /// Tombstones to remove for good: those at or below `through`; the feed then counts as
     /// compacted up to `compactedTo` (a position only grows).
     public var purge: (through: Int64, compactedTo: Int64)?
+    /// What a push adds to its day's tally (added to what the day holds).
+    public var activity: ActivityDay?
 
     public init(
         plan: HubPlan = HubPlan(), audit: [AuditWrite] = [], directory: [DirectoryWrite] = [], pulled: [ReplicaID: Int64] = [:],
@@ -132,6 +143,7 @@ public struct HubWrites: Sendable {
 
     public var isEmpty: Bool {
         plan.isEmpty && audit.isEmpty && directory.isEmpty && pulled.isEmpty && sent.isEmpty && purge == nil
+            && activity == nil
     }
 
 }
@@ -171,6 +183,73 @@ public enum DirectoryWrite: Hashable, Sendable {
     /// A device retired from compaction (it holds no tombstones back until it pulls again; a pull
     /// mark written in the same transaction, which comes first, does not undo it).
     case retireDevice(ReplicaID)
+    /// A user's console password hash replaced (nil: they can no longer sign in with one).
+    case setPassword(user: String, hash: String?)
+    /// A console session opened.
+    case openSession(ConsoleSession)
+    /// A console session ended (signed out).
+    case closeSession(idHash: String)
+    /// Every console session of a user ended (disabled, or a new password).
+    case closeSessions(user: String)
+    /// Sessions that expired before this time forgotten.
+    case dropSessions(expiredBefore: Int64)
+}
+
+/// A signed-in browser of the admin console. The cookie carries the session id; the store keeps
+/// only its SHA-256, as it does for device credentials.
+public struct ConsoleSession: Hashable, Sendable {
+    public var idHash: String
+    public var user: String
+    /// The token every form of this session carries (a POST without it changes nothing).
+    public var csrf: String
+    public var createdAt: Int64
+    public var expiresAt: Int64
+
+    public init(idHash: String, user: String, csrf: String, createdAt: Int64, expiresAt: Int64) {
+        self.idHash = idHash
+        self.user = user
+        self.csrf = csrf
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// One day of pushes: how many arrived and what became of their changes.
+public struct ActivityDay: Hashable, Sendable {
+    /// Days since 1970-01-01, UTC.
+    public var day: Int64
+    public var pushes: Int
+    public var applied: Int
+    public var merged: Int
+    public var queued: Int
+    public var rejected: Int
+
+    public init(day: Int64, pushes: Int = 0, applied: Int = 0, merged: Int = 0, queued: Int = 0, rejected: Int = 0) {
+        self.day = day
+        self.pushes = pushes
+        self.applied = applied
+        self.merged = merged
+        self.queued = queued
+        self.rejected = rejected
+    }
+
+    /// The tally of one push's outcomes, on the day `at` (milliseconds since the epoch) falls in.
+    public init(push outcomes: [ChangeOutcome], at: Int64) {
+        self.init(day: Self.day(of: at), pushes: 1)
+        for item in outcomes {
+            switch item.outcome {
+            case .applied: applied += 1
+            case .merged: merged += 1
+            case .queued: queued += 1
+            case .rejected: rejected += 1
+            }
+        }
+    }
+
+    /// The day (since 1970-01-01, UTC) of a time in milliseconds since the epoch.
+    public static func day(of milliseconds: Int64) -> Int64 {
+        milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
+    }
 }
 
 /// The rows a reader has loaded in its transaction, by `entity/id`: each row's stored state (as

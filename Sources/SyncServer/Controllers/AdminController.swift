@@ -195,27 +195,36 @@ struct AdminController: Sendable {
     func transfer(_ request: Request, id: String?, body data: Data, as principal: Principal) throws -> Response {
         try principal.require([.admin, .manager], to: "transferring an account")
         let body = try WireBody.decode(TransferRequest.self, from: data)
-        let id = id ?? ""
+        let snapshot = try Self.transferAccount(
+            id ?? "", to: body.to, store: store, by: principal.user, scope: principal.scope, from: principal.device.device)
+        return try WireBody.respond(snapshot, to: request)
+    }
+
+    /// Transfers account `id` to user `to` for `user` (an admin, or a manager within their team),
+    /// if the account is in `scope`; the API and the console both come here.
+    static func transferAccount(
+        _ id: String, to: String, store: any ServerStore, by user: UserInfo, scope: ReadScope, from device: String
+    ) throws -> RowSnapshot {
         guard let placement = store.schema.placement else {
             throw ProtocolError(.notFound, "this server's schema places no record, so none can be transferred")
         }
         do {
             guard let account = try store.row(placement.root, id: id), !account.isDeleted,
-                principal.scope.contains(placement.location(of: account.values))
+                scope.contains(placement.location(of: account.values))
             else {
                 throw ProtocolError(.notFound, "there is no account \(id.prefix(64)) in your scope")
             }
-            if principal.user.role == .manager {
-                guard let target = try store.user(body.to), target.manager == principal.user.name || target.name == principal.user.name
+            if user.role == .manager {
+                guard let target = try store.user(to), target.manager == user.name || target.name == user.name
                 else {
-                    throw ProtocolError(.forbidden, "a manager transfers accounts within their team; \(body.to) is not in it")
+                    throw ProtocolError(.forbidden, "a manager transfers accounts within their team; \(to) is not in it")
                 }
             }
-            try store.transferAccount(id, to: body.to, by: principal.user.name, from: principal.device.device)
+            try store.transferAccount(id, to: to, by: user.name, from: device)
             guard let snapshot = try store.snapshot(placement.root, id: id) else {
                 throw ProtocolError(.notFound, "there is no account \(id)")
             }
-            return try WireBody.respond(snapshot, to: request)
+            return snapshot
         } catch let error as ProtocolError {
             throw error
         } catch {

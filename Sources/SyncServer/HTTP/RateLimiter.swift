@@ -109,24 +109,28 @@ public struct RateLimits: Hashable, Sendable {
     var enrollments: RateLimiter.Rule
     var failedAuthentications: RateLimiter.Rule
     var perCredential: RateLimiter.Rule
+    /// Failed console sign-ins, per address and per user name alike.
+    var failedSignIns: RateLimiter.Rule
 
     /// Enrollment: 20 at once, then one every 3 s per address. Failed authentications: 30, then
-    /// one every 2 s per address. Each device: 200 requests at once, then 50 a second.
+    /// one every 2 s per address. Each device: 200 requests at once, then 50 a second. Failed
+    /// console sign-ins: 10, then one every 30 s, per address and per user name.
     public static let standard = RateLimits(
         enrollments: .init(burst: 20, perSecond: 1.0 / 3), failedAuthentications: .init(burst: 30, perSecond: 0.5),
-        perCredential: .init(burst: 200, perSecond: 50))
+        perCredential: .init(burst: 200, perSecond: 50), failedSignIns: .init(burst: 10, perSecond: 1.0 / 30))
 
     /// As good as no limit (a load generator on one address with a thousand devices).
     public static let unlimited = RateLimits(
         enrollments: .init(burst: 1e9, perSecond: 1e9), failedAuthentications: .init(burst: 1e9, perSecond: 1e9),
-        perCredential: .init(burst: 1e9, perSecond: 1e9))
+        perCredential: .init(burst: 1e9, perSecond: 1e9), failedSignIns: .init(burst: 1e9, perSecond: 1e9))
 
-    /// Custom limits (tests use small ones).
+    /// Custom limits (tests use small ones); failed console sign-ins share `failedBurst`.
     public static func custom(enrollBurst: Double, failedBurst: Double, credentialBurst: Double, perSecond: Double) -> RateLimits {
         RateLimits(
             enrollments: .init(burst: enrollBurst, perSecond: perSecond),
             failedAuthentications: .init(burst: failedBurst, perSecond: perSecond),
-            perCredential: .init(burst: credentialBurst, perSecond: perSecond))
+            perCredential: .init(burst: credentialBurst, perSecond: perSecond),
+            failedSignIns: .init(burst: failedBurst, perSecond: perSecond))
     }
 }
 

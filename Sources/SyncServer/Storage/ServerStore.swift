@@ -67,6 +67,16 @@ public protocol ServerStore: Sendable {
     func attachmentDownload(_ id: String, range: Range<Int64>?, scope: ReadScope) throws -> AttachmentDownload
     func attachmentBytes(_ blob: String, range: Range<Int64>) throws -> Data
     func blobStats() throws -> BlobStats
+
+    func setPassword(hash: String?, for name: String, by actor: Actor) throws
+    func passwordHash(of name: String) throws -> String?
+    func openConsoleSession(_ session: ConsoleSession, from address: String) throws
+    func consoleSession(idHash: String) throws -> (session: ConsoleSession, user: UserInfo)?
+    func closeConsoleSession(idHash: String, by actor: Actor) throws
+    func activity(days: Int) throws -> [ActivityDay]
+    func mergePreview(_ entity: String, id: String) throws -> [String: Int]
+    func covers(_ scope: ReadScope, entity: String, id: String) throws -> Bool
+    func feedHead() throws -> Int64
 }
 
 extension HubService: ServerStore {}
