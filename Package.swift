@@ -153,6 +153,9 @@ let package = Package(
             dependencies: [
                 "ReplicaStore", "HubStore", "HubPostgres", "HubEngine", "SyncServer", "SyncClient",
                 .product(name: "Logging", package: "swift-log"),
+                // chromedriver's answers ("Content-Length:251", no space) are beyond URLSession on Linux.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
 

@@ -10,7 +10,7 @@ public enum Executable {
     /// Runs `binary` with `arguments`, reading standard output and error at the same time (so a
     /// chatty process cannot fill one pipe and stall), and returns the exit status and both texts.
     public static func run(
-        _ binary: URL, _ arguments: [String], environment: [String: String]? = nil
+        _ binary: URL, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil
     ) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = binary
@@ -20,7 +20,13 @@ public enum Executable {
         let error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let errorText = ErrorText()
         let reader = Thread { errorText.data = error.fileHandleForReading.readDataToEndOfFile() }
         reader.start()

@@ -10,8 +10,8 @@ public final class ServerProcess: @unchecked Sendable {
     public static var binary: URL { Executable.url("satchel-server") }
 
     /// Runs `satchel-server` with arguments and returns its exit status, standard output and error.
-    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        try Executable.run(binary, arguments)
+    public static func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
+        try Executable.run(binary, arguments, input: input)
     }
 
     /// Starts `satchel-server serve --port 0` on a data directory and waits for its "listening" line.

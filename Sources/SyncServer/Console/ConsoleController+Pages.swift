@@ -136,6 +136,8 @@ extension ConsoleController {
         let conflict = item.conflict
         let type = store.schema.entity(conflict.entity)?.field(conflict.field ?? "")?.type
         func show(_ value: FieldValue) -> String { Self.display(value, type) }
+        var choices: [String] = []
+        if case .enumeration(let members)? = type { choices = members }
         let current = conflict.contenders.first(where: \.isCurrent)
         let incoming = conflict.contenders.first { !$0.isCurrent }
         var resolution: Any = false
@@ -167,6 +169,7 @@ extension ConsoleController {
                 "currentValue": current.map { Self.contenderValue($0, show) } ?? "—",
                 "incomingValue": incoming.map { Self.contenderValue($0, show) } ?? "—",
                 "acceptsValue": conflict.kind == .field, "fieldType": type?.phrase ?? "a value",
+                "choices": choices, "hasChoices": !choices.isEmpty,
             ],
             user: user)
     }
@@ -225,11 +228,17 @@ extension ConsoleController {
         let conflict = item.conflict
         guard let type = store.schema.entity(conflict.entity) else { throw ConsoleError(.notFound, "There is no such record type.") }
         let records = [(existing, "existing", true), (new, "new", false)]
+        // Where a root sits (territory, owner) changes only by transfer, never by a merge.
+        let placed = store.schema.placement.map { $0.root == conflict.entity ? $0.rootFields : [] } ?? []
         let fields = type.fields.compactMap { field -> [String: Any]? in
             let left = existing.values[field.name] ?? .null
             let right = new.values[field.name] ?? .null
             guard !left.isNull || !right.isNull else { return nil }
-            return ["name": field.name, "left": Self.display(left, field.type), "right": Self.display(right, field.type), "differs": left != right]
+            let fixed = placed.contains(field.name) && left != right
+            return [
+                "name": field.name, "left": Self.display(left, field.type), "right": Self.display(right, field.type),
+                "differs": left != right && !fixed, "fixed": fixed,
+            ]
         }
         return render(
             "duplicate",
@@ -247,7 +256,7 @@ extension ConsoleController {
                 },
                 "leftTitle": type.title(of: existing.values, id: existing.id), "leftLabel": "existing",
                 "rightTitle": type.title(of: new.values, id: new.id), "rightLabel": "new",
-                "moves": "see the counts above", "fields": fields,
+                "fields": fields,
             ],
             user: user)
     }

@@ -205,7 +205,9 @@ enum ConsoleTemplates {
         {{#acceptsValue}}<p><input type="radio" id="enter-value" name="choice" value="value">
         <label for="enter-value">Enter a value</label>
         <label for="value" class="visually-hidden">The value to enter ({{fieldType}})</label>
-        <input id="value" name="value" placeholder="{{fieldType}}"></p>{{/acceptsValue}}
+        <input id="value" name="value" placeholder="{{fieldType}}"{{#hasChoices}} list="value-choices"{{/hasChoices}}>
+        {{#hasChoices}}<datalist id="value-choices">{{#choices}}<option value="{{.}}"></option>{{/choices}}</datalist>\
+        {{/hasChoices}}</p>{{/acceptsValue}}
         </fieldset>
         <p><button type="submit" id="resolve">Resolve</button></p>
         </form>
@@ -248,12 +250,13 @@ enum ConsoleTemplates {
         <label for="{{name}}-left">{{left}}</label></td>
         <td><input type="radio" id="{{name}}-right" name="field.{{name}}" value="right">
         <label for="{{name}}-right">{{right}}</label></td>{{/differs}}
-        {{^differs}}<td colspan="2">{{left}} <small>(the same)</small></td>{{/differs}}
+        {{#fixed}}<td>{{left}}</td><td>{{right}} <small>(not merged: it changes only by a transfer)</small></td>{{/fixed}}
+        {{^differs}}{{^fixed}}<td colspan="2">{{left}} <small>(the same)</small></td>{{/fixed}}{{/differs}}
         </tr>
         {{/fields}}
         </tbody></table></div>
-        <p class="note">What moves: everything under the record merged away moves to the kept one ({{moves}}); its id leads to \
-        the kept record on every laptop from their next sync. Fields you pick from it are copied over.</p>
+        <p class="note">What moves: everything under the record merged away (counted above) moves to the kept one, and its id \
+        leads to the kept record on every laptop from their next sync. The values picked from it are copied over.</p>
         <p><button type="submit" id="merge">Merge</button></p>
         </form>
         <form method="post" action="{{keepBothAction}}">
