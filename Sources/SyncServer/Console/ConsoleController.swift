@@ -287,7 +287,7 @@ struct ConsoleController: Sendable {
 
     /// Where to go after signing in: a console path of this server, never another site.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/admin"), !next.hasPrefix("//"), !next.contains("\\"),
+        guard let next, next.hasPrefix("/admin"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("/.."),
             !next.hasPrefix("/admin/login"), !next.hasPrefix("/admin/logout"), next.count < 512
         else { return "/admin" }
         return next

@@ -109,7 +109,7 @@ enum ConsoleTemplates {
         <h2 id="activity-heading">Pushes over the last {{days}} days</h2>
         <figure>{{{chart}}}
         <figcaption>Changes per day by what became of them: applied, merged by a rule, queued for review, rejected. \
-        {{pushTotal}} pushes in all.</figcaption></figure>
+        Pushes in all: {{pushTotal}}.</figcaption></figure>
         <details><summary>The same figures as a table</summary>
         <table><thead><tr><th scope="col">Day (UTC)</th><th scope="col">Pushes</th><th scope="col">Applied</th>\
         <th scope="col">Merged</th><th scope="col">Queued</th><th scope="col">Rejected</th></tr></thead><tbody>
