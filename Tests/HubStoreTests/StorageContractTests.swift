@@ -84,6 +84,14 @@ struct StorageContractTests {
             sourceLocation: sourceLocation)
         #expect(answers.contains { $0.contains("redirects: Optional") }, "a page carried a merge's redirect", sourceLocation: sourceLocation)
         #expect(answers.contains { $0.hasPrefix("error: ") }, "some call was refused alike", sourceLocation: sourceLocation)
+        // The console's calls did what they say (the other storage then matched them).
+        func answer(_ label: String) -> String { fromSQLite.entries.first { $0.label == label }.map { "\($0.answer)" } ?? "" }
+        #expect(answer("password rep").hasPrefix("error: ") && answer("password nobody").hasPrefix("error: "), sourceLocation: sourceLocation)
+        #expect(answer("session s-1").contains("t-s-1"), "an open session is found", sourceLocation: sourceLocation)
+        #expect(!answer("session s-2").contains("t-s-2"), "an expired one is not", sourceLocation: sourceLocation)
+        #expect(!answer("session closed").contains("t-s-1"), "nor a closed one", sourceLocation: sourceLocation)
+        #expect(answer("activity").contains("pushes: ") && !answer("activity").contains("applied: 0, merged: 0, queued: 0, rejected: 0)]"),
+                sourceLocation: sourceLocation)
     }
 
     /// One company's day, the same calls in the same order whatever the storage.
@@ -219,6 +227,27 @@ struct StorageContractTests {
             hub.notePulled(laptops[1].replica, upTo: since)
             if page.cursor == since { break }
             since = page.cursor
+        }
+        // The console: passwords, sessions (open, expired, closed, cut by a disable), the day's tally.
+        log.note("password mgr") { try hub.setPassword(hash: "h-mgr", for: "mgr") }
+        log.note("password rep") { try hub.setPassword(hash: "h-alice", for: "alice") }
+        log.note("password nobody") { try hub.setPassword(hash: "h", for: "nobody") }
+        log.note("password hash") { [try hub.passwordHash(of: "mgr"), try hub.passwordHash(of: "alice")] }
+        for (id, life) in [("s-1", Int64(60_000)), ("s-2", Int64(10))] {
+            let session = ConsoleSession(idHash: id, user: "mgr", csrf: "t-\(id)", createdAt: clock.now, expiresAt: clock.now + life)
+            log.note("session open \(id)") { try hub.openConsoleSession(session, from: "127.0.0.1") }
+        }
+        clock.advance(by: 100)
+        for id in ["s-1", "s-2", "s-9"] {
+            log.note("session \(id)") { try hub.consoleSession(idHash: id).map { "\($0.session) \($0.user)" } }
+        }
+        log.note("session close") { try hub.closeConsoleSession(idHash: "s-1", by: Actor(user: "mgr", device: "console")) }
+        log.note("session closed") { try hub.consoleSession(idHash: "s-1").map { "\($0.session)" } }
+        log.note("activity") { try hub.activity(days: 3) }
+        log.note("feed head") { try hub.feedHead() }
+        for id in StoreContractTests.accounts {
+            log.note("merge preview \(id)") { try hub.mergePreview("account", id: id) }
+            log.note("covers \(id)") { [try hub.covers(laptops[1].scope, entity: "account", id: id), try hub.covers(.all, entity: "account", id: id)] }
         }
         log.note("retire") { try hub.retireDevice(ReplicaID("mgr-1")) }
         log.note("retire unknown") { try hub.retireDevice(ReplicaID("nobody")) }
