@@ -154,13 +154,21 @@ struct ConsoleBrowserTests {
             try await browser.wait(for: ".timeline")
             #expect(try await browser.pageText().contains("resolved credit_rating to BBB"))
             try await save(browser, office, "record")
+            // The account goes to Bob.
+            try await browser.select("#to", value: "bob")
+            try await browser.click("#transfer")
+            try await browser.wait(for: ".flash")
+            #expect(try await browser.text(".flash").contains("Transferred"))
+            #expect(try await browser.pageText().contains("transferred by ada"))
         }
         for laptop in [alice, bob] {
             try laptop.ok(["sync"])
             #expect(try laptop.ok(["account", "show", acme, "--json"]).object()["credit_rating"] as? String == "BBB")
         }
+        #expect(try bob.ok(["account", "show", acme, "--json"]).object()["owner"] as? String == "bob")
         let audit = try ServerProcess.run(["audit", "--data", office.data])
         #expect(audit.output.contains("console.sign-in") && audit.output.contains("conflict.resolve"), "\(audit.output)")
+        #expect(audit.output.contains("account.transfer"))
     }
 
     @Test func anAdminMergesADuplicatePairPickingFieldsFromEither() async throws {

@@ -275,10 +275,10 @@ enum ConsoleTemplates {
         {{#fields}}<tr><th scope="row">{{name}}</th><td>{{value}}</td><td>{{by}}</td></tr>{{/fields}}
         </tbody></table></div>
         {{#transfer}}
-        <form method="post" action="{{action}}" class="inline">
-        <input type="hidden" name="csrf" value="{{csrf}}">
         <h2>Transfer</h2>
-        <p><label for="to">New owner</label>
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <p class="inline"><label for="to">New owner</label>
         <select id="to" name="to">{{#candidates}}<option value="{{name}}">{{name}} ({{territories}})</option>{{/candidates}}</select>
         <button type="submit" id="transfer">Transfer the account</button></p>
         <p class="note">The account and everything under it move to the new owner's territory; the former owner's laptop \
