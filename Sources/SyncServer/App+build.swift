@@ -76,7 +76,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let metrics = ServerMetrics()
-    let router = buildRouter(store: store, limits: configuration.limits, metrics: metrics, secureCookies: configuration.tls != nil)
+    let router = buildRouter(store: store, limits: configuration.limits, metrics: metrics)
     let limits = configuration.limits
     let http = HTTP1Channel.Configuration(
         additionalChannelHandlers: [
@@ -134,13 +134,11 @@ public func runServer(
 }
 
 /// The routes: `/health`, `/metrics`, `/v1/enroll`, `/v1/device/…`, `/v1/sync/…`, `/v1/attachments/…`, `/v1/admin/…`
-/// and the admin console's pages under `/admin` (cookies marked Secure when `secureCookies`, i.e. under TLS).
-public func buildRouter(
-    store: any ServerStore, limits: ServerLimits, metrics: ServerMetrics, secureCookies: Bool = false
-) -> Router<SatchelRequestContext> {
+/// and the admin console's pages under `/admin`.
+public func buildRouter(store: any ServerStore, limits: ServerLimits, metrics: ServerMetrics) -> Router<SatchelRequestContext> {
     let router = buildRoutes(store: store, limits: limits, metrics: metrics).router
     // The console's pages are not part of the wire protocol (Protocol/openapi.yaml); Docs/console.md describes them.
-    ConsoleController(store: store, limits: limits, secureCookies: secureCookies).addRoutes(to: router)
+    ConsoleController(store: store, limits: limits).addRoutes(to: router)
     return router
 }
 

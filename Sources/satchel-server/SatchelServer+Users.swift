@@ -99,21 +99,23 @@ extension SatchelServer.Users {
                 print("Removed \(name)'s console password; their console sessions ended.")
                 return
             }
-            guard let user = try store.user(name) else { throw ValidationError("there is no user \(name); see 'satchel-server user list'") }
-            guard user.role != .rep else { throw ValidationError("\(name) is a rep; only admins and managers sign in to the console") }
+            guard let user = try store.user(name) else {
+                throw CommandError("there is no user '\(name)'; list them with 'satchel-server user list'")
+            }
+            guard user.role != .rep else { throw CommandError("\(name) is a rep; only admins and managers sign in to the console") }
             let password: String
             if isatty(STDIN_FILENO) == 1 {
                 let first = try Self.readHidden("Console password for \(name): ")
-                if let problem = ConsolePasswords.problem(with: first) { throw ValidationError(problem) }
-                guard try Self.readHidden("Again: ") == first else { throw ValidationError("the two passwords differ; nothing was changed") }
+                if let problem = ConsolePasswords.problem(with: first) { throw CommandError(problem) }
+                guard try Self.readHidden("Again: ") == first else { throw CommandError("the two passwords differ; nothing was changed") }
                 password = first
             } else {
                 guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                    throw ValidationError("no password on standard input; pipe one line, or run this at a terminal")
+                    throw CommandError("no password on standard input; pipe one line, or run this at a terminal")
                 }
                 password = line
             }
-            if let problem = ConsolePasswords.problem(with: password) { throw ValidationError(problem) }
+            if let problem = ConsolePasswords.problem(with: password) { throw CommandError(problem) }
             try store.setPassword(hash: try ConsolePasswords.hash(password), for: name, by: .serverOperator)
             print("Set \(name)'s console password; they sign in at /admin of this server.")
         }
@@ -130,7 +132,7 @@ extension SatchelServer.Users {
                 tcsetattr(STDIN_FILENO, TCSANOW, &saved)
                 FileHandle.standardError.write(Data("\n".utf8))
             }
-            guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password was typed; nothing was changed") }
+            guard let line = readLine(strippingNewline: true) else { throw CommandError("no password was typed; nothing was changed") }
             return line
         }
     }

@@ -346,6 +346,7 @@ extension SQLiteHubStorage: HubTableExporting {
         // Where this store's names differ from the layout's.
         let expressions = [
             "hub_account_former.position": "rowid", "hub_device.user_name": "\"user\"", "hub_replica.user_name": "\"user\"",
+            "hub_session.user_name": "\"user\"",
         ]
         return try writer.read { db in
             try HubTables.layout.map { layout in

@@ -36,11 +36,11 @@ extension HubService {
                 changeset, as: writer, scope: scope, homeTerritory: homeTerritory, now: now,
                 sentTo: try sentBound(changeset.replica, reader: reader), into: draft)
             var writes = HubWrites(plan: draft.plan)
-            if !writes.plan.isEmpty {
-                takeMarks(into: &writes)
-                // A replay plans nothing and is not counted again.
-                writes.activity = ActivityDay(push: response.outcomes, at: now)
-            }
+            if !writes.plan.isEmpty { takeMarks(into: &writes) }
+            // Only the laptop's changes answered for the first time count: a replay, the part of
+            // a push the hub had seen, and the hub's own writes (placing a new account) do not.
+            let answered = writes.plan.outcomes.filter { $0.replica == changeset.replica }
+            if !answered.isEmpty { writes.activity = ActivityDay(push: answered.map(\.outcome), at: now) }
             return (response, writes)
         }
     }

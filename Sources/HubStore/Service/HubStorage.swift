@@ -233,11 +233,11 @@ public struct ActivityDay: Hashable, Sendable {
         self.rejected = rejected
     }
 
-    /// The tally of one push's outcomes, on the day `at` (milliseconds since the epoch) falls in.
-    public init(push outcomes: [ChangeOutcome], at: Int64) {
+    /// The tally of one push's new outcomes, on the day `at` (milliseconds since the epoch) falls in.
+    public init(push outcomes: [MergeOutcome], at: Int64) {
         self.init(day: Self.day(of: at), pushes: 1)
-        for item in outcomes {
-            switch item.outcome {
+        for outcome in outcomes {
+            switch outcome {
             case .applied: applied += 1
             case .merged: merged += 1
             case .queued: queued += 1

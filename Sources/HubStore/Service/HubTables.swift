@@ -59,7 +59,7 @@ public enum HubTables {
             name: "hub_user",
             columns: [
                 ("name", .text), ("role", .text), ("territories", .text), ("manager", .text), ("enrollment_hash", .text),
-                ("enrollment_expires_at", .integer), ("disabled_at", .integer), ("created_at", .integer),
+                ("enrollment_expires_at", .integer), ("disabled_at", .integer), ("created_at", .integer), ("password_hash", .text),
             ], key: ["name"]),
         Layout(
             name: "hub_device",
@@ -99,6 +99,16 @@ public enum HubTables {
         Layout(
             name: "hub_key", columns: [("entity", .text), ("key_name", .text), ("key_value", .text), ("row_id", .text)],
             key: ["entity", "key_name", "key_value", "row_id"]),
+        Layout(
+            name: "hub_session",
+            columns: [("id_hash", .text), ("user_name", .text), ("csrf", .text), ("created_at", .integer), ("expires_at", .integer)],
+            key: ["id_hash"]),
+        Layout(
+            name: "hub_activity",
+            columns: [
+                ("day", .integer), ("pushes", .integer), ("applied", .integer), ("merged", .integer), ("queued", .integer),
+                ("rejected", .integer),
+            ], key: ["day"]),
     ]
 
     /// Where two exports differ, in words (nil when they are equal).

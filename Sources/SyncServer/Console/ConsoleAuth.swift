@@ -4,6 +4,7 @@ import HTTPTypes
 import HubEngine
 import HubStore
 import HummingbirdBcrypt
+import NIOPosix
 import SatchelModel
 import SyncCore
 
@@ -46,6 +47,14 @@ public enum ConsolePasswords {
         return Bcrypt.verify(password, hash: hash)
     }
 
+    /// Two threads of their own for bcrypt: a flood of sign-ins waits here, not in the pool
+    /// that serves the laptops' syncs.
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+
     /// A hash of a random password nobody knows, made once, for the timing of unknown users.
     static let decoy = Bcrypt.hash(Tokens.generate(prefix: "decoy"), cost: cost)
 }
@@ -72,11 +81,13 @@ enum ConsoleCookies {
         return nil
     }
 
-    /// A `Set-Cookie` value: HttpOnly and SameSite=Strict always, Secure under TLS.
-    static func setting(_ name: String, _ value: String, path: String, maxAge: Int64?, secure: Bool) -> String {
-        var cookie = "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict"
+    /// A `Set-Cookie` value: HttpOnly, SameSite=Strict and Secure. Browsers keep a Secure cookie
+    /// from `http://127.0.0.1` and `http://localhost` too (a secure context), so the console works
+    /// over plain HTTP on the server machine itself and nowhere else; behind a proxy that ends
+    /// TLS, the cookie stays Secure.
+    static func setting(_ name: String, _ value: String, path: String, maxAge: Int64?) -> String {
+        var cookie = "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict; Secure"
         if let maxAge { cookie += "; Max-Age=\(maxAge)" }
-        if secure { cookie += "; Secure" }
         return cookie
     }
 

@@ -49,7 +49,8 @@ extension ConsoleController {
         }
         if open.count > placed { territories.append(["name": "no territory", "count": open.count - placed, "href": "/admin/conflicts"]) }
 
-        let days = try store.activity(days: 14)
+        // The tally covers every territory: admins only.
+        let days = user.isAdmin ? try store.activity(days: 14) : []
         let staleDays = min(max(Int(request.uri.queryParameters.get("stale") ?? "") ?? 7, 1), 365)
         var stale: [[String: Any]] = []
         if user.isAdmin {
@@ -73,7 +74,7 @@ extension ConsoleController {
                     ["name": $0.key, "count": $0.value, "href": "/admin/conflicts?rule=" + Self.queryValue($0.key)]
                 },
                 "ages": ages.map { ["label": $0.0, "count": $0.2, "href": "/admin/conflicts" + ($0.1.isEmpty ? "" : "?age=" + $0.1)] },
-                "days": days.count, "chart": ConsoleChart.svg(days), "pushTotal": days.reduce(0) { $0 + $1.pushes },
+                "showActivity": user.isAdmin, "days": days.count, "chart": user.isAdmin ? ConsoleChart.svg(days) : "", "pushTotal": days.reduce(0) { $0 + $1.pushes },
                 "activity": days.reversed().map {
                     ["date": ConsoleChart.label($0), "pushes": $0.pushes, "applied": $0.applied, "merged": $0.merged,
                      "queued": $0.queued, "rejected": $0.rejected]
@@ -161,7 +162,7 @@ extension ConsoleController {
                         "device": contender.stamp.device, "when": Self.time(contender.stamp.wall), "current": contender.isCurrent,
                     ]
                 },
-                "duplicateHref": conflict.kind == .duplicateCandidate && item.isOpen
+                "duplicateHref": conflict.kind == .duplicateCandidate && item.isOpen && user.isAdmin
                     ? "/admin/duplicates/" + Self.pathComponent(conflict.id) : false,
                 "canResolve": item.isOpen && user.isAdmin && conflict.kind != .duplicateCandidate,
                 "readOnly": item.isOpen && !user.isAdmin,
@@ -353,9 +354,16 @@ extension ConsoleController {
         guard entity == store.schema.placement?.root else {
             throw ConsoleError(.badRequest, "Only an account is transferred; what is under it moves with it.")
         }
-        guard let to = form["to"], UserInfo.isValidName(to), try store.user(to) != nil else {
+        guard let to = form["to"], UserInfo.isValidName(to) else {
             throw ConsoleError(.badRequest, "Pick the user to transfer the account to.")
         }
+        // A manager learns no more of the directory than their team: a name outside it, taken or
+        // not, gets the same answer.
+        let target = try store.user(to)
+        if user.user.role == .manager, target?.manager != user.user.name, to != user.user.name {
+            throw ConsoleError(.forbidden, "A manager transfers accounts within their team; pick one of your reps.")
+        }
+        guard target != nil else { throw ConsoleError(.badRequest, "Pick the user to transfer the account to.") }
         _ = try AdminController.transferAccount(id, to: to, store: store, by: user.user, scope: user.scope, from: user.actor.device)
         return Self.redirect("/admin/records/\(Self.pathComponent(entity))/\(Self.pathComponent(id))?done=transferred")
     }
@@ -471,7 +479,14 @@ extension ConsoleController {
     func visibleConflicts(_ filter: ConflictFilter, for user: ConsoleUser) throws -> [QueuedConflict] {
         let items = try store.conflicts(matching: filter)
         guard !user.scope.everything else { return items }
-        return try items.filter { try store.covers(user.scope, entity: $0.conflict.entity, id: $0.conflict.rowID) }
+        return try items.filter { try Self.shows($0, to: user) && store.covers(user.scope, entity: $0.conflict.entity, id: $0.conflict.rowID) }
+    }
+
+    /// Whether an item is for someone of limited scope at all: a duplicate candidate is not (its
+    /// explanation names the matching records, which may be in other territories, and only an
+    /// admin settles it).
+    static func shows(_ item: QueuedConflict, to user: ConsoleUser) -> Bool {
+        user.scope.everything || item.conflict.kind != .duplicateCandidate
     }
 
     /// One queue item `user` may see (nil: any), else the same not-found whether it is missing
@@ -485,7 +500,9 @@ extension ConsoleController {
         } catch HubError.unknownConflict {
             throw missing
         }
-        if let user, !user.scope.everything, try !store.covers(user.scope, entity: item.conflict.entity, id: item.conflict.rowID) {
+        if let user, !user.scope.everything,
+            try !Self.shows(item, to: user) || !store.covers(user.scope, entity: item.conflict.entity, id: item.conflict.rowID)
+        {
             throw missing
         }
         return item

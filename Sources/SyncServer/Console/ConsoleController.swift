@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import Mustache
 import NIOCore
+import NIOPosix
 import SatchelModel
 import SyncCore
 
@@ -15,8 +16,6 @@ import SyncCore
 struct ConsoleController: Sendable {
     let store: any ServerStore
     let limits: ServerLimits
-    /// Whether cookies are marked Secure (the server speaks TLS).
-    let secureCookies: Bool
     /// Failed sign-ins, per address and per user name.
     let failures = RateLimiter()
 
@@ -102,7 +101,7 @@ struct ConsoleController: Sendable {
             "login", ["title": "Sign in", "csrf": token, "next": Self.safeNext(request.uri.queryParameters.get("next")),
                       "flash": request.uri.queryParameters.get("signedOut") != nil ? "You are signed out." : false])
         response.headers[values: .setCookie].append(
-            ConsoleCookies.setting(ConsoleCookies.signIn, token, path: "/admin/login", maxAge: 3600, secure: secureCookies))
+            ConsoleCookies.setting(ConsoleCookies.signIn, token, path: "/admin/login", maxAge: 3600))
         return response
     }
 
@@ -119,8 +118,14 @@ struct ConsoleController: Sendable {
         let password = form["password"] ?? ""
         let peer = context.peer
         let rule = limits.rates.failedSignIns
-        for key in ["address|" + peer, "user|" + name] {
-            if let wait = failures.wait(key, rule) {
+        // Every attempt takes a token before the password is checked (so attempts sent all at
+        // once cannot pass the limit together); a good sign-in gives them back. The name's bucket
+        // is per address too, so nobody locks an admin out from elsewhere.
+        let keys = ["address|" + peer, "user|" + name + "|" + peer]
+        var taken: [String] = []
+        for key in keys {
+            if let wait = failures.take(key, rule) {
+                for key in taken { failures.giveBack(key, rule) }
                 let seconds = max(1, Int(wait.rounded(.up)))
                 var response = render(
                     "login",
@@ -130,23 +135,24 @@ struct ConsoleController: Sendable {
                 response.headers[.retryAfter] = String(seconds)
                 return response
             }
+            taken.append(key)
         }
         let store = self.store
+        let hash = try await offload { UserInfo.isValidName(name) ? try store.passwordHash(of: name) : nil }
+        // bcrypt runs on threads of its own, so sign-in attempts never hold up syncing laptops.
+        let matches = try await ConsolePasswords.threads.runIfActive { ConsolePasswords.verify(password, hash: hash) }
         let user = try await offload { () -> UserInfo? in
-            let hash = UserInfo.isValidName(name) ? try store.passwordHash(of: name) : nil
-            guard ConsolePasswords.verify(password, hash: hash), let user = try store.user(name), user.disabled != true,
-                user.role != .rep
-            else { return nil }
+            guard matches, let user = try store.user(name), user.disabled != true, user.role != .rep else { return nil }
             return user
         }
         guard let user else {
-            for key in ["address|" + peer, "user|" + name] { _ = failures.take(key, rule) }
             return render(
                 "login",
                 ["title": "Sign in", "csrf": expected, "next": Self.safeNext(form["next"]), "userName": name,
                  "error": "The user name or password is not right, or this user does not use the console."],
                 status: .unauthorized)
         }
+        for key in keys { failures.giveBack(key, rule) }
         let id = Tokens.generate(prefix: "console")
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         let session = ConsoleSession(
@@ -156,9 +162,9 @@ struct ConsoleController: Sendable {
         var response = Self.redirect(Self.safeNext(form["next"]))
         response.headers[values: .setCookie].append(
             ConsoleCookies.setting(
-                ConsoleCookies.session, id, path: "/admin", maxAge: ConsoleCookies.sessionLifetime / 1000, secure: secureCookies))
+                ConsoleCookies.session, id, path: "/admin", maxAge: ConsoleCookies.sessionLifetime / 1000))
         response.headers[values: .setCookie].append(
-            ConsoleCookies.setting(ConsoleCookies.signIn, "", path: "/admin/login", maxAge: 0, secure: secureCookies))
+            ConsoleCookies.setting(ConsoleCookies.signIn, "", path: "/admin/login", maxAge: 0))
         return response
     }
 
@@ -166,7 +172,7 @@ struct ConsoleController: Sendable {
         try store.closeConsoleSession(idHash: user.session.idHash, by: user.actor)
         var response = Self.redirect("/admin/login?signedOut=1")
         response.headers[values: .setCookie].append(
-            ConsoleCookies.setting(ConsoleCookies.session, "", path: "/admin", maxAge: 0, secure: secureCookies))
+            ConsoleCookies.setting(ConsoleCookies.session, "", path: "/admin", maxAge: 0))
         return response
     }
 

@@ -105,6 +105,7 @@ enum ConsoleTemplates {
         </div>
         {{/hasOpen}}
         </section>
+        {{#showActivity}}
         <section aria-labelledby="activity-heading">
         <h2 id="activity-heading">Pushes over the last {{days}} days</h2>
         <figure>{{{chart}}}
@@ -117,6 +118,7 @@ enum ConsoleTemplates {
         <td class="num">{{merged}}</td><td class="num">{{queued}}</td><td class="num">{{rejected}}</td></tr>{{/activity}}
         </tbody></table></details>
         </section>
+        {{/showActivity}}
         {{#showDevices}}
         <section aria-labelledby="stale-heading">
         <h2 id="stale-heading">Laptops with no push for {{staleDays}} days or more</h2>

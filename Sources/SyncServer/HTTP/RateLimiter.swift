@@ -35,6 +35,14 @@ final class RateLimiter: @unchecked Sendable {
         }
     }
 
+    /// Puts back a token taken from `key`'s bucket (never above the burst).
+    func giveBack(_ key: String, _ rule: Rule) {
+        _ = withBucket(key, rule) { bucket in
+            bucket.tokens = min(rule.burst, bucket.tokens + 1)
+            return nil
+        }
+    }
+
     /// The seconds until `key`'s bucket holds a token (nil when it holds one now); takes nothing.
     func wait(_ key: String, _ rule: Rule) -> Double? {
         withBucket(key, rule) { bucket in bucket.tokens >= 1 ? nil : (1 - bucket.tokens) / rule.perSecond }
