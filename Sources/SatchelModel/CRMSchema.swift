@@ -19,7 +19,13 @@ public enum CRMSchema {
         entities: [
             account, contact, visit, opportunity, quote, quoteLine, order, orderLine, ticket, task, attachment,
         ],
-        placement: placement)
+        placement: placement, files: files)
+
+    /// An attachment describes one photo or document; its bytes are uploaded apart and kept by
+    /// their SHA-256, counted against the quota of the rep who attached it.
+    public static let files = FileFields(
+        entity: "attachment", hashField: "sha256", sizeField: "size", mediaTypeField: "media_type", uploadedField: "uploaded_at",
+        ownerField: "attached_by")
 
     /// A book of business is a set of accounts: an account's territory and owner decide who sees
     /// it and every record under it; an account a rep creates is theirs, in their territory.

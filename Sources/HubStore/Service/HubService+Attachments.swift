@@ -87,22 +87,25 @@ public struct BlobStats: Hashable, Sendable, Codable {
 }
 
 extension HubService {
-    static var attachmentEntity: String { "attachment" }
+    /// Where the schema keeps files (``Schema/files``); a schema without files has no attachment.
+    func fileFields(_ id: String) throws -> FileFields {
+        guard let files = schema.files else { throw AttachmentError.notFound(id) }
+        return files
+    }
 
     /// The stored attachment `id` when it is live and in `scope`; the same error when it is
     /// missing, deleted or elsewhere, so the answer tells nothing about other territories.
-    static func attachment(_ id: String, scope: ReadScope, reader: Storage.Reader) throws -> RowState {
-        guard let row = try reader.row(attachmentEntity, id: id), !row.isDeleted,
-            let root = try reader.storedRoot(attachmentEntity, id: id), try Self.scope(scope, covers: root, reader: reader)
+    func attachment(_ id: String, scope: ReadScope, reader: Storage.Reader) throws -> RowState {
+        let files = try fileFields(id)
+        guard let row = try reader.row(files.entity, id: id), !row.isDeleted,
+            let root = try reader.storedRoot(files.entity, id: id), try Self.scope(scope, covers: root, reader: reader)
         else { throw AttachmentError.notFound(id) }
         return row
     }
 
-    static func declared(_ row: RowState) -> (size: Int64, sha256: String, mediaType: String, uploaded: Bool) {
-        (
-            row.values["size"]?.integerValue ?? 0, row.values["sha256"]?.textValue ?? "",
-            row.values["media_type"]?.textValue ?? "", !(row.values["uploaded_at"]?.isNull ?? true)
-        )
+    /// What an attachment's record declares of its file.
+    func declared(_ row: RowState) -> DeclaredFile {
+        schema.files?.file(in: row.values) ?? DeclaredFile(hash: "", size: 0, mediaType: "", isUploaded: false, owner: "")
     }
 
     /// How much of attachment `id`'s bytes the hub holds. When its bytes are not in yet but an
@@ -118,17 +121,18 @@ extension HubService {
         -> UploadStatus
     {
         let (row, shared) = try storage.read { reader -> (RowState, Bool) in
-            let row = try Self.attachment(id, scope: scope, reader: reader)
-            let file = Self.declared(row)
-            guard !file.uploaded, try storage.blobs.size(of: file.sha256) == file.size else { return (row, false) }
-            for other in try reader.rows(Self.attachmentEntity, where: "sha256", is: file.sha256) where other != id {
-                guard let twin = try? Self.attachment(other, scope: scope, reader: reader) else { continue }
-                let theirs = Self.declared(twin)
-                if theirs.uploaded, theirs.size == file.size, theirs.mediaType == file.mediaType { return (row, true) }
+            let row = try attachment(id, scope: scope, reader: reader)
+            let file = declared(row)
+            guard !file.isUploaded, try storage.blobs.size(of: file.hash) == file.size else { return (row, false) }
+            let files = try fileFields(id)
+            for other in try reader.rows(files.entity, where: files.hashField, is: file.hash) where other != id {
+                guard let twin = try? attachment(other, scope: scope, reader: reader) else { continue }
+                let theirs = declared(twin)
+                if theirs.isUploaded, theirs.size == file.size, theirs.mediaType == file.mediaType { return (row, true) }
             }
             return (row, false)
         }
-        let file = Self.declared(row)
+        let file = declared(row)
         let uploaded = try isUploaded(file)
         if !uploaded, try storage.blobs.received(id) == 0 { try checkLimits(row, limits: limits) }
         if shared {
@@ -141,9 +145,9 @@ extension HubService {
     }
 
     /// Whether the record says its bytes arrived and the hub still holds them.
-    func isUploaded(_ file: (size: Int64, sha256: String, mediaType: String, uploaded: Bool)) throws -> Bool {
-        guard file.uploaded else { return false }
-        return try storage.blobs.size(of: file.sha256) == file.size
+    func isUploaded(_ file: DeclaredFile) throws -> Bool {
+        guard file.isUploaded else { return false }
+        return try storage.blobs.size(of: file.hash) == file.size
     }
 
     /// Appends a chunk of attachment `id`'s bytes at `offset`. The first chunk is checked against
@@ -151,12 +155,12 @@ extension HubService {
     /// the upload whole (or an empty one at its end, to finish an upload whose last answer was
     /// lost) completes it: the upload is sealed (no later append reaches those bytes), checked
     /// (media type, SHA-256, quota again), and only then kept under its hash; the attachment's
-    /// `uploaded_at` is set and reaches every replica by the feed.
+    /// uploaded field (``FileFields/uploadedField``) is set and reaches every replica by the feed.
     public func uploadChunk(
         attachment id: String, offset: Int64, bytes: Data, as writer: Writer, scope: ReadScope, limits: AttachmentLimits
     ) throws -> UploadStatus {
-        let row = try storage.read { try Self.attachment(id, scope: scope, reader: $0) }
-        let file = Self.declared(row)
+        let row = try storage.read { try attachment(id, scope: scope, reader: $0) }
+        let file = declared(row)
         if try isUploaded(file) { return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true) }
         guard file.size <= limits.maxFileBytes else { throw AttachmentError.tooLarge(size: file.size, limit: limits.maxFileBytes) }
         // Compared without adding, so no offset can overflow.
@@ -189,9 +193,9 @@ extension HubService {
         do {
             let prefix = try storage.blobs.readUpload(sealed, range: 0..<Int64(AttachmentMedia.sniffLength))
             guard AttachmentMedia.content(prefix, matches: file.mediaType) else { throw AttachmentError.wrongMediaType(file.mediaType) }
-            guard try storage.blobs.digest(ofUpload: sealed, size: file.size) == file.sha256 else { throw AttachmentError.hashMismatch }
+            guard try storage.blobs.digest(ofUpload: sealed, size: file.size) == file.hash else { throw AttachmentError.hashMismatch }
             try checkLimits(row, limits: limits)
-            try storage.blobs.keep(sealed, as: file.sha256)
+            try storage.blobs.keep(sealed, as: file.hash)
         } catch {
             try storage.blobs.discard(sealed)
             throw error
@@ -202,27 +206,29 @@ extension HubService {
 
     /// The per-file limit and the quota of the user who attached the file (``uploadedBytes(by:)``).
     func checkLimits(_ row: RowState, limits: AttachmentLimits) throws {
-        let size = Self.declared(row).size
+        let size = declared(row).size
         guard size <= limits.maxFileBytes else { throw AttachmentError.tooLarge(size: size, limit: limits.maxFileBytes) }
-        let used = try uploadedBytes(by: row.values["attached_by"]?.textValue ?? "")
+        let used = try uploadedBytes(by: declared(row).owner)
         guard used + size <= limits.quotaBytes else { throw AttachmentError.quota(used: used, size: size, quota: limits.quotaBytes) }
     }
 
-    /// Sets `uploaded_at` as the hub: the attachment's bytes are in.
+    /// Sets the uploaded field as the hub: the attachment's bytes are in.
     func markUploaded(_ id: String, by writer: Writer) throws {
+        let files = try fileFields(id)
         let now = clock()
         _ = try planned { draft, _ in
-            try planner.writeAsHub(Self.attachmentEntity, id: id, ["uploaded_at": .integer(now)], by: writer.user, now: now, into: draft)
+            try planner.writeAsHub(files.entity, id: id, [files.uploadedField: .integer(now)], by: writer.user, now: now, into: draft)
         }
     }
 
-    /// Bytes of the uploaded attachments `user` attached.
+    /// Bytes of the uploaded attachments counted against `user`.
     func uploadedBytes(by user: String) throws -> Int64 {
-        try storage.read { reader in
-            try reader.rows(Self.attachmentEntity, where: "attached_by", is: user).reduce(Int64(0)) { total, id in
-                guard let row = try reader.row(Self.attachmentEntity, id: id) else { return total }
-                let file = Self.declared(row)
-                return total + (file.uploaded ? file.size : 0)
+        guard let files = schema.files else { return 0 }
+        return try storage.read { reader in
+            try reader.rows(files.entity, where: files.ownerField, is: user).reduce(Int64(0)) { total, id in
+                guard let row = try reader.row(files.entity, id: id) else { return total }
+                let file = declared(row)
+                return total + (file.isUploaded ? file.size : 0)
             }
         }
     }
@@ -231,15 +237,15 @@ extension HubService {
     /// (the whole file when nil; an end past the file, or none, stops at its end), the file's
     /// size and media type, and the blob to read it from with ``attachmentBytes(_:range:)``.
     public func attachmentDownload(_ id: String, range: Range<Int64>?, scope: ReadScope) throws -> AttachmentDownload {
-        let row = try storage.read { try Self.attachment(id, scope: scope, reader: $0) }
-        let file = Self.declared(row)
-        guard file.uploaded else { throw AttachmentError.notUploaded(id) }
-        guard try storage.blobs.size(of: file.sha256) == file.size else { throw AttachmentError.bytesMissing(id) }
+        let row = try storage.read { try attachment(id, scope: scope, reader: $0) }
+        let file = declared(row)
+        guard file.isUploaded else { throw AttachmentError.notUploaded(id) }
+        guard try storage.blobs.size(of: file.hash) == file.size else { throw AttachmentError.bytesMissing(id) }
         let requested = range ?? 0..<file.size
         guard requested.lowerBound < file.size else { throw AttachmentError.badRange(size: file.size) }
         return AttachmentDownload(
             range: requested.lowerBound..<min(requested.upperBound, file.size), size: file.size, mediaType: file.mediaType,
-            blob: file.sha256)
+            blob: file.hash)
     }
 
     /// Bytes of a blob a download was allowed (``attachmentDownload(_:range:scope:)``): the
@@ -261,7 +267,8 @@ extension HubService {
     func collectBlobs() throws -> BlobStats {
         // What a crash left set aside is decided again, like any other blob.
         try storage.blobs.restoreSetAside()
-        func named() throws -> Set<String> { try storage.read { try $0.values(Self.attachmentEntity, field: "sha256") } }
+        guard let files = schema.files else { return BlobStats(blobs: 0, bytes: 0) }
+        func named() throws -> Set<String> { try storage.read { try $0.values(files.entity, field: files.hashField) } }
         let namedNow = try named()
         let candidates = try storage.blobs.blobs().filter { !namedNow.contains($0.key) }
         var collected = BlobStats(blobs: 0, bytes: 0)

@@ -108,12 +108,16 @@ public struct Schema: Sendable {
     /// Which entity roots a book of business and which of its fields place it; nil when the
     /// schema has no notion of who holds a record (everything is everyone's).
     public var placement: Placement?
+    /// Which entity describes files whose bytes travel apart from the records, and which of its
+    /// fields hold what the hub checks; nil when the schema has no files.
+    public var files: FileFields?
     private let entityIndex: [String: Int]
 
-    public init(version: Int, entities: [EntitySchema], placement: Placement? = nil) {
+    public init(version: Int, entities: [EntitySchema], placement: Placement? = nil, files: FileFields? = nil) {
         self.version = version
         self.entities = entities
         self.placement = placement
+        self.files = files
         self.entityIndex = Dictionary(uniqueKeysWithValues: entities.enumerated().map { ($1.name, $0) })
     }
 
