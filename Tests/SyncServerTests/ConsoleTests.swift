@@ -7,7 +7,7 @@ import SatchelModel
 import SatchelTestSupport
 import SyncClient
 import SyncCore
-import SyncServer
+@testable import SyncServer
 import Testing
 
 /// The console's rules at the HTTP level, on every storage: sessions, CSRF, the sign-in's rate
@@ -224,6 +224,26 @@ struct ConsoleTests {
             let good = try await console.post(path + "/resolve", [("csrf", token), ("choice", "value"), ("value", "BBB")])
             #expect(good.status == 303)
             #expect(try server.hub.row("account", id: ids["north"]!)?.values["credit_rating"] == .text("BBB"))
+        }
+    }
+
+    @Test func aLongQueueIsShownOldestFirstAPageAtATime() async throws {
+        try await Self.with(.sqlite) { server in
+            let alice = try await server.laptop("alice", role: .rep, territories: ["north"])
+            for index in 0...201 {
+                _ = try alice.replica.insert("account", values: ["name": .text("Dupont \(index)"), "tax_id": .text("FR40123456789")])
+            }
+            _ = try await alice.sync()
+            let candidates = try server.hub.conflicts(matching: ConflictFilter()).count
+            #expect(candidates > ConsoleController.pageSize)
+            let console = WebClient(base: server.url)
+            _ = try await console.signIn("ada", password: Self.password)
+            for path in ["/admin/conflicts", "/admin/duplicates"] {
+                let page = try await console.get(path)
+                #expect(page.body.contains("The oldest \(ConsoleController.pageSize) of \(candidates)"), "\(path)")
+                let rows = page.body.components(separatedBy: "<tr><td><a href=\"/admin/").count - 1
+                #expect(rows == ConsoleController.pageSize, "\(path): \(rows) rows")
+            }
         }
     }
 

@@ -25,6 +25,9 @@ extension ConsoleController {
         request.uri.queryParameters.get("done").flatMap { Self.doneMessages[$0] } ?? false
     }
 
+    /// The most items a list page shows.
+    static let pageSize = 200
+
     // MARK: - Dashboard
 
     func dashboard(_ request: Request, _ user: ConsoleUser) throws -> Response {
@@ -104,7 +107,9 @@ extension ConsoleController {
             }
             filter.queuedBefore = Self.now() - milliseconds
         }
-        let items = try visibleConflicts(filter, for: user)
+        let matching = try visibleConflicts(filter, for: user)
+        // A page stays readable: the oldest ones, and the count of the rest (filters narrow it).
+        let items = Array(matching.prefix(Self.pageSize))
         let rules = Set(try visibleConflicts(ConflictFilter(includeResolved: true), for: user).map(\.conflict.rule))
         func options(_ values: [String], _ selected: String?) -> [[String: Any]] {
             values.map { ["value": $0, "selected": $0 == selected] }
@@ -127,7 +132,8 @@ extension ConsoleController {
                         "status": item.isOpen ? "open" : "resolved",
                     ]
                 },
-                "hasItems": !items.isEmpty, "itemCount": items.count,
+                "hasItems": !items.isEmpty, "itemCount": items.count, "matchCount": matching.count,
+                "truncated": matching.count > items.count,
             ],
             user: user)
     }
@@ -203,7 +209,8 @@ extension ConsoleController {
 
     func duplicateList(_ request: Request, _ user: ConsoleUser) throws -> Response {
         try user.requireAdmin(to: "merging duplicates")
-        let items = try store.conflicts(matching: ConflictFilter()).filter { $0.conflict.kind == .duplicateCandidate }
+        let candidates = try store.conflicts(matching: ConflictFilter()).filter { $0.conflict.kind == .duplicateCandidate }
+        let items = Array(candidates.prefix(Self.pageSize))
         return render(
             "duplicates",
             [
@@ -218,7 +225,8 @@ extension ConsoleController {
                         "since": Self.time(item.createdAt),
                     ]
                 },
-                "hasItems": !items.isEmpty,
+                "hasItems": !items.isEmpty, "truncated": candidates.count > items.count, "matchCount": candidates.count,
+                "itemCount": items.count,
             ],
             user: user)
     }

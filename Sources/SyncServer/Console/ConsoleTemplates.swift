@@ -165,6 +165,8 @@ enum ConsoleTemplates {
         {{^items}}<p class="empty">No conflict matches. {{#filtered}}<a href="/admin/conflicts">Clear the filters</a> to see the whole \
         queue.{{/filtered}}{{^filtered}}Everything laptops sent was settled by a rule.{{/filtered}}</p>{{/items}}
         {{#hasItems}}
+        {{#truncated}}<p class="note">The oldest {{itemCount}} of {{matchCount}} are shown; filter by territory, rule, record \
+        type or age to see the others.</p>{{/truncated}}
         <div class="scroll"><table><caption>{{itemCount}} shown, oldest first</caption>
         <thead><tr><th scope="col">Record</th><th scope="col">Field</th><th scope="col">Rule</th><th scope="col">Contenders</th>\
         <th scope="col">Waiting since</th><th scope="col">Status</th></tr></thead><tbody>
@@ -223,6 +225,8 @@ enum ConsoleTemplates {
         {{^items}}<p class="empty">No duplicate candidates wait. Records created with the same name, phone, e-mail domain or \
         near name in one city appear here after the push that created them.</p>{{/items}}
         {{#hasItems}}
+        {{#truncated}}<p class="note">The oldest {{itemCount}} of {{matchCount}} candidates are shown; settle these to see \
+        the others.</p>{{/truncated}}
         <div class="scroll"><table><thead><tr><th scope="col">New record</th><th scope="col">Same as</th><th scope="col">Why</th>\
         <th scope="col">Since</th></tr></thead><tbody>
         {{#items}}<tr><td><a href="{{href}}">{{newTitle}}</a> <small>{{entity}}</small></td><td>{{sameAs}}</td><td>{{why}}</td>\
