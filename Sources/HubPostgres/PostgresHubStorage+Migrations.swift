@@ -220,6 +220,13 @@ extension PostgresHubStorage {
                 """,
             ]
         ),
+        (
+            "pg-v4-pull-times",
+            [
+                // When each device last pulled, for the console's "last sync".
+                "ALTER TABLE hub_device ADD COLUMN pulled_at bigint"
+            ]
+        ),
     ]
 
     /// Runs the steps not yet run, each in the transaction that records it; the first creates

@@ -13,6 +13,9 @@ extension PostgresHubView {
                 UPDATE hub_device SET pulled_to = GREATEST(pulled_to, \(position)), dormant = false
                 WHERE replica_id = \(replica.rawValue)
                 """)
+            if let at = writes.pulledAt {
+                try execute("UPDATE hub_device SET pulled_at = GREATEST(COALESCE(pulled_at, 0), \(at)) WHERE replica_id = \(replica.rawValue)")
+            }
         }
         for (replica, position) in writes.sent {
             try execute("UPDATE hub_device SET sent_to = GREATEST(sent_to, \(position)) WHERE replica_id = \(replica.rawValue)")

@@ -372,14 +372,15 @@ public final class PostgresHubView: HubReader {
     public func devices() throws -> [DeviceStatus] {
         try rows(
             """
-            SELECT d.replica_id, d.user_name, d.device, d.pulled_to, d.dormant, d.revoked_at, d.created_at, r.last_push_at
+            SELECT d.replica_id, d.user_name, d.device, d.pulled_to, d.dormant, d.revoked_at, d.created_at, r.last_push_at,
+                d.pulled_at
             FROM hub_device d LEFT JOIN hub_replica r ON r.replica_id = d.replica_id
             ORDER BY d.user_name, d.device
             """
-        ).map { try $0.decode((String, String, String, Int64, Bool, Int64?, Int64, Int64?).self) }.map {
+        ).map { try $0.decode((String, String, String, Int64, Bool, Int64?, Int64, Int64?, Int64?).self) }.map {
             DeviceStatus(
                 replicaID: ReplicaID($0.0), user: $0.1, device: $0.2, pulledTo: $0.3, lastPushAt: $0.7,
-                retiredFromCompaction: $0.4, revokedAt: $0.5, createdAt: $0.6)
+                retiredFromCompaction: $0.4, revokedAt: $0.5, createdAt: $0.6, lastPullAt: $0.8)
         }
     }
 

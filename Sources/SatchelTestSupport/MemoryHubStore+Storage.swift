@@ -27,6 +27,7 @@ extension MemoryHubStore: HubStorage {
         public var revokedAt: Int64?
         public var revokedBy: String?
         public var pulledTo: Int64 = 0
+        public var pulledAt: Int64?
         public var sentTo: Int64 = 0
         public var dormant = false
         public var createdAt: Int64
@@ -53,6 +54,7 @@ extension MemoryHubStore: HubStorage {
             guard var record = deviceRecords[replica] else { continue }
             record.pulledTo = max(record.pulledTo, position)
             record.dormant = false
+            if let at = writes.pulledAt { record.pulledAt = max(record.pulledAt ?? 0, at) }
             deviceRecords[replica] = record
         }
         for (replica, position) in writes.sent {
@@ -204,7 +206,7 @@ extension MemoryHubStore: HubReader {
         deviceRecords.values.sorted { ($0.user, $0.device) < ($1.user, $1.device) }.map {
             DeviceStatus(
                 replicaID: $0.replica, user: $0.user, device: $0.device, pulledTo: $0.pulledTo, lastPushAt: lastPushes[$0.replica],
-                retiredFromCompaction: $0.dormant, revokedAt: $0.revokedAt, createdAt: $0.createdAt)
+                retiredFromCompaction: $0.dormant, revokedAt: $0.revokedAt, createdAt: $0.createdAt, lastPullAt: $0.pulledAt)
         }
     }
 

@@ -282,6 +282,11 @@ struct ConsoleTests {
             _ = try await console.signIn("ada", password: Self.password)
             let dashboard = try await console.get("/admin")
             #expect(dashboard.body.contains("Pushes in all: 2.") && dashboard.body.contains("<svg"))
+            // The laptop's last pull is kept, and the Devices page shows it beside its last push.
+            let device = try #require(try server.hub.devices().first { $0.user == "alice" })
+            #expect(device.lastPullAt != nil && device.lastPushAt != nil)
+            let devices = try await console.get("/admin/devices")
+            #expect(devices.body.contains("Last pull") && !devices.body.contains(">never<"))
         }
     }
 }

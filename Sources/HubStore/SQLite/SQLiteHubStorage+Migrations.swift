@@ -264,6 +264,10 @@ extension SQLiteHubStorage {
                     );
                     """)
         }
+        migrator.registerMigration("hub-v15-pull-times") { db in
+            // When each device last pulled, for the console's "last sync".
+            try db.execute(sql: "ALTER TABLE hub_device ADD COLUMN pulled_at INTEGER")
+        }
         return migrator
     }
 }

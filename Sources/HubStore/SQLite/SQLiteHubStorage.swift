@@ -125,6 +125,10 @@ extension SQLiteHubStorage {
             try db.cachedStatement(
                 sql: "UPDATE hub_device SET pulled_to = MAX(pulled_to, ?), dormant = 0 WHERE replica_id = ?"
             ).execute(arguments: [position, replica.rawValue])
+            if let at = writes.pulledAt {
+                try db.cachedStatement(sql: "UPDATE hub_device SET pulled_at = MAX(COALESCE(pulled_at, 0), ?) WHERE replica_id = ?")
+                    .execute(arguments: [at, replica.rawValue])
+            }
         }
         for (replica, position) in writes.sent {
             try db.cachedStatement(sql: "UPDATE hub_device SET sent_to = MAX(sent_to, ?) WHERE replica_id = ?")

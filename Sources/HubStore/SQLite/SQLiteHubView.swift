@@ -350,7 +350,7 @@ extension SQLiteHubView {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT d.replica_id, d.user, d.device, d.pulled_to, d.dormant, d.revoked_at, d.created_at, r.last_push_at
+                SELECT d.replica_id, d.user, d.device, d.pulled_to, d.pulled_at, d.dormant, d.revoked_at, d.created_at, r.last_push_at
                 FROM hub_device d LEFT JOIN hub_replica r ON r.replica_id = d.replica_id WHERE d.retired = 0
                 ORDER BY d.user, d.device
                 """
@@ -358,7 +358,7 @@ extension SQLiteHubView {
             DeviceStatus(
                 replicaID: ReplicaID($0["replica_id"]), user: $0["user"], device: $0["device"], pulledTo: $0["pulled_to"],
                 lastPushAt: $0["last_push_at"], retiredFromCompaction: $0["dormant"], revokedAt: $0["revoked_at"],
-                createdAt: $0["created_at"])
+                createdAt: $0["created_at"], lastPullAt: $0["pulled_at"])
         }
     }
 

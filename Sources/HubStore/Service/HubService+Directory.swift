@@ -28,6 +28,8 @@ public struct DeviceStatus: Hashable, Sendable {
     public var device: String
     public var pulledTo: Int64
     public var lastPushAt: Int64?
+    /// When its last pull's mark was written (within a second of the pull; nil before this was kept).
+    public var lastPullAt: Int64?
     /// Retired from compaction by an admin.
     public var retiredFromCompaction: Bool
     /// When an admin revoked its credential (a revoked device holds nothing back either).
@@ -36,8 +38,9 @@ public struct DeviceStatus: Hashable, Sendable {
 
     public init(
         replicaID: ReplicaID, user: String, device: String, pulledTo: Int64, lastPushAt: Int64?, retiredFromCompaction: Bool,
-        revokedAt: Int64?, createdAt: Int64
+        revokedAt: Int64?, createdAt: Int64, lastPullAt: Int64? = nil
     ) {
+        self.lastPullAt = lastPullAt
         self.replicaID = replicaID
         self.user = user
         self.device = device

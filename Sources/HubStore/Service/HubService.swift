@@ -71,6 +71,7 @@ public struct HubService<Storage: HubStorage>: Sendable {
     func takeMarks(into writes: inout HubWrites) {
         let taken = pullMarks.take()
         writes.pulled = taken.pulled
+        if !taken.pulled.isEmpty { writes.pulledAt = clock() }
         writes.sent = taken.sent
     }
 

@@ -122,6 +122,8 @@ public struct HubWrites: Sendable {
     /// How far devices have pulled (their feed positions only grow; a device that pulled counts
     /// as active again if it had been retired from compaction).
     public var pulled: [ReplicaID: Int64]
+    /// When the marks in ``pulled`` were taken (a device's last pull, within a second).
+    public var pulledAt: Int64?
     /// How far the feed was sent to devices (only grows).
     public var sent: [ReplicaID: Int64]
     /// Tombstones to remove for good: those at or below `through`; the feed then counts as

@@ -66,7 +66,7 @@ public enum HubTables {
             columns: [
                 ("replica_id", .text), ("user_name", .text), ("device", .text), ("credential_hash", .text),
                 ("next_credential_hash", .text), ("created_at", .integer), ("pulled_to", .integer), ("sent_to", .integer),
-                ("dormant", .bool), ("revoked_at", .integer), ("revoked_by", .text),
+                ("dormant", .bool), ("revoked_at", .integer), ("revoked_by", .text), ("pulled_at", .integer),
             ], key: ["replica_id"]),
         Layout(
             name: "hub_replica",

@@ -165,13 +165,17 @@ public struct DeviceRecord: Hashable, Sendable, Codable {
     public var device: String
     public var createdAt: Int64
     public var lastPushAt: Int64?
+    /// When it last pulled (absent when the server has not seen it pull since it kept this).
+    public var lastPullAt: Int64?
     public var pulledTo: Int64
     /// `active`, `revoked` (its credential opens nothing) or `retired` (from compaction).
     public var status: String
 
     public init(
-        replica: String, user: String, device: String, createdAt: Int64, lastPushAt: Int64?, pulledTo: Int64, status: String
+        replica: String, user: String, device: String, createdAt: Int64, lastPushAt: Int64?, pulledTo: Int64, status: String,
+        lastPullAt: Int64? = nil
     ) {
+        self.lastPullAt = lastPullAt
         self.replica = replica
         self.user = user
         self.device = device

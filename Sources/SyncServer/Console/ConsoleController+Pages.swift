@@ -60,11 +60,10 @@ extension ConsoleController {
             let head = try store.feedHead()
             let cutoff = now - Int64(staleDays) * day
             for device in try store.devices() where device.revokedAt == nil && !device.retiredFromCompaction {
-                let last = device.lastPushAt ?? device.createdAt
-                guard last < cutoff else { continue }
+                guard Self.lastSync(device) ?? device.createdAt < cutoff else { continue }
                 stale.append([
                     "user": device.user, "device": device.device,
-                    "lastPush": device.lastPushAt.map(Self.time) ?? "never", "lag": max(0, head - device.pulledTo),
+                    "lastSync": Self.lastSync(device).map(Self.time) ?? "never", "lag": max(0, head - device.pulledTo),
                 ])
             }
         }
@@ -391,6 +390,7 @@ extension ConsoleController {
                     return [
                         "user": device.user, "device": device.device, "replica": device.replicaID.rawValue,
                         "enrolled": Self.time(device.createdAt), "lastPush": device.lastPushAt.map(Self.time) ?? "never",
+                        "lastPull": device.lastPullAt.map(Self.time) ?? "never",
                         "lag": max(0, head - device.pulledTo), "status": status,
                         "canRevoke": device.revokedAt == nil, "canRetire": device.revokedAt == nil && !device.retiredFromCompaction,
                         "revokeAction": "/admin/devices/\(Self.pathComponent(device.replicaID.rawValue))/revoke",
@@ -530,6 +530,11 @@ extension ConsoleController {
     // MARK: - Formatting
 
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// When a device last talked to the hub: its last push or pull, whichever is later.
+    static func lastSync(_ device: DeviceStatus) -> Int64? {
+        [device.lastPushAt, device.lastPullAt].compactMap { $0 }.max()
+    }
 
     /// A time as HTML: UTC in the text, and the script shows it in the browser's time zone.
     static func time(_ milliseconds: Int64) -> String {

@@ -121,16 +121,16 @@ enum ConsoleTemplates {
         {{/showActivity}}
         {{#showDevices}}
         <section aria-labelledby="stale-heading">
-        <h2 id="stale-heading">Laptops with no push for {{staleDays}} days or more</h2>
+        <h2 id="stale-heading">Laptops not synced for {{staleDays}} days or more</h2>
         <form method="get" action="/admin" class="inline">
         <label for="stale">Days</label> <input id="stale" name="stale" type="number" min="1" max="365" value="{{staleDays}}">
         <button type="submit">Show</button>
         </form>
-        {{^stale}}<p class="empty">Every active laptop pushed within {{staleDays}} days.</p>{{/stale}}
+        {{^stale}}<p class="empty">Every active laptop synced within {{staleDays}} days.</p>{{/stale}}
         {{#hasStale}}
-        <div class="scroll"><table><thead><tr><th scope="col">User</th><th scope="col">Device</th><th scope="col">Last push</th>\
+        <div class="scroll"><table><thead><tr><th scope="col">User</th><th scope="col">Device</th><th scope="col">Last sync</th>\
         <th scope="col">Behind the feed</th></tr></thead><tbody>
-        {{#stale}}<tr><td>{{user}}</td><td>{{device}}</td><td>{{{lastPush}}}</td><td class="num">{{lag}}</td></tr>{{/stale}}
+        {{#stale}}<tr><td>{{user}}</td><td>{{device}}</td><td>{{{lastSync}}}</td><td class="num">{{lag}}</td></tr>{{/stale}}
         </tbody></table></div>
         {{/hasStale}}
         <p><a href="/admin/devices">All devices</a></p>
@@ -308,9 +308,9 @@ enum ConsoleTemplates {
         {{#hasDevices}}
         <div class="scroll"><table><caption>Every enrolled laptop; behind the feed counts feed positions not yet pulled</caption>
         <thead><tr><th scope="col">User</th><th scope="col">Device</th><th scope="col">Enrolled</th><th scope="col">Last push</th>\
-        <th scope="col">Behind the feed</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead><tbody>
+        <th scope="col">Last pull</th><th scope="col">Behind the feed</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead><tbody>
         {{#devices}}<tr><td>{{user}}</td><td>{{device}} <small><code>{{replica}}</code></small></td><td>{{{enrolled}}}</td>\
-        <td>{{{lastPush}}}</td><td class="num">{{lag}}</td><td>{{status}}</td><td class="actions">
+        <td>{{{lastPush}}}</td><td>{{{lastPull}}}</td><td class="num">{{lag}}</td><td>{{status}}</td><td class="actions">
         {{#canRevoke}}<form method="post" action="{{revokeAction}}"><input type="hidden" name="csrf" value="{{csrf}}">\
         <button type="submit" class="danger" aria-label="Revoke {{device}} of {{user}}">Revoke</button></form>{{/canRevoke}}
         {{#canRetire}}<form method="post" action="{{retireAction}}"><input type="hidden" name="csrf" value="{{csrf}}">\

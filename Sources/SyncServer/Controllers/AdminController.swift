@@ -135,7 +135,8 @@ struct AdminController: Sendable {
         DeviceRecord(
             replica: device.replicaID.rawValue, user: device.user, device: device.device, createdAt: device.createdAt,
             lastPushAt: device.lastPushAt, pulledTo: device.pulledTo,
-            status: device.revokedAt != nil ? "revoked" : device.retiredFromCompaction ? "retired" : "active")
+            status: device.revokedAt != nil ? "revoked" : device.retiredFromCompaction ? "retired" : "active",
+            lastPullAt: device.lastPullAt)
     }
 
     func conflicts(_ request: Request, as principal: Principal) throws -> Response {
