@@ -53,6 +53,10 @@ struct ConsoleTests {
             #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
             #expect(page.header("X-Frame-Options") == "DENY" && page.header("Cache-Control") == "no-store")
 
+            let missing = try await browser.get("/admin/no/such/page")
+            #expect(missing.status == 404 && missing.header("Content-Type")?.hasPrefix("text/html") == true)
+            #expect(missing.body.contains("There is no such console page"))
+
             let out = try await browser.post("/admin/logout", [("csrf", page.csrf ?? "")])
             #expect(out.status == 303 && out.header("Location") == "/admin/login?signedOut=1")
             #expect(browser.cookies["satchel_session"] == nil)

@@ -90,6 +90,10 @@ struct ConsoleController: Sendable {
         console.get("audit") { request, context in
             await page(request, context) { try await view(request) { try auditList(request, $0) } }
         }
+        // Any other console address: a page that says so, not the API's JSON.
+        console.get("**") { request, context in
+            await page(request, context) { throw ConsoleError(.notFound, "There is no such console page; start from the dashboard.") }
+        }
     }
 
     // MARK: - Signing in and out
