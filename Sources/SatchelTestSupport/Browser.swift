@@ -122,15 +122,6 @@ public final class Browser: @unchecked Sendable {
         URL(string: try await command("GET", "url") as? String ?? "")!
     }
 
-    public func title() async throws -> String {
-        try await command("GET", "title") as? String ?? ""
-    }
-
-    /// The page's HTML as the browser holds it now.
-    public func source() async throws -> String {
-        try await command("GET", "source") as? String ?? ""
-    }
-
     /// The visible text of the first element `css` selects.
     public func text(_ css: String) async throws -> String {
         try await command("GET", "element/\(try await element(css))/text") as? String ?? ""
@@ -141,14 +132,9 @@ public final class Browser: @unchecked Sendable {
         try await text("body")
     }
 
-    public func exists(_ css: String) async throws -> Bool {
+    func exists(_ css: String) async throws -> Bool {
         let found = try await command("POST", "elements", ["using": "css selector", "value": css]) as? [[String: Any]] ?? []
         return !found.isEmpty
-    }
-
-    /// The value of a property (such as `value`) of the first element `css` selects.
-    public func property(_ css: String, _ name: String) async throws -> String? {
-        try await command("GET", "element/\(try await element(css))/property/\(name)") as? String
     }
 
     // MARK: - Acting
@@ -190,10 +176,6 @@ public final class Browser: @unchecked Sendable {
         return try await command("GET", "element/\(id)/attribute/id") as? String
     }
 
-    public func resize(width: Int, height: Int) async throws {
-        _ = try await command("POST", "window/rect", ["width": width, "height": height])
-    }
-
     /// Runs `script` in the page and returns what it returns.
     @discardableResult
     public func execute(_ script: String) async throws -> Any {
@@ -206,11 +188,6 @@ public final class Browser: @unchecked Sendable {
             throw Failure(description: "the browser sent no screenshot")
         }
         return data
-    }
-
-    /// Sets a cookie on the current page's site.
-    public func setCookie(name: String, value: String, path: String) async throws {
-        _ = try await command("POST", "cookie", ["cookie": ["name": name, "value": value, "path": path]])
     }
 
     /// The value of the cookie `name`, if the browser holds one for the current page.

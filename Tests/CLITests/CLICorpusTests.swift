@@ -15,7 +15,7 @@ struct CLICorpusTests {
     @Test func everyBadArgumentGetsOneLineAndWritesNothing() throws {
         let cases = try JSONDecoder().decode([Case].self, from: Fixtures.data("hostile/cli/arguments.json"))
         #expect(cases.count >= 20)
-        let office = try CLITests.Office()
+        let office = try Office()
         let alice = try office.laptop("alice", role: "rep", territory: "north")
         let account = try #require(try alice.ok(["account", "add", "--name", "Acme", "--json"]).object()["id"] as? String)
         let opp = try #require(

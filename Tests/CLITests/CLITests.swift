@@ -4,44 +4,6 @@ import Testing
 
 /// The built `satchel` binary against the built `satchel-server`, over loopback.
 struct CLITests {
-    final class Office: @unchecked Sendable {
-        let data: String
-        let root: String
-        var server: ServerProcess
-
-        init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-cli-\(UUID().uuidString)").path
-            data = root + "/server"
-            server = try ServerProcess(dataDirectory: data)
-        }
-
-        deinit {
-            server.stop()
-            try? FileManager.default.removeItem(atPath: root)
-        }
-
-        /// Registers a user with the server's own command and logs a laptop in with `satchel login`.
-        func laptop(_ name: String, role: String, territory: String? = nil) throws -> CLI {
-            var arguments = ["user", "add", name, "--role", role, "--data", data, "--json"]
-            if let territory { arguments += ["--territory", territory] }
-            let added = try ServerProcess.run(arguments)
-            guard added.status == 0, let object = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any],
-                let token = object["enrollmentToken"] as? String
-            else { throw CocoaError(.coderReadCorrupt, userInfo: [NSLocalizedDescriptionKey: added.error]) }
-            let cli = CLI(home: root + "/" + name)
-            try cli.ok(["login", "--server", server.url.absoluteString, "--token", token, "--device", "\(name)-laptop"])
-            return cli
-        }
-
-        /// Stops the server and starts it again on the same port (the laptops keep its address).
-        func goOffline(_ work: () throws -> Void) throws {
-            let port = server.port
-            server.stop()
-            try work()
-            server = try ServerProcess(dataDirectory: data, extraArguments: ["--port", String(port)])
-        }
-    }
-
     // MARK: - The admin's workflows
 
     @Test func duplicatesMergeTransferAndHistoryFromTheCommandLine() throws {

@@ -6,7 +6,7 @@ import Testing
 /// candidate with its reason, the admin merges it, and a rep elsewhere learns nothing of it.
 struct DuplicateCandidateTests {
     @Test func twoSpellingsOfOneCustomerBecomeOneCandidateWithItsReasonAndAreMerged() throws {
-        let office = try CLITests.Office()
+        let office = try Office()
         let root = try office.laptop("root", role: "admin")
         let alice = try office.laptop("alice", role: "rep", territory: "north")
         let bob = try office.laptop("bob", role: "rep", territory: "north")

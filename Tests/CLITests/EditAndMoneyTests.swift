@@ -5,7 +5,6 @@ import Testing
 /// One way to edit: every typed option of `add` works on `edit`, for every record type; and
 /// money as people type it, on `edit --set` and on an admin's `--value`.
 struct EditAndMoneyTests {
-    typealias Office = CLITests.Office
 
     /// A money value from a JSON record, as "1500050 EUR".
     static func money(_ value: Any?) -> String? {

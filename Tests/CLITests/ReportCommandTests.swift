@@ -6,7 +6,7 @@ import Testing
 /// say period and scope, and files the server can import again.
 struct ReportCommandTests {
     @Test func reportsPrintTablesJSONAndCSVWithTheirPeriodAndScope() throws {
-        let office = try CLITests.Office()
+        let office = try Office()
         let admin = try office.laptop("root", role: "admin")
         let account = try #require(try admin.ok(["account", "add", "--name", "Acme", "--tier", "key", "--set", "territory=north",
             "--set", "owner=alice", "--set", "lifecycle_state=potential", "--json"]).object()["id"] as? String)
@@ -38,7 +38,7 @@ struct ReportCommandTests {
     }
 
     @Test func exportWritesWhatTheServerImportsAndImportReportsEveryBadLine() throws {
-        let office = try CLITests.Office()
+        let office = try Office()
         let admin = try office.laptop("root", role: "admin")
         for name in ["Acme, Ltd", "Bolt \"SA\"", "Café Dupont"] {
             try admin.ok(["account", "add", "--name", name, "--city", "Lille", "--set", "tags=a;b", "--set", "last_contacted_at=2026-11-01T09:30:00Z"])

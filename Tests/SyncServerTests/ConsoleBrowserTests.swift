@@ -16,49 +16,11 @@ import Testing
 struct ConsoleBrowserTests {
     static let password = "correct horse battery staple"
 
-    /// A server process, the laptops of its users and the console's admin.
-    final class Office: @unchecked Sendable {
-        let root: String
-        let data: String
-        let server: ServerProcess
-
-        init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-console-\(UUID().uuidString)").path
-            data = root + "/server"
-            server = try ServerProcess(dataDirectory: data)
-        }
-
-        deinit {
-            server.stop()
-            try? FileManager.default.removeItem(atPath: root)
-        }
-
-        @discardableResult
-        func addUser(_ name: String, role: String, territory: String? = nil) throws -> String {
-            var arguments = ["user", "add", name, "--role", role, "--data", data, "--json"]
-            if let territory { arguments += ["--territory", territory] }
-            let added = try ServerProcess.run(arguments)
-            guard added.status == 0, let object = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any],
-                let token = object["enrollmentToken"] as? String
-            else { throw CocoaError(.coderReadCorrupt, userInfo: [NSLocalizedDescriptionKey: added.error]) }
-            return token
-        }
-
-        /// An admin of the console, with their password set by the server's own command.
-        func consoleAdmin(_ name: String) throws {
-            try addUser(name, role: "admin")
-            let set = try ServerProcess.run(["user", "password", name, "--data", data], input: ConsoleBrowserTests.password + "\n")
-            guard set.status == 0 else { throw CocoaError(.coderReadCorrupt, userInfo: [NSLocalizedDescriptionKey: set.error]) }
-        }
-
-        func laptop(_ name: String, role: String = "rep", territory: String? = "north") throws -> CLI {
-            let token = try addUser(name, role: role, territory: territory)
-            let cli = CLI(home: root + "/" + name)
-            try cli.ok(["login", "--server", server.url.absoluteString, "--token", token, "--device", "\(name)-laptop"])
-            return cli
-        }
-
-        func url(_ path: String) -> URL { URL(string: server.url.absoluteString + path)! }
+    /// An admin of the console, with their password set by the server's own command.
+    func consoleAdmin(_ name: String, in office: Office) throws {
+        try office.addUser(name, role: "admin")
+        let set = try ServerProcess.run(["user", "password", name, "--data", office.data], input: Self.password + "\n")
+        guard set.status == 0 else { throw CocoaError(.coderReadCorrupt, userInfo: [NSLocalizedDescriptionKey: set.error]) }
     }
 
     /// Opens a browser, runs `body`, and always quits it.
@@ -108,14 +70,14 @@ struct ConsoleBrowserTests {
 
     @Test func anAdminSignsInAndResolvesAConflictMadeByTwoLaptops() async throws {
         let office = try Office()
-        try office.consoleAdmin("ada")
-        let root = try office.laptop("root", role: "admin", territory: nil)
+        try consoleAdmin("ada", in: office)
+        let root = try office.laptop("root", role: "admin")
         let acme = try #require(
             try root.ok(["account", "add", "--name", "Acme Ltd", "--city", "Lille", "--set", "territory=north", "--set", "credit_rating=A", "--json"])
                 .object()["id"] as? String)
         try root.ok(["sync"])
-        let alice = try office.laptop("alice")
-        let bob = try office.laptop("bob")
+        let alice = try office.laptop("alice", role: "rep", territory: "north")
+        let bob = try office.laptop("bob", role: "rep", territory: "north")
         // Both change the credit rating before either hears of the other's change.
         try alice.ok(["account", "edit", acme, "--set", "credit_rating=AA"])
         try bob.ok(["account", "edit", acme, "--set", "credit_rating=B"])
@@ -173,9 +135,9 @@ struct ConsoleBrowserTests {
 
     @Test func anAdminMergesADuplicatePairPickingFieldsFromEither() async throws {
         let office = try Office()
-        try office.consoleAdmin("ada")
-        let alice = try office.laptop("alice")
-        let bob = try office.laptop("bob")
+        try consoleAdmin("ada", in: office)
+        let alice = try office.laptop("alice", role: "rep", territory: "north")
+        let bob = try office.laptop("bob", role: "rep", territory: "north")
         let dupont = try #require(
             try alice.ok(["account", "add", "--name", "Dupont SA", "--city", "Lille", "--tax-id", "FR 40 123 456 789", "--json"])
                 .object()["id"] as? String)
@@ -216,8 +178,8 @@ struct ConsoleBrowserTests {
 
     @Test func anAdminRevokesADeviceAndAddsAUser() async throws {
         let office = try Office()
-        try office.consoleAdmin("ada")
-        let alice = try office.laptop("alice")
+        try consoleAdmin("ada", in: office)
+        let alice = try office.laptop("alice", role: "rep", territory: "north")
         try alice.ok(["account", "add", "--name", "Shelf Co"])
         try alice.ok(["sync"])
 
@@ -258,9 +220,9 @@ struct ConsoleBrowserTests {
 
     @Test func aRepIsRefusedAndAForgedPostChangesNothing() async throws {
         let office = try Office()
-        try office.consoleAdmin("ada")
-        let alice = try office.laptop("alice")
-        let bob = try office.laptop("bob")
+        try consoleAdmin("ada", in: office)
+        let alice = try office.laptop("alice", role: "rep", territory: "north")
+        let bob = try office.laptop("bob", role: "rep", territory: "north")
         let shop = try #require(try alice.ok(["account", "add", "--name", "Corner Shop", "--json"]).object()["id"] as? String)
         try alice.ok(["sync"])
         try bob.ok(["sync"])
@@ -305,7 +267,7 @@ struct ConsoleBrowserTests {
 
     @Test func theKeyboardAloneSignsInAndAPhoneWidthReadsWithoutSidewaysScrolling() async throws {
         let office = try Office()
-        try office.consoleAdmin("ada")
+        try consoleAdmin("ada", in: office)
         try await withBrowser(width: 390, height: 844) { browser in
             try await browser.go(office.url("/admin/login"))
             try await browser.wait(for: "#sign-in")

@@ -109,7 +109,8 @@ extension ConsoleController {
         let matching = try visibleConflicts(filter, for: user)
         // A page stays readable: the oldest ones, and the count of the rest (filters narrow it).
         let items = Array(matching.prefix(Self.pageSize))
-        let rules = Set(try visibleConflicts(ConflictFilter(includeResolved: true), for: user).map(\.conflict.rule))
+        // The rules to filter by: those of the open queue, and the one asked for.
+        let rules = Set(try visibleConflicts(ConflictFilter(), for: user).map(\.conflict.rule) + [filter.rule].compactMap { $0 })
         func options(_ values: [String], _ selected: String?) -> [[String: Any]] {
             values.map { ["value": $0, "selected": $0 == selected] }
         }
@@ -316,8 +317,9 @@ extension ConsoleController {
     // MARK: - Records
 
     func recordPage(_ request: Request, entity: String, id: String, _ user: ConsoleUser) throws -> Response {
-        guard let type = store.schema.entity(entity), let snapshot = try store.snapshot(entity, id: id),
-            try store.covers(user.scope, entity: entity, id: id), let history = try store.history(entity, id: id, scope: user.scope)
+        // The history answers nil for a record outside the scope, so it is asked first.
+        guard let type = store.schema.entity(entity), let history = try store.history(entity, id: id, scope: user.scope),
+            let snapshot = try store.snapshot(entity, id: id)
         else {
             throw ConsoleError(.notFound, "There is no such record in your scope.")
         }
