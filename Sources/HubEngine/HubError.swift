@@ -11,6 +11,8 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownUser(String)
     case userExists(String)
     case invalidUser(String)
+    /// A schema step that cannot be taken (a clashing name, an unknown type…), with why.
+    case invalidSchemaStep(String)
     case storage(String)
     /// The feed before `cursor` was compacted: the reader may have missed a tombstone.
     case rebaselineRequired(cursor: Int64, compactedTo: Int64)
@@ -34,13 +36,13 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
             return detail
         case .schemaTooNew(let found, let supported):
             return "the changes were written with schema \(found), but this server knows schema \(supported); "
-                + "upgrade the server before these laptops sync"
+                + "wait for the server's upgrade before this laptop syncs (its changes stay on it)"
         case .unknownUser(let name):
             return "there is no user '\(name)'; list them with 'satchel-server user list'"
         case .userExists(let name):
             return
                 "a user named '\(name)' already exists; pick another name, or issue a new token with 'satchel-server user token \(name)'"
-        case .invalidUser(let detail):
+        case .invalidUser(let detail), .invalidSchemaStep(let detail):
             return detail
         case .storage(let detail):
             return "the server store failed: \(detail)"

@@ -26,6 +26,8 @@ extension HubPlanner {
         guard changeset.schemaVersion <= schema.version else {
             throw HubError.schemaTooNew(found: changeset.schemaVersion, supported: schema.version)
         }
+        // Written under an older release: its renamed fields go by their names of now.
+        let changeset = schema.mapped(changeset)
         let view = draft.view
         let replica = changeset.replica
         let highWater = try draft.highWater(of: replica)

@@ -8,7 +8,8 @@ import SyncCore
 /// applies when the operation is done.
 public final class PlanDraft {
     public let view: any HubView
-    let schema: Schema
+    /// The schema this operation is planned under (the built-in one with the company's steps).
+    public let schema: Schema
     /// The feed never hands out a position below the wall clock in microseconds: a store
     /// restored from a backup would otherwise reuse positions replicas have pulled past.
     let wallMicros: Int64

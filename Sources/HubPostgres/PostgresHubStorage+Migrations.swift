@@ -227,6 +227,21 @@ extension PostgresHubStorage {
                 "ALTER TABLE hub_device ADD COLUMN pulled_at bigint"
             ]
         ),
+        (
+            "pg-v5-schema-steps",
+            [
+                // The company's own schema: each published step by revision.
+                """
+                CREATE TABLE hub_schema (
+                    revision bigint PRIMARY KEY,
+                    step text NOT NULL,
+                    at bigint NOT NULL,
+                    by_user text COLLATE "C" NOT NULL,
+                    feed_position bigint NOT NULL
+                )
+                """
+            ]
+        ),
     ]
 
     /// Runs the steps not yet run, each in the transaction that records it; the first creates

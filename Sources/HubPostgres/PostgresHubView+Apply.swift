@@ -36,6 +36,14 @@ extension PostgresHubView {
                     queued = hub_activity.queued + excluded.queued, rejected = hub_activity.rejected + excluded.rejected
                 """)
         }
+        for published in writes.schemaSteps {
+            let step = try WireJSON.text(published.step)
+            try execute(
+                """
+                INSERT INTO hub_schema (revision, step, at, by_user, feed_position)
+                VALUES (\(published.revision), \(step), \(published.at), \(published.by), \(published.feedPosition))
+                """)
+        }
         for entry in writes.audit {
             try execute(
                 """

@@ -321,6 +321,20 @@ public final class PostgresHubView: HubReader {
             .map { ConsoleSession(idHash: $0.0, user: $0.1, csrf: $0.2, createdAt: $0.3, expiresAt: $0.4) }
     }
 
+    public func schemaRevision() throws -> Int {
+        Int(try rows("SELECT COALESCE(MAX(revision), 0)::bigint FROM hub_schema").first?.decode(Int64.self) ?? 0)
+    }
+
+    public func schemaSteps() throws -> [PublishedStep] {
+        try rows("SELECT revision, step, at, by_user, feed_position FROM hub_schema ORDER BY revision")
+            .map { try $0.decode((Int64, String, Int64, String, Int64).self) }
+            .map {
+                PublishedStep(
+                    revision: Int($0.0), step: try WireJSON.decode(SchemaStep.self, fromText: $0.1), at: $0.2, by: $0.3,
+                    feedPosition: $0.4)
+            }
+    }
+
     public func activity(fromDay: Int64) throws -> [ActivityDay] {
         try rows(
             "SELECT day, pushes, applied, merged, queued, rejected FROM hub_activity WHERE day >= \(fromDay) ORDER BY day"

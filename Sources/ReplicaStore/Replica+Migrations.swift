@@ -155,10 +155,23 @@ extension Replica {
                     """)
             try db.execute(sql: "UPDATE _replica SET schema_version = MAX(schema_version, ?)", arguments: [schema.version])
         }
+        migrator.registerMigration("v6-company-schema") { db in
+            // The company's own schema steps this laptop has learned from its pulls, by revision.
+            try db.execute(
+                sql: """
+                    CREATE TABLE _schema_step (
+                        revision INTEGER PRIMARY KEY,
+                        step TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        by_user TEXT NOT NULL,
+                        feed_position INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 
-    private static func createTable(_ entity: EntitySchema, db: Database) throws {
+    static func createTable(_ entity: EntitySchema, db: Database) throws {
         let columns = entity.fields.flatMap(SQLMapping.columns).map { "\(SQLMapping.quote($0.name)) \($0.type)" }
         try db.execute(
             sql: "CREATE TABLE \(SQLMapping.quote(entity.name)) (id TEXT PRIMARY KEY NOT NULL, "
@@ -167,7 +180,7 @@ extension Replica {
 
     /// Indexes every reference field (an account's contacts, visits, deals…), the title field
     /// (searches and sorted lists by name) and the lookups the entity declares.
-    private static func createIndexes(_ entity: EntitySchema, db: Database) throws {
+    static func createIndexes(_ entity: EntitySchema, db: Database) throws {
         for fields in entity.indexes {
             let columns = fields.flatMap { name in entity.field(name).map { SQLMapping.columns($0).map(\.name) } ?? [] }
             try db.execute(
@@ -190,7 +203,7 @@ extension Replica {
     ///
     /// Each captured write takes the next counter and HLC reading from `_replica`, records the
     /// row's version vector as its causal context, then adds its own dot to that vector.
-    private static func createTriggers(_ entity: EntitySchema, db: Database) throws {
+    static func createTriggers(_ entity: EntitySchema, db: Database) throws {
         let table = SQLMapping.quote(entity.name)
         let name = SQLMapping.literal(entity.name)
         let capturing = "(SELECT applying FROM _replica) = 0"

@@ -12,9 +12,15 @@ extension Replica {
     /// has such pending changes its version vector is left alone, so a later local write is never
     /// stamped as having seen a value the rep was not shown; the hub's state of such a row is
     /// held and applied when the pending changes are acknowledged. Nothing applied here is captured.
+    ///
+    /// Company schema steps the page brings are learned first, in the same transaction
+    /// (``learn(_:builtIn:cursor:db:)``): the page's rows are applied under the schema they lead to.
     public func apply(_ page: PullResponse) throws {
         let now = clock()
-        try writer.write { db in
+        let learned: Schema? = try writer.write { db in
+            let cursor = try Replica.identity(db).pullCursor
+            let learned = try page.schema.flatMap { try Replica.learn($0, builtIn: schemas.builtIn, cursor: cursor, db: db) }
+            let schema = learned?.schema ?? self.schema
             try Replica.withCaptureOff(db) {
                 for snapshot in page.rows {
                     guard let entity = schema.entity(snapshot.entity) else { continue }
@@ -35,14 +41,22 @@ extension Replica {
             try db.cachedStatement(
                 sql: "UPDATE _replica SET pull_cursor = MAX(pull_cursor, ?), last_sync_at = ?"
             ).execute(arguments: [page.cursor, now])
+            if let rewind = learned?.rewind {
+                try db.cachedStatement(sql: "UPDATE _replica SET pull_cursor = MIN(pull_cursor, ?)").execute(arguments: [rewind])
+            }
+            return learned?.schema
         }
+        if let learned { schemas.current = learned }
     }
 
     /// Applies one bootstrap page atomically, remembering how far the bootstrap got; the last
     /// page marks the replica bootstrapped and starts the pull cursor at the snapshot.
     public func apply(bootstrap page: BootstrapResponse) throws {
         let now = clock()
-        try writer.write { db in
+        let learned: Schema? = try writer.write { db in
+            // A snapshot needs no rewind: its rows are read with the steps they use.
+            let learned = try page.schema.flatMap { try Replica.learn($0, builtIn: schemas.builtIn, cursor: 0, db: db) }?.schema
+            let schema = learned ?? self.schema
             // A first bootstrap on a laptop with no work of its own (the usual case) writes each
             // row as it comes: nothing pending can be held back, no outcome can be overridden,
             // and each row appears once in a snapshot. Anything else takes the general path.
@@ -80,7 +94,9 @@ extension Replica {
                         """
                 ).execute(arguments: [page.snapshot, now])
             }
+            return learned
         }
+        if let learned { schemas.current = learned }
     }
 
     /// Follows what became of this replica's latest change to each field of a pulled row, so

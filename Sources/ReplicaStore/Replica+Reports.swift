@@ -65,8 +65,21 @@ extension Replica {
 
     // MARK: - Visits
 
-    public enum VisitGrouping: String, Sendable, CaseIterable {
+    public enum VisitGrouping: Hashable, Sendable {
         case rep, account, week
+        /// A field of the visited account (built in or the company's own).
+        case accountField(String)
+
+        /// "rep", "account", "week", or any other word as a field of accounts (checked when run).
+        public init?(_ text: String) {
+            switch text {
+            case "rep": self = .rep
+            case "account": self = .account
+            case "week": self = .week
+            case let name where !name.isEmpty && name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }): self = .accountField(name)
+            default: return nil
+            }
+        }
     }
 
     public struct VisitRow: Hashable, Sendable, Codable {
@@ -89,6 +102,14 @@ extension Replica {
         case .rep: key = "v.rep"
         case .account: key = "COALESCE(a.name, v.account_id)"
         case .week: key = "'week of ' || date(v.started_at / 1000, 'unixepoch', 'weekday 0', '-6 days')"
+        case .accountField(let name):
+            let grouped = schema.entity("account")?.fields.filter { SQLMapping.columns($0).count == 1 } ?? []
+            guard let field = grouped.first(where: { $0.name == name }) else {
+                throw ReplicaError.notAllowed(
+                    reason: "visits cannot be grouped by '\(name)'",
+                    remedy: "group by rep, account, week or one of " + grouped.map(\.name).joined(separator: ", "))
+            }
+            key = "CAST(a.\(SQLMapping.quote(field.name)) AS TEXT)"
         }
         return try writer.read { db in
             var groups: [String: VisitRow] = [:]

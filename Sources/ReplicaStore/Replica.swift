@@ -17,8 +17,11 @@ import SyncCore
 /// ```
 public struct Replica: Sendable {
     let writer: any DatabaseWriter
-    public let schema: Schema
-    public let merger: Merger
+    /// The built-in schema and the company's steps this replica has learned.
+    let schemas: SchemaBox
+    /// The schema this replica holds: the built-in one with every company step it has pulled
+    /// (custom fields added, choices added, fields retired). It moves when a pull brings steps.
+    public var schema: Schema { schemas.current }
     /// The wall clock the capture triggers and the bookkeeping read.
     let clock: WallClock
 
@@ -107,19 +110,24 @@ public struct Replica: Sendable {
     init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID, clock: @escaping WallClock) throws {
         self.writer = writer
         self.clock = clock
-        self.schema = schema
-        self.merger = Merger(schema: schema)
+        self.schemas = SchemaBox(builtIn: schema)
+        let found: Int
         do {
             // Checking first keeps an up-to-date replica's open free of any write.
             let migrator = Replica.migrator(schema: schema, replicaID: replicaID)
             if try !writer.read({ db in try migrator.hasCompletedMigrations(db) }) { try migrator.migrate(writer) }
+            found =
+                try writer.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT schema_version FROM _replica")) }
+                ?? 0
+            guard found <= schema.version else { throw ReplicaError.schemaTooNew(found: found, supported: schema.version) }
+            // Made by an older release: its declared steps, then the company's, in one transaction.
+            if found < schema.version {
+                try writer.write { db in try Replica.upgrade(from: found, to: schema, db: db) }
+            }
+            schemas.current = try writer.read { db in try schema.applying(Replica.companySteps(db)) }
         } catch let error as DatabaseError {
             throw ReplicaError.notAReplica(path: writer.path, detail: error.message ?? "\(error.resultCode)")
         }
-        let found =
-            try writer.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT schema_version FROM _replica")) }
-            ?? 0
-        guard found <= schema.version else { throw ReplicaError.schemaTooNew(found: found, supported: schema.version) }
     }
 
     /// Text as search compares it: case and accents folded ("Carrières" → "carrieres").
@@ -274,5 +282,23 @@ extension Schema {
         } catch {
             throw .invalid(error)
         }
+    }
+}
+
+/// The schema a replica holds, shared by the copies of one ``Replica`` value and moved when a
+/// pull brings company steps (after the transaction that applied them commits).
+final class SchemaBox: @unchecked Sendable {
+    let builtIn: Schema
+    private let lock = NSLock()
+    private var value: Schema
+
+    init(builtIn: Schema) {
+        self.builtIn = builtIn
+        self.value = builtIn
+    }
+
+    var current: Schema {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }

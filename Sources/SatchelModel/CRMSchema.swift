@@ -19,7 +19,14 @@ public enum CRMSchema {
         entities: [
             account, contact, visit, opportunity, quote, quoteLine, order, orderLine, ticket, task, attachment,
         ],
-        placement: placement, files: files)
+        placement: placement, files: files, releases: releases)
+
+    /// The built-in steps of each release (``SchemaRelease``): what a laptop or a server store
+    /// made by an older release applies when it opens, and how a change written under an older
+    /// schema is read. `Docs/schema-evolution.md` says how to write the next one.
+    public static let releases = [
+        SchemaRelease(version: 2, steps: [.addEntity("attachment")])
+    ]
 
     /// An attachment describes one photo or document; its bytes are uploaded apart and kept by
     /// their SHA-256, counted against the quota of the rep who attached it.

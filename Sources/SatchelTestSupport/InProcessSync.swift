@@ -20,9 +20,11 @@ public enum InProcessSync {
     public static func pull(_ replica: Replica, from hub: Hub, pageSize: Int = 100) throws {
         while true {
             let identity = try replica.identity()
-            let page = try hub.pull(since: identity.pullCursor, limit: pageSize, for: identity.replicaID)
+            let page = try hub.pull(
+                since: identity.pullCursor, limit: pageSize, for: identity.replicaID, knownSchema: try replica.schemaRevision())
             try replica.apply(page)
-            if !page.hasMore { return }
+            // A step learned from the page may send the cursor back (see Replica.learn).
+            if try !page.hasMore && replica.identity().pullCursor >= page.cursor { return }
         }
     }
 

@@ -78,6 +78,7 @@ extension MemoryHubStore: HubStorage {
             held.rejected += day.rejected
             activityDays[day.day] = held
         }
+        schemaLog += writes.schemaSteps
         for write in writes.audit {
             audit.append(
                 AuditEntry(
@@ -180,6 +181,10 @@ extension MemoryHubStore: HubReader {
     public func passwordHash(of user: String) -> String? { userRecords[user]?.passwordHash }
 
     public func consoleSession(idHash: String) -> ConsoleSession? { sessions[idHash] }
+
+    public func schemaRevision() -> Int { schemaLog.last?.revision ?? 0 }
+
+    public func schemaSteps() -> [PublishedStep] { schemaLog }
 
     public func activity(fromDay: Int64) -> [ActivityDay] {
         activityDays.values.filter { $0.day >= fromDay }.sorted { $0.day < $1.day }

@@ -39,6 +39,8 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
     /// Console sessions by the hash of their id, and the pushes tallied per day.
     public internal(set) var sessions: [String: ConsoleSession] = [:]
     public internal(set) var activityDays: [Int64: ActivityDay] = [:]
+    /// The company's published schema steps, by revision.
+    public internal(set) var schemaLog: [PublishedStep] = []
     /// The admin actions, oldest first.
     public internal(set) var audit: [AuditEntry] = []
     /// The highest feed position whose tombstones were purged.
@@ -237,7 +239,9 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
     /// The rows in `scope` changed since `cursor`, each once with its latest state, in feed
     /// order, with the roots that left the scope in the same range: what the SQLite hub's pull
     /// answers, read from memory.
-    public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?) -> PullResponse {
+    public func pull(
+        since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?, knownSchema: Int = 0
+    ) -> PullResponse {
         let limit = max(1, limit)
         let changed = rows.values.filter { $0.seq > cursor && covers(scope, root: $0.root) }.sorted { $0.seq < $1.seq }
         let page = Array(changed.prefix(limit))
@@ -251,7 +255,8 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
                     entity: row.state.entity, id: row.state.id, seq: row.seq, values: row.state.values,
                     version: row.state.version, deleted: row.state.isDeleted, stamps: row.state.stamps)
             },
-            cursor: end, hasMore: hasMore, departed: departed.isEmpty ? nil : departed)
+            cursor: end, hasMore: hasMore, departed: departed.isEmpty ? nil : departed,
+            schema: schemaLog.last.map { $0.revision > knownSchema ? SchemaUpdate(revision: $0.revision, steps: schemaLog.filter { $0.revision > knownSchema }) : nil } ?? nil)
     }
 
     /// The queue, oldest first; only open items unless `includeResolved`.

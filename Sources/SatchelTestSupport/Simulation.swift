@@ -43,7 +43,8 @@ public struct SimulationLength: Sendable {
 public protocol SimulationHub {
     var schema: Schema { get }
     func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
-    func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws -> PullResponse
+    func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
+        -> PullResponse
     func conflicts(includeResolved: Bool) throws -> [QueuedConflict]
     @discardableResult
     func resolve(_ id: String, choice: ConflictChoice, by resolver: String, from device: String) throws -> RowState?
@@ -172,7 +173,9 @@ public struct World {
     func page(since cursor: Int64, limit: Int, for index: Int) async throws -> PullResponse {
         switch network {
         case .inProcess, .planner:
-            return try hub.pull(since: cursor, limit: limit, scope: scopes[index], for: try replicas[index].identity().replicaID)
+            return try hub.pull(
+                since: cursor, limit: limit, scope: scopes[index], for: try replicas[index].identity().replicaID,
+                knownSchema: try replicas[index].schemaRevision())
         case .http:
             let response = try await send(
                 TransportRequest(method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=\(limit)"), from: index)

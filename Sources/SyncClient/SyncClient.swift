@@ -192,7 +192,8 @@ public struct SyncClient: Sendable {
     private func serverHighWater() async throws -> UInt64? {
         let cursor = try replica.identity().pullCursor
         let request = TransportRequest(
-            method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=1", headers: ["Accept-Encoding": "gzip"])
+            method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=1&schema=\(try replica.schemaRevision())",
+            headers: ["Accept-Encoding": "gzip"])
         return try Self.decode(PullResponse.self, from: try await send(request)).highWater
     }
 
@@ -239,8 +240,10 @@ public struct SyncClient: Sendable {
         var rows = 0
         while true {
             let cursor = try replica.identity().pullCursor
+            // The company schema revision this laptop holds: the page brings the steps after it.
             let request = TransportRequest(
-                method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=\(configuration.pageSize)",
+                method: "GET",
+                path: "/v1/sync/pull?since=\(cursor)&limit=\(configuration.pageSize)&schema=\(try replica.schemaRevision())",
                 headers: ["Accept-Encoding": "gzip"])
             let page: PullResponse
             do {
@@ -252,7 +255,10 @@ public struct SyncClient: Sendable {
             try replica.apply(page)
             rows += page.rows.count
             progress(.pulling(rows: rows))
-            if !page.hasMore { return (rows, page.highWater) }
+            // A field learned from this page that the laptop had pulled past unknowingly (an
+            // older binary) moved the cursor back: pull again from there.
+            let rewound = try replica.identity().pullCursor < page.cursor
+            if !page.hasMore && !rewound { return (rows, page.highWater) }
         }
     }
 
@@ -281,7 +287,7 @@ public struct SyncClient: Sendable {
     }
 
     private func bootstrapPage(at position: (snapshot: Int64, after: Int64)?) async throws -> BootstrapResponse {
-        var path = "/v1/sync/bootstrap?limit=\(configuration.bootstrapPageSize)"
+        var path = "/v1/sync/bootstrap?limit=\(configuration.bootstrapPageSize)&schema=\(try replica.schemaRevision())"
         if let position { path += "&snapshot=\(position.snapshot)&after=\(position.after)" }
         return try Self.decode(
             BootstrapResponse.self,

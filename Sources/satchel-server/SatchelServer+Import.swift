@@ -19,13 +19,15 @@ extension SatchelServer {
         @OptionGroup var data: DataOptions
 
         func run() throws {
-            let contents = try ImportFile.readAll(path: file)
+            let store = try data.open()
+            // The company's own fields are columns an import may fill, as built-in ones are.
+            let contents = try ImportFile.readAll(path: file, schema: try store.currentSchema())
             if !contents.problems.isEmpty && !skipBad {
                 throw ImportError(
                     "nothing was imported; \(contents.problems.count) bad line\(contents.problems.count == 1 ? "" : "s") "
                         + "(use --skip-bad to import the rest):\n" + contents.problems.joined(separator: "\n"))
             }
-            let report = try data.open().importRecords(
+            let report = try store.importRecords(
                 contents.records, by: "import", from: Actor.serverOperator.device, skipBad: skipBad)
             print("Imported \(report.imported) record\(report.imported == 1 ? "" : "s") from \(file).")
             let skipped = contents.problems + report.problems

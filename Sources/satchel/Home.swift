@@ -30,7 +30,9 @@ struct GlobalOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: replicaPath) else {
             throw CLIError("no replica in \(directory); run 'satchel login --server URL --token TOKEN' first")
         }
-        return try Replica.open(at: replicaPath, schema: CRMSchema.schema, concurrentReads: false)
+        let replica = try Replica.open(at: replicaPath, schema: CRMSchema.schema, concurrentReads: false)
+        Records.known = replica.schema
+        return replica
     }
 
     func credentials() throws -> Credentials {

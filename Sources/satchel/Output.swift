@@ -114,6 +114,9 @@ enum Assignments {
     /// One typed value; `current` is the field's value now (a bare amount keeps its currency,
     /// else the company's ``CRMSchema/defaultCurrency``).
     static func value(_ text: String, field name: String, entity: EntitySchema, current: FieldValue? = nil) throws -> FieldValue {
+        if let retired = entity.retiredField(name) {
+            throw CLIError("\(entity.name).\(name) was \(retired.reason) and takes no more values")
+        }
         guard let field = entity.field(name) else {
             let known = entity.fields.map(\.name).joined(separator: ", ")
             throw CLIError("\(entity.label) has no field '\(name)'; its fields are \(known)")

@@ -6,7 +6,11 @@ import SyncCore
 
 /// The shared shape of record commands: add, edit, show and list against the replica.
 enum Records {
-    static func schema(_ entity: String) -> EntitySchema { CRMSchema.schema.entity(entity)! }
+    /// The schema this command runs under: the replica's (built in, with the company's fields
+    /// it has learned) once the command has opened it, the built-in one before.
+    nonisolated(unsafe) static var known = CRMSchema.schema
+
+    static func schema(_ entity: String) -> EntitySchema { known.entity(entity)! }
 
     /// Creates a record and prints it (with `--json`, an object with "id").
     static func add(_ entity: String, values: [String: FieldValue], options: GlobalOptions, id: String? = nil) throws {
@@ -110,6 +114,34 @@ enum Records {
             }
             throw ReplicaError.unknownRecord(entity: entity, id: id)
         default: throw CLIError("'\(id)' matches \(matches.count) \(entity) records; give more of the id")
+        }
+    }
+}
+
+/// `--where FIELD=VALUE` filters of a list: any field, built in or the company's own, each value
+/// read as the field's type (an empty VALUE matches records without one).
+struct WhereOption: ParsableArguments {
+    @Option(name: .customLong("where"), help: "Only records whose FIELD holds VALUE, as FIELD=VALUE (repeat to narrow).")
+    var conditions: [String] = []
+
+    /// The rows of `entity` that meet every condition.
+    func filter(_ rows: [(id: String, values: [String: FieldValue])], entity: String) throws
+        -> [(id: String, values: [String: FieldValue])]
+    {
+        guard !conditions.isEmpty else { return rows }
+        let wanted = try conditions.map { condition -> (String, FieldValue) in
+            guard let equals = condition.firstIndex(of: "=") else {
+                throw CLIError("--where takes FIELD=VALUE, not '\(condition)'")
+            }
+            let name = String(condition[..<equals]).trimmingCharacters(in: .whitespaces)
+            let text = String(condition[condition.index(after: equals)...])
+            return (name, try Assignments.value(text, field: name, entity: Records.schema(entity)))
+        }
+        return rows.filter { row in
+            wanted.allSatisfy { name, value in
+                let held = row.values[name] ?? .null
+                return value.isBlank ? held.isBlank : held == value
+            }
         }
     }
 }

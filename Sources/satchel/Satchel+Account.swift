@@ -35,11 +35,12 @@ extension Satchel.Accounts {
             commandName: "list", abstract: "List accounts, or search them by name, city or phone.")
 
         @Option(help: "Only accounts whose name, city or phone contains this.") var search: String?
+        @OptionGroup var filter: WhereOption
         @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
-            let rows = try options.openReplica().searchAccounts(search ?? "")
+            let rows = try filter.filter(try options.openReplica().searchAccounts(search ?? ""), entity: "account")
             try Records.list("account", rows: rows, columns: AccountKind.columns, limit: limitOption.limit, options: options)
         }
     }

@@ -9,8 +9,8 @@ extension Satchel {
     struct Admin: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "admin",
-            abstract: "For admins, online: the conflict queue, duplicates and users.",
-            subcommands: [Conflicts.self, Duplicates.self, Users.self])
+            abstract: "For admins, online: the conflict queue, duplicates, users and the company's fields.",
+            subcommands: [Conflicts.self, Duplicates.self, Users.self, Fields.self])
     }
 }
 

@@ -60,6 +60,7 @@ struct GenericList<Kind: RecordKind>: ParsableCommand {
     }
     @Option(help: "Only this account's (id or unique prefix).") var account: String?
     @Option(help: "Only those in this state (its status or stage).") var state: String?
+    @OptionGroup var filter: WhereOption
     @OptionGroup var limitOption: LimitOption
     @OptionGroup var options: GlobalOptions
 
@@ -79,7 +80,7 @@ struct GenericList<Kind: RecordKind>: ParsableCommand {
         let schema = Records.schema(Kind.entity)
         let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
         let stateField = schema.stateMachines.first?.field
-        let rows = try replica.rows(Kind.entity).filter { row in
+        let rows = try filter.filter(try replica.rows(Kind.entity), entity: Kind.entity).filter { row in
             (accountID == nil || row.values["account_id"]?.textValue == accountID)
                 && (state == nil || row.values[stateField ?? ""]?.textValue == state)
         }

@@ -121,12 +121,15 @@ extension Satchel.Reports {
         static let configuration = CommandConfiguration(
             commandName: "visits", abstract: "Visit counts and frequency, decision makers met, channels.")
         @Option(help: "From this date (YYYY-MM-DD, local; default 30 days ago).") var since: String?
-        @Option(help: "Group by rep, account or week.") var by: String = "rep"
+        @Option(help: "Group by rep, account, week, or a field of the visited accounts (city, value_tier, a field of your company's).")
+        var by: String = "rep"
         @OptionGroup var format: ReportFormat
         @OptionGroup var options: GlobalOptions
 
         func validate() throws {
-            guard Replica.VisitGrouping(rawValue: by) != nil else { throw ValidationError("--by is rep, account or week") }
+            if Replica.VisitGrouping(by) == nil {
+                throw ValidationError("--by is rep, account, week or a field of accounts such as city or a field of your company's")
+            }
             if let since, CalendarDate(since) == nil { throw ValidationError("--since '\(since)' is not a date; write it like 2026-11-01") }
         }
 
@@ -137,7 +140,7 @@ extension Satchel.Reports {
                 guard let value = FieldType.parseTimestamp(text, timeZone: .current) else { throw CLIError("--since '\(text)' is not a date") }
                 return value
             } ?? now - 30 * 86_400_000
-            let rows = try replica.visitReport(since: from, until: now, by: Replica.VisitGrouping(rawValue: by)!)
+            let rows = try replica.visitReport(since: from, until: now, by: Replica.VisitGrouping(by)!)
             let header = try ReportHeader.make(
                 "Visits by \(by)", period: "\(Output.time(from)) to \(Output.time(now))", replica: replica)
             let channels = Array(Set(rows.flatMap(\.channels.keys))).sorted()
@@ -255,8 +258,8 @@ extension Satchel {
 
         func run() throws {
             let entity = Self.entities[what]!
-            let schema = Records.schema(entity)
             let rows = try options.openReplica().rows(entity)
+            let schema = Records.schema(entity)
             let header = ["record", "id"] + schema.fields.map(\.name)
             let lines = [header.joined(separator: ",")]
                 + rows.map { row in

@@ -184,7 +184,7 @@ extension Satchel {
             output.table(
                 ["OUTCOME", "RECORD", "FIELD", "YOURS", "NOW", "WHY"],
                 report.changes.map { change in
-                    let type = change.field.flatMap { CRMSchema.schema.entity(change.entity)?.field($0)?.type } ?? .text(maxLength: 0)
+                    let type = change.field.flatMap { replica.schema.entity(change.entity)?.field($0)?.type } ?? .text(maxLength: 0)
                     return [
                         output.outcome(change.outcome), "\(change.entity) \(change.id.prefix(8))", change.field ?? change.op,
                         change.yours.map { Output.display($0, type) } ?? "", change.now.map { Output.display($0, type) } ?? "", change.why,

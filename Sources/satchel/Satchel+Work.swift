@@ -103,6 +103,7 @@ extension Satchel.Visits {
             commandName: "list", abstract: "List visits, newest first.")
         @Option(help: "Only this account's (id or unique prefix).") var account: String?
         @Option(help: "Only since this date (YYYY-MM-DD, local).") var since: String?
+        @OptionGroup var filter: WhereOption
         @OptionGroup var limitOption: LimitOption
         @OptionGroup var options: GlobalOptions
 
@@ -116,7 +117,7 @@ extension Satchel.Visits {
                 from = parsed
             }
             let accountID = try account.map { try Records.resolve("account", $0, replica: replica) }
-            let rows = try replica.visits(ofAccount: accountID, since: from)
+            let rows = try filter.filter(try replica.visits(ofAccount: accountID, since: from), entity: "visit")
             try Records.list("visit", rows: rows, columns: ["started_at", "account_id", "rep", "channel", "purpose", "outcome"], limit: limitOption.limit, options: options)
         }
     }

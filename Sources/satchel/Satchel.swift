@@ -12,7 +12,8 @@ struct Satchel: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Login.self, Sync.self, Status.self, Accounts.self, Contacts.self, Visits.self, Opportunities.self,
-            Quotes.self, Orders.self, Tickets.self, Tasks.self, Attachments.self, Reports.self, Export.self, Admin.self, Credential.self,
+            Quotes.self, Orders.self, Tickets.self, Tasks.self, Attachments.self, Reports.self, Export.self, SchemaCommand.self,
+            Admin.self, Credential.self,
         ])
 
     /// Runs the command line; any error becomes one line on standard error and a non-zero exit.

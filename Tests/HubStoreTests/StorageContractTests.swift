@@ -145,8 +145,23 @@ struct StorageContractTests {
             HubService<S>.ImportRecord(
                 entity: "contact", id: "con-9", values: ["name": .text("Bo"), "account_id": .text("acc-9")], origin: "line 3"),
         ]
-        log.note("import all or nothing") { try hub.importRecords(imports) }
-        log.note("import skipping bad") { try hub.importRecords(imports, skipBad: true) }
+        // The company's schema: a field added, refused twice, its choices grown; a page carries it.
+        let ada = Actor(user: "admin", device: "console")
+        let segment = CustomField(entity: "account", name: "segment", kind: .choice, choices: ["smb", "enterprise"], rule: .review)
+        log.note("field add") { try hub.publish(.addField(segment), by: ada) }
+        log.note("field add again") { try hub.publish(.addField(segment), by: ada) }
+        log.note("field on nothing") { try hub.publish(.retireField(entity: "account", field: "nothing"), by: ada) }
+        log.note("field choices") { try hub.publish(.addChoices(entity: "account", field: "segment", choices: ["public"]), by: ada) }
+        log.note("schema steps") { try hub.schemaSteps() }
+        log.note("schema in a page") { try hub.pull(since: 0, limit: 1, for: nil, knownSchema: 1).schema }
+        log.note("schema up to date") { try hub.pull(since: 0, limit: 1, for: nil, knownSchema: 2).schema }
+        let withSegment = imports.map { record in
+            var record = record
+            if record.entity == "account" { record.values["segment"] = .text("enterprise") }
+            return record
+        }
+        log.note("import all or nothing") { try hub.importRecords(withSegment) }
+        log.note("import skipping bad") { try hub.importRecords(withSegment, skipBad: true) }
 
         var cursors: [ReplicaID: Int64] = [:]
         for step in 0..<300 {
@@ -245,6 +260,8 @@ struct StorageContractTests {
         log.note("session closed") { try hub.consoleSession(idHash: "s-1").map { "\($0.session)" } }
         log.note("activity") { try hub.activity(days: 3) }
         log.note("feed head") { try hub.feedHead() }
+        log.note("field retire") { try hub.publish(.retireField(entity: "account", field: "segment"), by: ada) }
+        log.note("schema revision") { try hub.currentSchema().revision }
         for id in StoreContractTests.accounts {
             log.note("merge preview \(id)") { try hub.mergePreview("account", id: id) }
             log.note("covers \(id)") { [try hub.covers(laptops[1].scope, entity: "account", id: id), try hub.covers(.all, entity: "account", id: id)] }

@@ -268,6 +268,20 @@ extension SQLiteHubStorage {
             // When each device last pulled, for the console's "last sync".
             try db.execute(sql: "ALTER TABLE hub_device ADD COLUMN pulled_at INTEGER")
         }
+        migrator.registerMigration("hub-v16-schema-steps") { db in
+            // The company's own schema: each published step (a field added, a choice added, a
+            // field retired) by revision, which laptops learn from their pulls.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_schema (
+                        revision INTEGER PRIMARY KEY,
+                        step TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        by_user TEXT NOT NULL,
+                        feed_position INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -149,6 +149,11 @@ extension SQLiteHubStorage {
                     """
             ).execute(arguments: [day.day, day.pushes, day.applied, day.merged, day.queued, day.rejected])
         }
+        for published in writes.schemaSteps {
+            try db.execute(
+                sql: "INSERT INTO hub_schema (revision, step, at, by_user, feed_position) VALUES (?, ?, ?, ?, ?)",
+                arguments: [published.revision, try WireJSON.text(published.step), published.at, published.by, published.feedPosition])
+        }
         for entry in writes.audit {
             try db.cachedStatement(
                 sql: "INSERT INTO hub_audit (at, actor, device, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)"

@@ -308,6 +308,18 @@ extension SQLiteHubView {
         }
     }
 
+    public func schemaRevision() throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(revision), 0) FROM hub_schema")) ?? 0
+    }
+
+    public func schemaSteps() throws -> [PublishedStep] {
+        try Row.fetchAll(db, sql: "SELECT * FROM hub_schema ORDER BY revision").map { row in
+            PublishedStep(
+                revision: row["revision"], step: try WireJSON.decode(SchemaStep.self, fromText: row["step"]), at: row["at"],
+                by: row["by_user"], feedPosition: row["feed_position"])
+        }
+    }
+
     public func activity(fromDay: Int64) throws -> [ActivityDay] {
         try Row.fetchAll(db, sql: "SELECT * FROM hub_activity WHERE day >= ? ORDER BY day", arguments: [fromDay]).map { row in
             ActivityDay(

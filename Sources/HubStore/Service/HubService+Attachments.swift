@@ -217,7 +217,7 @@ extension HubService {
         let files = try fileFields(id)
         let now = clock()
         _ = try planned { draft, _ in
-            try planner.writeAsHub(files.entity, id: id, [files.uploadedField: .integer(now)], by: writer.user, now: now, into: draft)
+            try planner(draft).writeAsHub(files.entity, id: id, [files.uploadedField: .integer(now)], by: writer.user, now: now, into: draft)
         }
     }
 

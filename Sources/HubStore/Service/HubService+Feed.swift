@@ -36,22 +36,28 @@ extension HubService {
     /// `reader` is the replica the page goes to: the hub notes how far the feed was sent to it,
     /// which bounds what its next push may claim to have seen (``CausalBound``). Pass nil only
     /// for a reader that never pushes (an admin's listing, a test's look at the feed).
-    public func pull(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?) throws
-        -> PullResponse
-    {
-        let page = try pullPage(since: cursor, limit: limit, scope: scope, reader: reader)
-        return PullResponse(
+    ///
+    /// `knownSchema` is the company schema revision the reader holds: a page carries the steps
+    /// after it (read after the rows, so every field a row of the page holds is among them).
+    public func pull(
+        since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?, knownSchema: Int = 0
+    ) throws -> PullResponse {
+        let page = try pullPage(since: cursor, limit: limit, scope: scope, reader: reader, knownSchema: knownSchema)
+        var response = PullResponse(
             rows: try page.rows.map(Self.snapshot), cursor: page.cursor, hasMore: page.hasMore,
             departed: page.departed.isEmpty ? nil : page.departed, redirects: page.redirects.isEmpty ? nil : page.redirects)
+        response.schema = page.schema
+        return response
     }
 
     /// The same page as ``pull(since:limit:scope:for:)``, as the JSON the wire carries. The stored
     /// states are spliced in as they are, with their sequence numbers, without being decoded.
-    public func pullEncoded(since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?)
-        throws -> EncodedPage
-    {
-        let page = try pullPage(since: cursor, limit: limit, scope: scope, reader: reader)
+    public func pullEncoded(
+        since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?, knownSchema: Int = 0
+    ) throws -> EncodedPage {
+        let page = try pullPage(since: cursor, limit: limit, scope: scope, reader: reader, knownSchema: knownSchema)
         var tail = "\"cursor\":\(page.cursor),\"hasMore\":\(page.hasMore)"
+        if let schema = page.schema { tail += ",\"schema\":" + (try WireJSON.text(schema)) }
         if !page.departed.isEmpty {
             tail += ",\"departed\":" + String(decoding: try WireJSON.encoder.encode(page.departed), as: UTF8.self)
         }
@@ -63,8 +69,10 @@ extension HubService {
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.cursor, snapshot: nil)
     }
 
-    private func pullPage(since cursor: Int64, limit: Int, scope: ReadScope, reader: ReplicaID?) throws
-        -> (rows: [FeedRow], cursor: Int64, hasMore: Bool, departed: [Departure], redirects: [Redirect])
+    private func pullPage(since cursor: Int64, limit: Int, scope: ReadScope, reader: ReplicaID?, knownSchema: Int) throws
+        -> (
+            rows: [FeedRow], cursor: Int64, hasMore: Bool, departed: [Departure], redirects: [Redirect], schema: SchemaUpdate?
+        )
     {
         let limit = max(1, limit)
         let page = try storage.read { store in
@@ -80,7 +88,8 @@ extension HubService {
             return (
                 rows: page, cursor: end, hasMore: hasMore,
                 departed: try departures(scope, after: cursor, through: end, store: store),
-                redirects: try redirects(scope, after: cursor, through: end, store: store)
+                redirects: try redirects(scope, after: cursor, through: end, store: store),
+                schema: try schemaUpdate(after: knownSchema, reader: store)
             )
         }
         try noteSent(reader, upTo: page.cursor)
@@ -93,34 +102,44 @@ extension HubService {
     /// sequence number `after`. Tombstones are left out: a new replica needs no history.
     /// `reader` as for ``pull(since:limit:scope:for:)``.
     public func bootstrap(
-        snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?
+        snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?,
+        knownSchema: Int = 0
     ) throws -> BootstrapResponse {
-        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope, reader: reader)
-        return BootstrapResponse(
+        let page = try bootstrapPage(
+            snapshot: snapshot, after: after, limit: limit, scope: scope, reader: reader, knownSchema: knownSchema)
+        var response = BootstrapResponse(
             rows: try page.rows.map(Self.snapshot), snapshot: page.snapshot, after: page.after, hasMore: page.hasMore)
+        response.schema = page.schema
+        return response
     }
 
     /// The same page as ``bootstrap(snapshot:after:limit:scope:for:)``, as the JSON the wire carries.
     public func bootstrapEncoded(
-        snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?
+        snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?,
+        knownSchema: Int = 0
     ) throws -> EncodedPage {
-        let page = try bootstrapPage(snapshot: snapshot, after: after, limit: limit, scope: scope, reader: reader)
+        let page = try bootstrapPage(
+            snapshot: snapshot, after: after, limit: limit, scope: scope, reader: reader, knownSchema: knownSchema)
+        var tail = "\"snapshot\":\(page.snapshot),\"after\":\(page.after),\"hasMore\":\(page.hasMore)"
+        if let schema = page.schema { tail += ",\"schema\":" + (try WireJSON.text(schema)) }
         return EncodedPage(
-            json: Self.encodedPage(
-                page.rows, tail: "\"snapshot\":\(page.snapshot),\"after\":\(page.after),\"hasMore\":\(page.hasMore)"),
+            json: Self.encodedPage(page.rows, tail: tail),
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.after, snapshot: page.snapshot)
     }
 
-    private func bootstrapPage(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, reader: ReplicaID?) throws
-        -> (rows: [FeedRow], snapshot: Int64, after: Int64, hasMore: Bool)
-    {
+    private func bootstrapPage(
+        snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, reader: ReplicaID?, knownSchema: Int
+    ) throws -> (rows: [FeedRow], snapshot: Int64, after: Int64, hasMore: Bool, schema: SchemaUpdate?) {
         let limit = max(1, limit)
         let page = try storage.read { store in
             let snapshot = try snapshot ?? store.meta().seq
             let rows = try store.feed(after: after, through: snapshot, liveOnly: true, scope: scope, limit: limit + 1)
             let hasMore = rows.count > limit
             let page = Array(rows.prefix(limit))
-            return (rows: page, snapshot: snapshot, after: hasMore ? (page.last?.seq ?? after) : snapshot, hasMore: hasMore)
+            return (
+                rows: page, snapshot: snapshot, after: hasMore ? (page.last?.seq ?? after) : snapshot, hasMore: hasMore,
+                schema: try schemaUpdate(after: knownSchema, reader: store)
+            )
         }
         // Every row of the snapshot may arrive, whichever page carries it.
         try noteSent(reader, upTo: page.snapshot)

@@ -32,7 +32,7 @@ extension HubService {
         let now = clock()
         return try storage.write { reader in
             let draft = try draft(reader)
-            let response = try planner.push(
+            let response = try planner(draft).push(
                 changeset, as: writer, scope: scope, homeTerritory: homeTerritory, now: now,
                 sentTo: try sentBound(changeset.replica, reader: reader), into: draft)
             var writes = HubWrites(plan: draft.plan)
@@ -68,7 +68,7 @@ extension HubService {
             detail: "merged \(other) into it" + (take.isEmpty ? "" : ", taking \(take.sorted().joined(separator: ", "))"),
             by: Actor(user: admin, device: device), at: now)
         return try planned(audit: audit) { draft, reader in
-            try planner.mergeRecords(
+            try planner(draft).mergeRecords(
                 entity, keep: keep, merge: other, take: take, by: admin, now: now,
                 territories: { try reader.user($0)?.territories }, into: draft)
         }
@@ -85,7 +85,7 @@ extension HubService {
         let audit = AuditWrite(
             "conflict.resolve", target: id, detail: choice.phrase, by: Actor(user: resolver, device: device), at: now)
         return try planned(audit: audit) { draft, _ in
-            try planner.resolve(id, choice: choice, by: resolver, now: now, into: draft)
+            try planner(draft).resolve(id, choice: choice, by: resolver, now: now, into: draft)
         }
     }
 
@@ -102,7 +102,7 @@ extension HubService {
             by: Actor(user: admin, device: device), at: now)
         return try planned(audit: audit) { draft, reader in
             guard let target = try reader.user(user) else { throw HubError.unknownUser(user) }
-            return try planner.transfer(id, to: user, territories: target.territories, by: admin, now: now, into: draft)
+            return try planner(draft).transfer(id, to: user, territories: target.territories, by: admin, now: now, into: draft)
         }
     }
 
@@ -126,7 +126,7 @@ extension HubService {
             "import", target: "\(records.count) records", detail: skipBad ? "bad records skipped" : "all or nothing",
             by: Actor(user: user, device: device), at: now)
         return try planned(audit: audit) { draft, _ in
-            try planner.importRecords(records, by: user, now: now, skipBad: skipBad, into: draft)
+            try planner(draft).importRecords(records, by: user, now: now, skipBad: skipBad, into: draft)
         }
     }
 }

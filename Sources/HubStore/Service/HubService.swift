@@ -23,10 +23,12 @@ import SyncCore
 /// ```
 public struct HubService<Storage: HubStorage>: Sendable {
     public let storage: Storage
+    /// The built-in schema, as this release declares it. The schema each operation runs under is
+    /// this one with the company's published steps (``currentSchema()``), read in the operation's
+    /// own transaction, so every server of a shared store knows a field the moment it is added.
     public let schema: Schema
-    /// The sync policy: every write of a push is planned by it, then applied by the storage.
-    let planner: HubPlanner
-    var merger: Merger { planner.merger }
+    /// The built-in schema with the company's steps, for the revision last read.
+    let schemas: SchemaCache
     /// How far each device has pulled and been sent, kept in memory and written with the next write.
     let pullMarks = PullMarks()
     /// The feed's end when this hub was opened: a laptop may have been sent anything up to it by
@@ -43,7 +45,7 @@ public struct HubService<Storage: HubStorage>: Sendable {
     ) throws {
         self.storage = storage
         self.schema = schema
-        self.planner = HubPlanner(schema: schema, maxClockDrift: maxClockDrift)
+        self.schemas = SchemaCache(builtIn: schema)
         self.clock = clock
         self.maxClockDrift = maxClockDrift
         openedAt = try storage.read { try $0.meta().seq }
@@ -54,7 +56,17 @@ public struct HubService<Storage: HubStorage>: Sendable {
     /// A draft over `reader`, for one operation. The feed's positions never fall below the
     /// hub's clock in microseconds (``PlanDraft/nextSeq()`` says why).
     func draft(_ reader: Storage.Reader) throws -> PlanDraft {
-        try PlanDraft(view: reader, schema: schema, wallMicros: clock() * 1000)
+        try PlanDraft(view: reader, schema: schemas.schema(reader), wallMicros: clock() * 1000)
+    }
+
+    /// The sync policy for an operation planned in `draft`, under the draft's schema.
+    func planner(_ draft: PlanDraft) -> HubPlanner {
+        HubPlanner(schema: draft.schema, maxClockDrift: maxClockDrift)
+    }
+
+    /// The built-in schema with every step the company has published.
+    public func currentSchema() throws -> Schema {
+        try storage.read { try schemas.schema($0) }
     }
 
     /// Plans one operation with a fresh draft and writes its plan, with `audit` when given, in
@@ -121,5 +133,29 @@ public struct HubService<Storage: HubStorage>: Sendable {
         return RowSnapshot(
             entity: state.entity, id: state.id, seq: row.seq, values: state.values, version: state.version,
             deleted: state.isDeleted, stamps: state.stamps)
+    }
+}
+
+/// The schema with the company's steps, rebuilt only when the store's revision moves.
+final class SchemaCache: @unchecked Sendable {
+    let builtIn: Schema
+    private let lock = NSLock()
+    private var current: Schema
+
+    init(builtIn: Schema) {
+        self.builtIn = builtIn
+        self.current = builtIn
+    }
+
+    /// The schema at the revision `reader` sees.
+    func schema(_ reader: some HubReader) throws -> Schema {
+        let revision = try reader.schemaRevision()
+        if let known = lock.withLock({ current.revision == revision ? current : nil }) { return known }
+        let schema = builtIn.applying(try reader.schemaSteps())
+        lock.withLock {
+            // Another transaction may have read a later revision meanwhile; keep the later one.
+            if schema.revision >= current.revision { current = schema }
+        }
+        return schema
     }
 }

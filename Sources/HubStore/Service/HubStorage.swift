@@ -99,6 +99,13 @@ public protocol HubReader: HubView {
     func consoleSession(idHash: String) throws -> ConsoleSession?
     /// The tallies of pushes from day `fromDay` (days since 1970-01-01, UTC) on, oldest first.
     func activity(fromDay: Int64) throws -> [ActivityDay]
+
+    // MARK: Schema
+
+    /// The company's schema revision: the highest published step's (0 when none was).
+    func schemaRevision() throws -> Int
+    /// Every published step, by revision.
+    func schemaSteps() throws -> [PublishedStep]
 }
 
 /// A row of the feed as stored: its position and its state's JSON.
@@ -131,6 +138,8 @@ public struct HubWrites: Sendable {
     public var purge: (through: Int64, compactedTo: Int64)?
     /// What a push adds to its day's tally (added to what the day holds).
     public var activity: ActivityDay?
+    /// Steps of the company's schema to publish (each at its own, next revision).
+    public var schemaSteps: [PublishedStep] = []
 
     public init(
         plan: HubPlan = HubPlan(), audit: [AuditWrite] = [], directory: [DirectoryWrite] = [], pulled: [ReplicaID: Int64] = [:],
@@ -145,7 +154,7 @@ public struct HubWrites: Sendable {
 
     public var isEmpty: Bool {
         plan.isEmpty && audit.isEmpty && directory.isEmpty && pulled.isEmpty && sent.isEmpty && purge == nil
-            && activity == nil
+            && activity == nil && schemaSteps.isEmpty
     }
 
 }

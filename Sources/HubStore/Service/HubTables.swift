@@ -109,6 +109,10 @@ public enum HubTables {
                 ("day", .integer), ("pushes", .integer), ("applied", .integer), ("merged", .integer), ("queued", .integer),
                 ("rejected", .integer),
             ], key: ["day"]),
+        Layout(
+            name: "hub_schema",
+            columns: [("revision", .integer), ("step", .text), ("at", .integer), ("by_user", .text), ("feed_position", .integer)],
+            key: ["revision"]),
     ]
 
     /// Where two exports differ, in words (nil when they are equal).

@@ -203,3 +203,82 @@ public struct RotateResponse: Hashable, Sendable, Codable {
         self.credential = credential
     }
 }
+
+/// `POST /v1/admin/fields`: adds a field of the company's own; the body is the field as
+/// ``CustomField`` encodes it. The answer (201) is the ``PublishedStep``.
+public typealias AddFieldRequest = CustomField
+
+/// `POST /v1/admin/fields/{entity}/{name}/choices`: values to add to a choice field's list.
+public struct AddChoicesRequest: Hashable, Sendable, Codable {
+    public var add: [String]
+
+    public init(add: [String]) {
+        self.add = add
+    }
+}
+
+/// One field as `GET /v1/admin/fields` lists it.
+public struct FieldRecord: Hashable, Sendable, Codable {
+    public var entity: String
+    public var name: String
+    /// The field's type in words ("text", "enum", "money"…).
+    public var type: String
+    /// A choice field's values (absent otherwise).
+    public var choices: [String]?
+    public var rule: String
+    public var label: String
+    /// Whether the company added it (false: built in).
+    public var custom: Bool
+    /// Why the rule was chosen, or who added the field and when.
+    public var reason: String
+    /// Why it takes no more values ("retired by ada, 2026-12-07"); absent while it does.
+    public var retired: String?
+
+    public init(
+        entity: String, name: String, type: String, choices: [String]?, rule: String, label: String, custom: Bool,
+        reason: String, retired: String?
+    ) {
+        self.entity = entity
+        self.name = name
+        self.type = type
+        self.choices = choices
+        self.rule = rule
+        self.label = label
+        self.custom = custom
+        self.reason = reason
+        self.retired = retired
+    }
+
+    /// Every field of `schema`, record type by record type, retired ones last in each.
+    public static func all(in schema: Schema, customOnly: Bool = false) -> [FieldRecord] {
+        schema.entities.flatMap { entity in
+            let live = entity.fields.map { field in
+                FieldRecord(field, entity: entity, retired: nil)
+            }
+            let retired = entity.retired.map { FieldRecord($0.field, entity: entity, retired: $0.reason) }
+            return (live + retired).filter { !customOnly || $0.custom }
+        }
+    }
+
+    init(_ field: FieldSchema, entity: EntitySchema, retired: String?) {
+        var choices: [String]?
+        if case .enumeration(let members) = field.type { choices = members }
+        self.init(
+            entity: entity.name, name: field.name, type: field.type.name, choices: choices, rule: field.rule.rawValue,
+            label: field.label, custom: entity.isCustom(field.name), reason: field.reason, retired: retired)
+    }
+}
+
+/// `GET /v1/admin/fields`: the company's schema revision, its fields and every step published.
+public struct FieldListResponse: Hashable, Sendable, Codable {
+    public var revision: Int
+    /// The fields the company added, retired ones included.
+    public var fields: [FieldRecord]
+    public var steps: [PublishedStep]
+
+    public init(revision: Int, fields: [FieldRecord], steps: [PublishedStep]) {
+        self.revision = revision
+        self.fields = fields
+        self.steps = steps
+    }
+}

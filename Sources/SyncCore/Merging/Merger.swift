@@ -281,6 +281,12 @@ public struct Merger: Sendable {
         do {
             incoming = try entity.validateUpdate(field: name, value)
             field = entity.field(name)!
+        } catch .retiredField(_, _, let reason) {
+            let label = entity.retiredField(name)?.field.label ?? name
+            return .rejected(
+                Rejection(
+                    rule: "retired", reason: "the field \(label) of \(entity.labelWithArticle) was \(reason); it takes no more values",
+                    remedy: "nothing to do: the value you entered stays in the record's history"))
         } catch {
             return .rejected(Rejection(rule: "schema", reason: error.description, remedy: "correct the value and save again"))
         }

@@ -19,8 +19,13 @@ public struct EntitySchema: Sendable {
     public var indexes: [[String]]
     /// Fields of referenced rows that a new row moves, in the same write.
     public var propagations: [Propagation]
+    /// Fields that take no more writes (a company's retired ones; a release's); their values
+    /// stay in stored rows and in history.
+    public private(set) var retired: [RetiredField] = []
+    /// The names of the fields the company added (``CustomField``), retired ones included.
+    public private(set) var customNames: Set<String> = []
 
-    private let fieldIndex: [String: Int]
+    private var fieldIndex: [String: Int]
 
     public init(
         name: String, label: String? = nil, fields: [FieldSchema], insertRule: InsertRule = .mutable,
@@ -59,6 +64,38 @@ public struct EntitySchema: Sendable {
         fieldIndex[name].map { fields[$0] }
     }
 
+    /// The retired field `name`, if it is one.
+    public func retiredField(_ name: String) -> RetiredField? {
+        retired.first { $0.field.name == name }
+    }
+
+    /// Whether `name` is a field the company added rather than a built-in one.
+    public func isCustom(_ name: String) -> Bool { customNames.contains(name) }
+
+    /// How many fields the company added, retired ones included.
+    public var customCount: Int { customNames.count }
+
+    /// Adds a field after the others.
+    mutating func append(_ field: FieldSchema, custom: Bool) {
+        fieldIndex[field.name] = fields.count
+        fields.append(field)
+        if custom { customNames.insert(field.name) }
+    }
+
+    /// Replaces the declaration of an existing field (its choices grew).
+    mutating func replace(_ field: FieldSchema) {
+        guard let index = fieldIndex[field.name] else { return }
+        fields[index] = field
+    }
+
+    /// Takes `name` out of the fields that take writes; its values stay where they are.
+    mutating func retire(_ name: String, reason: String) {
+        guard let index = fieldIndex[name] else { return }
+        retired.append(RetiredField(field: fields[index], reason: reason, isCustom: customNames.contains(name)))
+        fields.remove(at: index)
+        fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
+    }
+
     /// The title of a row, for messages.
     public func title(of values: [String: FieldValue], id: String) -> String {
         if let titleField, let title = values[titleField]?.textValue, !title.isEmpty { return title }
@@ -67,8 +104,9 @@ public struct EntitySchema: Sendable {
 
     /// Validates a whole row for insertion: every key is a field, every value fits its type,
     /// required fields are present. Missing fields become null.
+    /// Values of retired fields are left out (the change keeps them, and so does history).
     public func validateInsert(_ values: [String: FieldValue]) throws(SchemaError) -> [String: FieldValue] {
-        for key in values.keys where fieldIndex[key] == nil {
+        for key in values.keys where fieldIndex[key] == nil && retiredField(key) == nil {
             throw .unknownField(entity: name, field: key)
         }
         var row: [String: FieldValue] = [:]
@@ -84,6 +122,9 @@ public struct EntitySchema: Sendable {
 
     /// Validates one field write.
     public func validateUpdate(field name: String, _ value: FieldValue) throws(SchemaError) -> FieldValue {
+        if let retired = retiredField(name) {
+            throw .retiredField(entity: self.name, field: name, reason: retired.reason)
+        }
         guard let field = field(name) else { throw .unknownField(entity: self.name, field: name) }
         let checked = try validate(field: field, value)
         if field.required && checked.isBlank {
@@ -111,10 +152,20 @@ public struct Schema: Sendable {
     /// Which entity describes files whose bytes travel apart from the records, and which of its
     /// fields hold what the hub checks; nil when the schema has no files.
     public var files: FileFields?
+    /// The company's schema revision: how many of its own steps (``PublishedStep``) this schema
+    /// holds beyond the built-in one (0: none).
+    public var revision: Int = 0
+    /// The built-in steps of each release, oldest first; a change written under an older
+    /// version is read through the ones after it (``mapping(from:)``).
+    public var releases: [SchemaRelease]
     private let entityIndex: [String: Int]
 
-    public init(version: Int, entities: [EntitySchema], placement: Placement? = nil, files: FileFields? = nil) {
+    public init(
+        version: Int, entities: [EntitySchema], placement: Placement? = nil, files: FileFields? = nil,
+        releases: [SchemaRelease] = []
+    ) {
         self.version = version
+        self.releases = releases
         self.entities = entities
         self.placement = placement
         self.files = files
@@ -151,6 +202,8 @@ public enum SchemaError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownField(entity: String, field: String)
     case invalidValue(field: String, reason: String)
     case missingRequired(entity: String, field: String)
+    /// A write to a field that takes none any more.
+    case retiredField(entity: String, field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -162,6 +215,8 @@ public enum SchemaError: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(field) \(reason)"
         case let .missingRequired(entity, field):
             return "\(entity).\(field) is required; give it a value"
+        case let .retiredField(entity, field, reason):
+            return "\(entity).\(field) was \(reason) and takes no more values"
         }
     }
 }

@@ -13,8 +13,19 @@ extension Schema {
             case let .insert(values):
                 _ = try entity.validateInsert(values)
             case let .update(field, value, base):
-                _ = try entity.validateUpdate(field: field, value)
-                guard let schema = entity.field(field) else { continue }
+                // A retired field is judged by the merge (a rejected outcome, kept in history);
+                // its values must still be of its type.
+                let retired = entity.retiredField(field)?.field
+                if let retired {
+                    do {
+                        _ = try retired.type.validate(value)
+                    } catch {
+                        throw .invalidValue(field: "\(entity.name).\(field)", reason: "is not a \(retired.type.name)")
+                    }
+                } else {
+                    _ = try entity.validateUpdate(field: field, value)
+                }
+                guard let schema = retired ?? entity.field(field) else { continue }
                 do {
                     _ = try schema.type.validate(base)
                 } catch {

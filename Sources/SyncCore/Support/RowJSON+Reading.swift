@@ -309,6 +309,7 @@ extension PullResponse: HandRead {
         var departed: [Departure]?
         var redirects: [Redirect]?
         var highWater: UInt64?
+        var schema: SchemaUpdate?
         try reader.object { reader, key in
             switch key {
             case "rows": rows = try RowSnapshot.readRows(&reader)
@@ -318,12 +319,14 @@ extension PullResponse: HandRead {
             case "departed": departed = try reader.null() ? nil : try reader.decodeValue([Departure].self)
             case "redirects": redirects = try reader.null() ? nil : try reader.decodeValue([Redirect].self)
             case "highWater": highWater = try reader.null() ? nil : try reader.uint64()
+            case "schema": schema = try reader.null() ? nil : try reader.decodeValue(SchemaUpdate.self)
             default: try reader.skipValue()
             }
         }
         guard let rows, let cursor, let hasMore else { throw JSONReader.Unreadable() }
         return PullResponse(
-            rows: rows, cursor: cursor, hasMore: hasMore, departed: departed, redirects: redirects, highWater: highWater)
+            rows: rows, cursor: cursor, hasMore: hasMore, departed: departed, redirects: redirects, highWater: highWater,
+            schema: schema)
     }
 }
 
@@ -333,9 +336,11 @@ extension BootstrapResponse: HandRead {
         var snapshot: Int64?
         var after: Int64?
         var hasMore: Bool?
+        var schema: SchemaUpdate?
         try reader.object { reader, key in
             switch key {
             case "rows": rows = try RowSnapshot.readRows(&reader)
+            case "schema": schema = try reader.null() ? nil : try reader.decodeValue(SchemaUpdate.self)
             case "snapshot": snapshot = try reader.int64()
             case "after": after = try reader.int64()
             case "hasMore": hasMore = try reader.bool()
@@ -343,6 +348,8 @@ extension BootstrapResponse: HandRead {
             }
         }
         guard let rows, let snapshot, let after, let hasMore else { throw JSONReader.Unreadable() }
-        return BootstrapResponse(rows: rows, snapshot: snapshot, after: after, hasMore: hasMore)
+        var response = BootstrapResponse(rows: rows, snapshot: snapshot, after: after, hasMore: hasMore)
+        response.schema = schema
+        return response
     }
 }

@@ -42,6 +42,8 @@ public struct BootstrapResponse: Hashable, Sendable, Codable {
     /// The sequence number of the last row of this page.
     public var after: Int64
     public var hasMore: Bool
+    /// Steps of the company's schema the laptop does not know yet (see ``PullResponse/schema``).
+    public var schema: SchemaUpdate?
 
     public init(rows: [RowSnapshot], snapshot: Int64, after: Int64, hasMore: Bool) {
         self.rows = rows

@@ -65,11 +65,15 @@ public struct PullResponse: Hashable, Sendable, Codable {
     /// holds. Lower than what the laptop was told before means the server was restored from a
     /// backup; the laptop pushes its kept changes after it again. Absent from in-process pulls.
     public var highWater: UInt64?
+    /// Steps of the company's schema after the revision the laptop said it knows (absent when
+    /// it is up to date). A laptop applies them before the page's rows, in the same transaction.
+    public var schema: SchemaUpdate?
 
     public init(
         rows: [RowSnapshot], cursor: Int64, hasMore: Bool, departed: [Departure]? = nil, redirects: [Redirect]? = nil,
-        highWater: UInt64? = nil
+        highWater: UInt64? = nil, schema: SchemaUpdate? = nil
     ) {
+        self.schema = schema
         self.redirects = redirects
         self.highWater = highWater
         self.rows = rows

@@ -95,7 +95,7 @@ extension ConsoleController {
         }
         let all = query.get("status") == "all"
         var filter = ConflictFilter(includeResolved: all, entity: given("entity"), rule: given("rule"), territory: given("territory"))
-        if let entity = filter.entity, store.schema.entity(entity) == nil {
+        if let entity = filter.entity, (try store.currentSchema()).entity(entity) == nil {
             throw ConsoleError(
                 .badRequest,
                 "There is no record type '\(entity)'; pick one of \(store.schema.entities.map(\.name).joined(separator: ", ")).")
@@ -141,7 +141,7 @@ extension ConsoleController {
     func conflictPage(_ request: Request, id: String, _ user: ConsoleUser) throws -> Response {
         let item = try visibleConflict(id, for: user)
         let conflict = item.conflict
-        let type = store.schema.entity(conflict.entity)?.field(conflict.field ?? "")?.type
+        let type = (try store.currentSchema()).entity(conflict.entity)?.field(conflict.field ?? "")?.type
         func show(_ value: FieldValue) -> String { Self.display(value, type) }
         var choices: [String] = []
         if case .enumeration(let members)? = type { choices = members }
@@ -190,7 +190,7 @@ extension ConsoleController {
         case "current": choice = .keepCurrent
         case "incoming": choice = .keepIncoming
         case "value":
-            guard conflict.kind == .field, let name = conflict.field, let field = store.schema.entity(conflict.entity)?.field(name)
+            guard conflict.kind == .field, let name = conflict.field, let field = (try store.currentSchema()).entity(conflict.entity)?.field(name)
             else { throw ConsoleError(.badRequest, "Only a field conflict takes an entered value; keep one side instead.") }
             let text = (form["value"] ?? "").trimmingCharacters(in: .whitespaces)
             guard let value = field.type.parse(text, currency: CRMSchema.defaultCurrency) else {
@@ -235,7 +235,7 @@ extension ConsoleController {
         try user.requireAdmin(to: "merging duplicates")
         let (item, existing, new) = try duplicatePair(id)
         let conflict = item.conflict
-        guard let type = store.schema.entity(conflict.entity) else { throw ConsoleError(.notFound, "There is no such record type.") }
+        guard let type = (try store.currentSchema()).entity(conflict.entity) else { throw ConsoleError(.notFound, "There is no such record type.") }
         let records = [(existing, "existing", true), (new, "new", false)]
         // Where a root sits (territory, owner) changes only by transfer, never by a merge.
         let placed = store.schema.placement.map { $0.root == conflict.entity ? $0.rootFields : [] } ?? []
@@ -283,7 +283,7 @@ extension ConsoleController {
         // Each differing field says which side's value the kept record ends with; the fields
         // taken from the record merged away are the merge's `take`.
         var take: [String] = []
-        for field in store.schema.entity(entity)?.fields ?? [] {
+        for field in (try store.currentSchema()).entity(entity)?.fields ?? [] {
             guard let side = form["field." + field.name] else { continue }
             guard side == "left" || side == "right" else {
                 throw ConsoleError(.badRequest, "Pick the existing or the new value for \(field.name).")
@@ -318,7 +318,7 @@ extension ConsoleController {
 
     func recordPage(_ request: Request, entity: String, id: String, _ user: ConsoleUser) throws -> Response {
         // The history answers nil for a record outside the scope, so it is asked first.
-        guard let type = store.schema.entity(entity), let history = try store.history(entity, id: id, scope: user.scope),
+        guard let type = (try store.currentSchema()).entity(entity), let history = try store.history(entity, id: id, scope: user.scope),
             let snapshot = try store.snapshot(entity, id: id)
         else {
             throw ConsoleError(.notFound, "There is no such record in your scope.")
@@ -525,7 +525,7 @@ extension ConsoleController {
     }
 
     func title(_ entity: String, _ id: String) throws -> String {
-        guard let type = store.schema.entity(entity), let row = try store.row(entity, id: id) else { return id }
+        guard let type = (try store.currentSchema()).entity(entity), let row = try store.row(entity, id: id) else { return id }
         return type.title(of: row.values, id: id)
     }
 

@@ -72,6 +72,7 @@ struct AdminController: Sendable {
             let body = try await WireBody.read(request, limits: limits)
             return try await offload { try merge(request, entity: entity, keep: keep, body: body, as: principal) }
         }
+        addFieldRoutes(to: routes)
     }
 
     func users(_ request: Request, as principal: Principal) throws -> Response {

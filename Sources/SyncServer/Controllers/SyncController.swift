@@ -100,18 +100,19 @@ struct SyncController: Sendable {
                 .forgedReplica,
                 "this device is replica \(principal.device.replicaID), not \(changeset.replica.rawValue.prefix(64)); a device pushes only its own changes")
         }
-        guard changeset.schemaVersion <= store.schema.version else {
+        let schema = try store.currentSchema()
+        guard changeset.schemaVersion <= schema.version else {
             throw ProtocolError(
                 .unsupportedVersion,
                 "the changes were written with schema \(changeset.schemaVersion), but this server knows schema "
-                    + "\(store.schema.version); upgrade the server before these laptops sync")
+                    + "\(schema.version); wait for the server's upgrade before this laptop syncs (its changes stay on it)")
         }
         guard changeset.changes.count <= limits.maxChangesPerPush else {
             throw ProtocolError(
                 .tooManyChanges, "a push holds at most \(limits.maxChangesPerPush) changes; send the rest in another push")
         }
         do {
-            try store.schema.validate(changeset)
+            try schema.validate(schema.mapped(changeset))
         } catch {
             throw Self.protocolError(error)
         }
@@ -142,7 +143,8 @@ struct SyncController: Sendable {
             // Read before the page: the page then holds at least every change it counts.
             highWater = try store.highWater(of: principal.device.replicaID)
             page = try store.pullEncoded(
-                since: since, limit: limit, scope: principal.scope, for: principal.device.replicaID)
+                since: since, limit: limit, scope: principal.scope, for: principal.device.replicaID,
+                knownSchema: try Self.knownSchema(request))
         } catch let error as HubError {
             throw Self.protocolError(error)
         }
@@ -155,7 +157,7 @@ struct SyncController: Sendable {
         let after = try Self.integer(request, "after", default: 0)
         let page = try store.bootstrapEncoded(
             snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope,
-            for: principal.device.replicaID)
+            for: principal.device.replicaID, knownSchema: try Self.knownSchema(request))
         // A bootstrapping device needs no tombstone from before its snapshot.
         if let snapshot = page.snapshot { store.notePulled(principal.device.replicaID, upTo: snapshot) }
         metrics.pulledRows.increment(by: Int64(page.rowCount))
@@ -171,6 +173,11 @@ struct SyncController: Sendable {
             throw ProtocolError(.notFound, "there is no \(entity) \(id.prefix(64)) in your scope")
         }
         return try WireBody.respond(HistoryResponse(entity: entity, id: id, entries: entries), to: request)
+    }
+
+    /// The company schema revision the laptop holds (`schema=N`; 0, all steps, when absent).
+    static func knownSchema(_ request: Request) throws -> Int {
+        Int(clamping: try integer(request, "schema", default: 0))
     }
 
     private func pageSize(_ request: Request) throws -> Int {
@@ -206,7 +213,7 @@ struct SyncController: Sendable {
             case .unknownField: return ProtocolError(.unknownField, error.description)
             case let .invalidValue(_, reason) where reason.contains("longer than"):
                 return ProtocolError(.fieldTooLong, error.description)
-            case .invalidValue, .missingRequired: return ProtocolError(.invalidValue, error.description)
+            case .invalidValue, .missingRequired, .retiredField: return ProtocolError(.invalidValue, error.description)
             }
         case let error as HubError:
             switch error {
@@ -216,7 +223,7 @@ struct SyncController: Sendable {
             case .tokenExpired: return ProtocolError(.tokenExpired, error.description)
             case .userDisabled: return ProtocolError(.userDisabled, error.description)
             case .alreadyResolved, .userExists: return ProtocolError(.conflict, error.description)
-            case .invalidResolution, .invalidUser: return ProtocolError(.invalidRequest, error.description)
+            case .invalidResolution, .invalidUser, .invalidSchemaStep: return ProtocolError(.invalidRequest, error.description)
             case .storage: return ProtocolError(.internalError, error.description)
             case .rebaselineRequired: return ProtocolError(.rebaseline, error.description)
             }

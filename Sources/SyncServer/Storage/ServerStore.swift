@@ -11,7 +11,13 @@ import SyncCore
 ///
 /// Methods are synchronous and each is one transaction; credentials and tokens arrive hashed.
 public protocol ServerStore: Sendable {
+    /// The built-in schema this release declares.
     var schema: Schema { get }
+    /// The built-in schema with every step the company has published (read from the store).
+    func currentSchema() throws -> Schema
+    /// Publishes a step of the company's schema (checked first; refused with a sentence).
+    @discardableResult func publish(_ step: SchemaStep, by actor: Actor) throws -> PublishedStep
+    func schemaSteps() throws -> [PublishedStep]
 
     func addUser(_ user: UserInfo, enrollmentHash: String, expiresAt: Int64?, by actor: Actor) throws
     func setEnrollmentHash(_ hash: String, for name: String, expiresAt: Int64?, by actor: Actor) throws
@@ -28,13 +34,18 @@ public protocol ServerStore: Sendable {
 
     func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
     /// A page of the feed for `reader`, noting how far the feed was sent to it.
-    func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws -> PullResponse
-    func bootstrap(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws
-        -> BootstrapResponse
+    /// `knownSchema`: the company schema revision the reader holds; the page carries the steps after it.
+    func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
+        -> PullResponse
+    func bootstrap(
+        snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int
+    ) throws -> BootstrapResponse
     /// The pages the HTTP API sends, already in their wire form.
-    func pullEncoded(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws -> EncodedPage
-    func bootstrapEncoded(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?) throws
+    func pullEncoded(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
         -> EncodedPage
+    func bootstrapEncoded(
+        snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int
+    ) throws -> EncodedPage
     /// How far the hub has processed `replica`'s changes (sent with every pull page, so a laptop
     /// notices a server restored from a backup and pushes again what it lost).
     func highWater(of replica: ReplicaID) throws -> UInt64
