@@ -119,7 +119,8 @@ enum Assignments {
         }
         guard let field = entity.field(name) else {
             let known = entity.fields.map(\.name).joined(separator: ", ")
-            throw CLIError("\(entity.label) has no field '\(name)'; its fields are \(known)")
+            throw CLIError(
+                "\(entity.label) has no field '\(name)'; its fields are \(known) (a field your company added lately arrives with 'satchel sync')")
         }
         if case .money = field.type, !text.isEmpty {
             do {

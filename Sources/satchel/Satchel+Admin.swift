@@ -144,7 +144,7 @@ extension Satchel.Admin.Conflicts {
 
     static func describe(_ item: ConflictRecord, output: Output) {
         let conflict = item.conflict
-        let type = conflict.field.flatMap { CRMSchema.schema.entity(conflict.entity)?.field($0)?.type } ?? .text(maxLength: 0)
+        let type = conflict.field.flatMap { Records.schema(conflict.entity).field($0)?.type } ?? .text(maxLength: 0)
         print(output.bold(conflict.explanation))
         print("record:   \(conflict.entity) \(conflict.rowTitle) (\(conflict.rowID))")
         if let field = conflict.field { print("field:    \(field)") }

@@ -205,6 +205,21 @@ struct ConsoleBrowserTests {
             try await browser.wait(for: ".token")
             token = try await browser.text(".token code").components(separatedBy: "--token ").last ?? ""
             try await save(browser, office, "users")
+
+            // A field of the company's own, declared from the console.
+            try await browser.click("nav a[href='/admin/fields']")
+            try await browser.wait(for: "#add-field")
+            try await browser.select("#field-entity", value: "account")
+            try await browser.type("#field-name", "segment")
+            try await browser.select("#field-kind", value: "choice")
+            try await browser.type("#field-choices", "smb, enterprise")
+            try await browser.type("#field-label", "market segment")
+            try await browser.select("#field-rule", value: "review")
+            try await browser.click("#add-field")
+            try await browser.wait(for: ".flash")
+            #expect(try await browser.text(".flash").contains("Laptops learn the field at their next sync"))
+            #expect(try await browser.pageText().contains("choice: smb, enterprise"))
+            try await save(browser, office, "fields")
             try await browser.click("nav a[href='/admin/audit']")
             try await browser.wait(for: "table")
             #expect(try await browser.pageText().contains("device.revoke"))
@@ -216,6 +231,8 @@ struct ConsoleBrowserTests {
         // The token the page showed enrolls a laptop.
         let carol = CLI(home: office.root + "/carol")
         try carol.ok(["login", "--server", office.server.url.absoluteString, "--token", token, "--device", "carol-laptop"])
+        // And the laptop knows the field the console added.
+        #expect(try carol.ok(["schema", "account"]).output.contains("account.segment *"))
     }
 
     @Test func aRepIsRefusedAndAForgedPostChangesNothing() async throws {

@@ -170,6 +170,13 @@ public struct Schema: Sendable {
         self.placement = placement
         self.files = files
         self.entityIndex = Dictionary(uniqueKeysWithValues: entities.enumerated().map { ($1.name, $0) })
+        // A field a release retired stays declared (its values are still read) and takes no writes.
+        for release in releases {
+            for case let .retireField(entity, field) in release.steps {
+                guard let index = entityIndex[entity] else { continue }
+                self.entities[index].retire(field, reason: "retired in release \(release.version) of Satchel")
+            }
+        }
     }
 
     public func entity(_ name: String) -> EntitySchema? {

@@ -19,6 +19,9 @@ extension ConsoleController {
         "revoked": "Revoked. The laptop's next request is refused; its unsynced work stays on it.",
         "retired": "Retired from compaction.",
         "disabled": "Disabled. Every device of the user is refused from its next request.",
+        "field-added": "Added. Laptops learn the field at their next sync.",
+        "field-retired": "Retired. The field takes no more values; what it holds stays in the records and their history.",
+        "choices-added": "Added. Laptops learn the new choices at their next sync.",
     ]
 
     func flash(_ request: Request) -> Any {
@@ -464,6 +467,65 @@ extension ConsoleController {
         guard UserInfo.isValidName(name) else { throw ConsoleError(.notFound, "There is no such user.") }
         try store.disableUser(name, by: user.actor)
         return Self.redirect("/admin/users?done=disabled")
+    }
+
+    // MARK: - The company's fields
+
+    func fieldList(_ request: Request, _ user: ConsoleUser) throws -> Response {
+        try user.requireAdmin(to: "managing the company's fields")
+        let schema = try store.currentSchema()
+        let fields = FieldRecord.all(in: schema, customOnly: true)
+        return render(
+            "fields",
+            [
+                "title": "Fields", "section": "/admin/fields", "flash": flash(request), "revision": schema.revision,
+                "fields": fields.map { field -> [String: Any] in
+                    let path = "/admin/fields/\(Self.pathComponent(field.entity))/\(Self.pathComponent(field.name))"
+                    return [
+                        "field": "\(field.entity).\(field.name)", "label": field.label, "rule": field.rule,
+                        "type": field.choices.map { "choice: " + $0.joined(separator: ", ") } ?? field.type,
+                        "status": field.retired ?? "active", "active": field.retired == nil,
+                        "isChoice": field.retired == nil && field.choices != nil,
+                        "retireAction": path + "/retire", "choicesAction": path + "/choices",
+                        "key": "\(field.entity)-\(field.name)",
+                    ]
+                },
+                "hasFields": !fields.isEmpty,
+                "entities": schema.entities.map(\.name),
+                "kinds": CustomField.Kind.allCases.map(\.rawValue),
+                "rules": [FieldRule.lastWriterWins, .review, .serverOwned, .max, .min, .textMerge].map(\.rawValue),
+            ],
+            user: user)
+    }
+
+    func addField(form: ConsoleForm, _ user: ConsoleUser) throws -> Response {
+        try user.requireAdmin(to: "adding a field")
+        guard let kind = CustomField.Kind(rawValue: form["kind"] ?? "") else {
+            throw ConsoleError(.badRequest, "Pick a type: \(CustomField.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        guard let rule = FieldRule(rawValue: form["rule"] ?? "") else {
+            throw ConsoleError(.badRequest, "Pick a rule from the list.")
+        }
+        let label = (form["label"] ?? "").trimmingCharacters(in: .whitespaces)
+        let choices = (form["choices"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let field = CustomField(
+            entity: form["entity"] ?? "", name: (form["name"] ?? "").trimmingCharacters(in: .whitespaces), kind: kind,
+            choices: choices, label: label.isEmpty ? nil : label, rule: rule)
+        try store.publish(.addField(field), by: user.actor)
+        return Self.redirect("/admin/fields?done=field-added")
+    }
+
+    func retireField(entity: String, name: String, _ user: ConsoleUser) throws -> Response {
+        try user.requireAdmin(to: "retiring a field")
+        try store.publish(.retireField(entity: entity, field: name), by: user.actor)
+        return Self.redirect("/admin/fields?done=field-retired")
+    }
+
+    func addChoices(entity: String, name: String, form: ConsoleForm, _ user: ConsoleUser) throws -> Response {
+        try user.requireAdmin(to: "adding choices to a field")
+        let choices = (form["add"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        try store.publish(.addChoices(entity: entity, field: name, choices: choices), by: user.actor)
+        return Self.redirect("/admin/fields?done=choices-added")
     }
 
     func auditList(_ request: Request, _ user: ConsoleUser) throws -> Response {

@@ -87,6 +87,26 @@ struct ConsoleController: Sendable {
             let name = AdminController.parameter(context, "name") ?? ""
             return await page(request, context) { try await action(request) { user, _ in try disable(name: name, user) } }
         }
+        console.get("fields") { request, context in
+            await page(request, context) { try await view(request) { try fieldList(request, $0) } }
+        }
+        console.post("fields") { request, context in
+            await page(request, context) { try await action(request) { try addField(form: $1, $0) } }
+        }
+        console.post("fields/:entity/:name/retire") { request, context in
+            let entity = AdminController.parameter(context, "entity") ?? ""
+            let name = AdminController.parameter(context, "name") ?? ""
+            return await page(request, context) {
+                try await action(request) { user, _ in try retireField(entity: entity, name: name, user) }
+            }
+        }
+        console.post("fields/:entity/:name/choices") { request, context in
+            let entity = AdminController.parameter(context, "entity") ?? ""
+            let name = AdminController.parameter(context, "name") ?? ""
+            return await page(request, context) {
+                try await action(request) { user, form in try addChoices(entity: entity, name: name, form: form, user) }
+            }
+        }
         console.get("audit") { request, context in
             await page(request, context) { try await view(request) { try auditList(request, $0) } }
         }
@@ -252,7 +272,7 @@ struct ConsoleController: Sendable {
             let current = context["section"] as? String
             var nav: [(String, String)] = [("/admin", "Dashboard"), ("/admin/conflicts", "Conflicts")]
             if user.isAdmin {
-                nav += [("/admin/duplicates", "Duplicates"), ("/admin/devices", "Devices"), ("/admin/users", "Users"), ("/admin/audit", "Audit")]
+                nav += [("/admin/duplicates", "Duplicates"), ("/admin/devices", "Devices"), ("/admin/users", "Users"), ("/admin/fields", "Fields"), ("/admin/audit", "Audit")]
             }
             context["nav"] = nav.map { ["href": $0.0, "label": $0.1, "current": $0.0 == current] }
         }

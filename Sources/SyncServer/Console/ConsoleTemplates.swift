@@ -22,7 +22,7 @@ enum ConsoleTemplates {
     static let pages: [(String, String)] = [
         ("layout", layout), ("login", login), ("error", error), ("dashboard", dashboard), ("conflicts", conflicts),
         ("conflict", conflict), ("duplicates", duplicates), ("duplicate", duplicate), ("record", record),
-        ("devices", devices), ("users", users), ("audit", audit),
+        ("devices", devices), ("users", users), ("fields", fields), ("audit", audit),
     ]
 
     static let layout = """
@@ -348,6 +348,43 @@ enum ConsoleTemplates {
         <p><label for="new-manager">Manager</label> <select id="new-manager" name="manager"><option value="">None</option>\
         {{#managers}}<option value="{{.}}">{{.}}</option>{{/managers}}</select></p>
         <p><button type="submit" id="add-user">Add the user</button></p>
+        </form>
+        {{/content}}{{/layout}}
+        """
+
+    static let fields = """
+        {{<layout}}{{$content}}
+        <p>Fields of the company's own, at schema revision {{revision}}. Laptops learn each change at their next sync; \
+        a field is never dropped: a retired one keeps its values in the records and their history.</p>
+        {{^hasFields}}<p class="empty">The company has added no field yet.</p>{{/hasFields}}
+        {{#hasFields}}
+        <div class="scroll"><table><caption>The company's fields</caption><thead><tr><th scope="col">Field</th>\
+        <th scope="col">Label</th><th scope="col">Type</th><th scope="col">Rule</th><th scope="col">Status</th>\
+        <th scope="col">Actions</th></tr></thead><tbody>
+        {{#fields}}<tr><td>{{field}}</td><td>{{label}}</td><td>{{type}}</td><td>{{rule}}</td><td>{{status}}</td>\
+        <td class="actions">{{#isChoice}}<form method="post" action="{{choicesAction}}">\
+        <input type="hidden" name="csrf" value="{{csrf}}"><label for="add-{{key}}" class="visually-hidden">New choices for {{field}}</label>\
+        <input id="add-{{key}}" name="add" size="12" placeholder="a, b" required> <button type="submit">Add choices</button></form>{{/isChoice}}\
+        {{#active}}<form method="post" action="{{retireAction}}"><input type="hidden" name="csrf" value="{{csrf}}">\
+        <button type="submit" class="danger" aria-label="Retire {{field}}">Retire</button></form>{{/active}}</td></tr>
+        {{/fields}}
+        </tbody></table></div>
+        {{/hasFields}}
+        <form method="post" action="/admin/fields" class="narrow">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <h2>Add a field</h2>
+        <p><label for="field-entity">Record type</label> <select id="field-entity" name="entity">\
+        {{#entities}}<option value="{{.}}">{{.}}</option>{{/entities}}</select></p>
+        <p><label for="field-name">Name</label> <input id="field-name" name="name" required maxlength="40" \
+        aria-describedby="field-name-help"> <small id="field-name-help">lower-case letters, digits and _, starting with a letter</small></p>
+        <p><label for="field-kind">Type</label> <select id="field-kind" name="kind">\
+        {{#kinds}}<option value="{{.}}">{{.}}</option>{{/kinds}}</select></p>
+        <p><label for="field-choices">Choices</label> <input id="field-choices" name="choices" aria-describedby="field-choices-help"> \
+        <small id="field-choices-help">comma-separated; for a choice field only</small></p>
+        <p><label for="field-label">Label</label> <input id="field-label" name="label" maxlength="100"></p>
+        <p><label for="field-rule">Rule</label> <select id="field-rule" name="rule">\
+        {{#rules}}<option value="{{.}}">{{.}}</option>{{/rules}}</select></p>
+        <p><button type="submit" id="add-field">Add the field</button></p>
         </form>
         {{/content}}{{/layout}}
         """
