@@ -36,6 +36,9 @@ extension PostgresHubView {
                     queued = hub_activity.queued + excluded.queued, rejected = hub_activity.rejected + excluded.rejected
                 """)
         }
+        if let version = writes.schemaVersion {
+            try execute("UPDATE hub_meta SET schema_version = GREATEST(schema_version, \(version)) WHERE singleton = 1")
+        }
         for published in writes.schemaSteps {
             let step = try WireJSON.text(published.step)
             try execute(

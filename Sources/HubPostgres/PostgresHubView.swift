@@ -321,6 +321,10 @@ public final class PostgresHubView: HubReader {
             .map { ConsoleSession(idHash: $0.0, user: $0.1, csrf: $0.2, createdAt: $0.3, expiresAt: $0.4) }
     }
 
+    public func storedSchemaVersion() throws -> Int {
+        Int(try rows("SELECT schema_version FROM hub_meta WHERE singleton = 1").first?.decode(Int32.self) ?? 0)
+    }
+
     public func schemaRevision() throws -> Int {
         Int(try rows("SELECT COALESCE(MAX(revision), 0)::bigint FROM hub_schema").first?.decode(Int64.self) ?? 0)
     }

@@ -79,6 +79,7 @@ extension MemoryHubStore: HubStorage {
             activityDays[day.day] = held
         }
         schemaLog += writes.schemaSteps
+        if let version = writes.schemaVersion { storedVersion = max(storedVersion, version) }
         for write in writes.audit {
             audit.append(
                 AuditEntry(
@@ -181,6 +182,8 @@ extension MemoryHubStore: HubReader {
     public func passwordHash(of user: String) -> String? { userRecords[user]?.passwordHash }
 
     public func consoleSession(idHash: String) -> ConsoleSession? { sessions[idHash] }
+
+    public func storedSchemaVersion() -> Int { storedVersion }
 
     public func schemaRevision() -> Int { schemaLog.last?.revision ?? 0 }
 

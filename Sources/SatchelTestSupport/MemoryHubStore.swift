@@ -41,6 +41,8 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
     public internal(set) var activityDays: [Int64: ActivityDay] = [:]
     /// The company's published schema steps, by revision.
     public internal(set) var schemaLog: [PublishedStep] = []
+    /// The release schema version the rows are written in.
+    public internal(set) var storedVersion: Int
     /// The admin actions, oldest first.
     public internal(set) var audit: [AuditEntry] = []
     /// The highest feed position whose tombstones were purged.
@@ -59,6 +61,7 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
         clock: @escaping @Sendable () -> Int64 = { 1 }
     ) {
         self.schema = schema
+        self.storedVersion = schema.version
         self.planner = HubPlanner(schema: schema, maxClockDrift: maxClockDrift)
         self.hub = HubMeta(replica: replica, counter: 0, hlc: .zero, seq: 0)
         self.clock = clock

@@ -147,6 +147,38 @@ struct CustomFieldHubTests {
         #expect { try hub.publish(.addField(Self.segment), by: ada) } throws: { "\($0)".contains("(retired); choose another name") }
     }
 
+    @Test func aStoreWrittenByAnOlderReleaseTakesItsRenameOnceAndOldLaptopsAreMapped() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-hub-release-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/hub.sqlite"
+        let alice: Replica
+        let acme: String
+        do {
+            let old = try Hub.open(at: path, schema: CRMSchema.schema, clock: clock.wallClock)
+            alice = try makeReplica("alice", hub: old)
+            acme = try alice.insert("account", values: ["name": .text("Acme"), "industry": .text("tools")])
+            _ = try InProcessSync.push(alice, to: old, as: self.alice)
+        }
+        let hub = try Hub.open(at: path, schema: NextRelease.schema, clock: clock.wallClock)
+        let row = try #require(try hub.row("account", id: acme))
+        #expect(row.values["sector"] == .text("tools") && row.values["industry"] == nil && row.stamps["sector"] != nil)
+        let upgraded = try hub.dump()
+        #expect(try Hub.open(at: path, schema: NextRelease.schema, clock: clock.wallClock).dump() == upgraded, "once only")
+
+        // A laptop still on the older release pushes the old name: it lands on the new one; its
+        // edit of the field the release retired is answered, not lost.
+        try alice.update("account", id: acme, set: ["industry": .text("hardware"), "email": .text("info@acme.example")])
+        let outcomes = try #require(try InProcessSync.push(alice, to: hub, as: self.alice)).outcomes.map(\.outcome.kind)
+        #expect(outcomes.sorted() == ["applied", "rejected"])
+        #expect(try hub.row("account", id: acme)?.values["sector"] == .text("hardware"))
+        // A laptop of the new release gets the row in its shape.
+        let next = try Replica.inMemory(schema: NextRelease.schema, replicaID: ReplicaID("next"), clock: clock.wallClock)
+        try InProcessSync.pull(next, from: hub)
+        #expect(try next.row("account", id: acme)?["sector"] == .text("hardware"))
+        #expect(try hub.check().isEmpty)
+    }
+
     @Test func aChangeWrittenUnderAnOlderReleaseIsReadByTheNewNames() throws {
         // A release that renames a field: a laptop still on the old version pushes the old name.
         var schema = CRMSchema.schema

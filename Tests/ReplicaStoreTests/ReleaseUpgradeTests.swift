@@ -1,35 +1,13 @@
 import Foundation
 import ReplicaStore
 import SatchelModel
+import SatchelTestSupport
 import SyncCore
 import Testing
 
 /// A replica made by one release, opened by the next: the release's declared steps run in one
 /// transaction, and the changes that waited in the outbox speak the new schema.
 struct ReleaseUpgradeTests {
-    /// The CRM schema as a next release would declare it: account.industry renamed sector,
-    /// account.email retired.
-    static func nextRelease() -> Schema {
-        let account = CRMSchema.account
-        let fields = account.fields.map { field -> FieldSchema in
-            guard field.name == "industry" else { return field }
-            return FieldSchema("sector", field.type, field.rule, label: "sector", reason: field.reason)
-        }
-        let renamed = EntitySchema(
-            name: account.name, label: account.label, fields: fields, insertRule: account.insertRule, deleteRule: account.deleteRule,
-            duplicates: account.duplicates, stateMachines: account.stateMachines, titleField: account.titleField,
-            parentField: account.parentField, indexes: account.indexes, propagations: account.propagations)
-        let current = CRMSchema.schema
-        return Schema(
-            version: current.version + 1, entities: current.entities.map { $0.name == "account" ? renamed : $0 },
-            placement: current.placement, files: current.files,
-            releases: current.releases + [
-                SchemaRelease(
-                    version: current.version + 1,
-                    steps: [.renameField(entity: "account", from: "industry", to: "sector"), .retireField(entity: "account", field: "email")])
-            ])
-    }
-
     @Test func aRenamedFieldKeepsItsValuesAndItsPendingChanges() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-release-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -38,7 +16,7 @@ struct ReleaseUpgradeTests {
         let acme = try old.insert("account", values: ["name": .text("Acme"), "industry": .text("tools"), "email": .text("a@acme.example")])
         try old.update("account", id: acme, set: ["industry": .text("hardware")])
 
-        let next = Self.nextRelease()
+        let next = NextRelease.schema
         let upgraded = try Replica.open(at: path, schema: next)
         #expect(try upgraded.row("account", id: acme)?["sector"] == .text("hardware"))
         let changes = try #require(try upgraded.pendingChangeset()).changes

@@ -149,6 +149,9 @@ extension SQLiteHubStorage {
                     """
             ).execute(arguments: [day.day, day.pushes, day.applied, day.merged, day.queued, day.rejected])
         }
+        if let version = writes.schemaVersion {
+            try db.execute(sql: "UPDATE hub_meta SET schema_version = MAX(schema_version, ?)", arguments: [version])
+        }
         for published in writes.schemaSteps {
             try db.execute(
                 sql: "INSERT INTO hub_schema (revision, step, at, by_user, feed_position) VALUES (?, ?, ?, ?, ?)",

@@ -308,6 +308,10 @@ extension SQLiteHubView {
         }
     }
 
+    public func storedSchemaVersion() throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT schema_version FROM hub_meta")) ?? 0
+    }
+
     public func schemaRevision() throws -> Int {
         try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(revision), 0) FROM hub_schema")) ?? 0
     }

@@ -65,3 +65,40 @@ extension HubService {
         }
     }
 }
+
+extension HubService {
+    // MARK: - Releases
+
+    /// Brings the stored rows to this release's schema, once, when the store was written by an
+    /// older one: a field a later release renamed goes by its new name in every row (values,
+    /// stamps, set members), each row then back in the feed so laptops take the new shape. The
+    /// store's version moves in the same transaction, so it runs once whatever happens.
+    func upgradeStoredRows() throws {
+        let stored = try storage.read { try $0.storedSchemaVersion() }
+        guard stored < schema.version else { return }
+        let renames = schema.releaseSteps(after: stored).compactMap { step -> (entity: String, from: String, to: String)? in
+            if case let .renameField(entity, from, to) = step { return (entity, from, to) }
+            return nil
+        }
+        try storage.write { reader in
+            let draft = try draft(reader)
+            if !renames.isEmpty {
+                let entities = Set(renames.map(\.entity))
+                for row in try reader.feed(after: 0, through: nil, liveOnly: false, scope: .all, limit: Int.max) {
+                    var state = try WireJSON.decode(RowState.self, fromText: row.state)
+                    guard entities.contains(state.entity) else { continue }
+                    let before = state
+                    for rename in renames where rename.entity == state.entity {
+                        if let value = state.values.removeValue(forKey: rename.from) { state.values[rename.to] = value }
+                        if let stamp = state.stamps.removeValue(forKey: rename.from) { state.stamps[rename.to] = stamp }
+                        if let members = state.members.removeValue(forKey: rename.from) { state.members[rename.to] = members }
+                    }
+                    if state != before { try draft.save(state) }
+                }
+            }
+            var writes = HubWrites(plan: draft.plan)
+            writes.schemaVersion = schema.version
+            return ((), writes)
+        }
+    }
+}

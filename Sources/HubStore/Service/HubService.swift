@@ -49,6 +49,7 @@ public struct HubService<Storage: HubStorage>: Sendable {
         self.clock = clock
         self.maxClockDrift = maxClockDrift
         openedAt = try storage.read { try $0.meta().seq }
+        try upgradeStoredRows()
     }
 
     // MARK: - Transactions

@@ -102,6 +102,8 @@ public protocol HubReader: HubView {
 
     // MARK: Schema
 
+    /// The release schema version the store's rows are written in (``HubWrites/schemaVersion``).
+    func storedSchemaVersion() throws -> Int
     /// The company's schema revision: the highest published step's (0 when none was).
     func schemaRevision() throws -> Int
     /// Every published step, by revision.
@@ -140,6 +142,8 @@ public struct HubWrites: Sendable {
     public var activity: ActivityDay?
     /// Steps of the company's schema to publish (each at its own, next revision).
     public var schemaSteps: [PublishedStep] = []
+    /// The release schema version the store's rows are now written in (a version only grows).
+    public var schemaVersion: Int?
 
     public init(
         plan: HubPlan = HubPlan(), audit: [AuditWrite] = [], directory: [DirectoryWrite] = [], pulled: [ReplicaID: Int64] = [:],
@@ -154,7 +158,7 @@ public struct HubWrites: Sendable {
 
     public var isEmpty: Bool {
         plan.isEmpty && audit.isEmpty && directory.isEmpty && pulled.isEmpty && sent.isEmpty && purge == nil
-            && activity == nil && schemaSteps.isEmpty
+            && activity == nil && schemaSteps.isEmpty && schemaVersion == nil
     }
 
 }
