@@ -81,6 +81,8 @@ extension HubService {
             return nil
         }
         try storage.write { reader in
+            // Again in the write: another server of a shared store may have upgraded it meanwhile.
+            guard try reader.storedSchemaVersion() < schema.version else { return ((), HubWrites()) }
             let draft = try draft(reader)
             if !renames.isEmpty {
                 let entities = Set(renames.map(\.entity))

@@ -100,7 +100,10 @@ extension Schema {
         guard let index = entities.firstIndex(where: { $0.name == step.entity }) else { return }
         switch step {
         case let .addField(custom):
-            guard entities[index].field(custom.name) == nil, entities[index].retiredField(custom.name) == nil else { return }
+            // A step that could never have been published (a clash, a bad name) is not taken.
+            guard entities[index].field(custom.name) == nil, entities[index].retiredField(custom.name) == nil,
+                (try? Self.checkName(custom.name)) != nil
+            else { return }
             entities[index].append(
                 FieldSchema(
                     custom.name, custom.type, custom.rule, label: custom.label,
