@@ -104,13 +104,14 @@ public final class LiveServer: Sendable {
     /// memory, or a file in `folder`, where attachments need one).
     public func laptop(
         _ name: String, role: Role, territories: [String] = [], clock: @escaping Replica.WallClock = Replica.systemClock,
-        transport: (any SyncTransport)? = nil, pageSize: Int = 500, folder: String? = nil, attachmentChunkBytes: Int = 1 << 20
+        transport: (any SyncTransport)? = nil, pageSize: Int = 500, folder: String? = nil, attachmentChunkBytes: Int = 1 << 20,
+        schema: Schema = CRMSchema.schema
     ) async throws -> SyncClient {
         let token = try addUser(name, role: role, territories: territories)
         let enrolled = try await SyncClient.enroll(server: url, token: token, device: "\(name)-laptop")
         let replica =
-            try folder.map { try Replica.open(at: $0 + "/replica.sqlite", schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock) }
-            ?? Replica.inMemory(schema: CRMSchema.schema, replicaID: enrolled.replica, clock: clock)
+            try folder.map { try Replica.open(at: $0 + "/replica.sqlite", schema: schema, replicaID: enrolled.replica, clock: clock) }
+            ?? Replica.inMemory(schema: schema, replicaID: enrolled.replica, clock: clock)
         try replica.setWriter(user: name, device: enrolled.device, isPrivileged: role.isPrivileged)
         return SyncClient(
             replica: replica,
