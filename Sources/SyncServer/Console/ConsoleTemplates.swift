@@ -452,6 +452,7 @@ enum ConsoleTemplates {
         button.secondary { background: #fff; color: var(--accent); border: 1px solid var(--accent); }
         button.danger { background: var(--danger); }
         td.actions form { display: inline; }
+        td.actions form + form { margin-left: .5rem; }
         fieldset { border: 1px solid var(--line); background: #fff; }
         .timeline { list-style: none; padding-left: 0; border-left: 3px solid var(--line); }
         .timeline li { padding: .25rem 0 .75rem 1rem; }
