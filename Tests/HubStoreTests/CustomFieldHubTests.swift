@@ -129,6 +129,8 @@ struct CustomFieldHubTests {
             (.addField(CustomField(entity: "account", name: "size", kind: .money, rule: .max)), "a money field cannot use the rule 'max'"),
             (.addField(CustomField(entity: "account", name: "size", kind: .text, choices: ["a"], rule: .review)), "only a choice field has choices"),
             (.addField(CustomField(entity: "account", name: "size", kind: .choice, choices: ["a", "a"], rule: .review)), "'a' is listed twice"),
+            (.addField(CustomField(entity: "account", name: "rowid", kind: .text, rule: .review)), "'rowid' is a name the store keeps for a record's key"),
+            (.addField(CustomField(entity: "account", name: "size", kind: .text, label: "", rule: .review)), "a label is one line"),
             (.addChoices(entity: "account", field: "segment", choices: ["smb"]), "'smb' is a choice already"),
             (.addChoices(entity: "account", field: "name", choices: ["x"]), "account.name is built in"),
             (.retireField(entity: "account", field: "nothing"), "account has no field 'nothing'"),

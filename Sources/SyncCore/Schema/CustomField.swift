@@ -139,7 +139,11 @@ extension Schema {
                 }
                 throw SchemaStepError("'\(field.name)' is a built-in field of \(entity.name); choose another name")
             }
-            let taken = Set((entity.fields + entity.retired.map(\.field)).flatMap(FieldSchema.storedNames) + ["id"])
+            // A record's id, and SQLite's own names for a row's key (a column so named would hide it).
+            guard !["id", "rowid", "oid"].contains(field.name) else {
+                throw SchemaStepError("'\(field.name)' is a name the store keeps for a record's key; choose another name")
+            }
+            let taken = Set((entity.fields + entity.retired.map(\.field)).flatMap(FieldSchema.storedNames))
             let new = FieldSchema(field.name, field.type, field.rule, reason: "")
             if let clash = FieldSchema.storedNames(new).first(where: taken.contains) {
                 throw SchemaStepError("'\(field.name)' would be stored as '\(clash)', which \(entity.name) uses already; choose another name")
@@ -147,8 +151,9 @@ extension Schema {
             guard entity.customCount < Self.maxCustomFields else {
                 throw SchemaStepError("\(entity.name) has \(Self.maxCustomFields) fields of the company's own already; retire none, add none more")
             }
-            guard field.label.unicodeScalars.count <= 100, TextHygiene.problem(in: field.label, multiline: false) == nil else {
-                throw SchemaStepError("a label is one line of at most 100 characters")
+            guard (1...100).contains(field.label.unicodeScalars.count), TextHygiene.problem(in: field.label, multiline: false) == nil
+            else {
+                throw SchemaStepError("a label is one line of 1 to 100 characters")
             }
             if field.kind == .choice {
                 guard !field.choices.isEmpty else {
