@@ -38,7 +38,8 @@ extension Replica {
             operation = .insert(values)
         case "update":
             let name: String = row["field"]
-            guard let field = entity.field(name) else {
+            // A field retired since the change was made still travels: the hub answers it.
+            guard let field = entity.field(name) ?? entity.retiredField(name)?.field else {
                 throw ReplicaError.invalid(.unknownField(entity: entityName, field: name))
             }
             // A value the schema refuses (written by raw SQL) still travels: the hub rejects it

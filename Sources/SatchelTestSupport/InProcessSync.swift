@@ -50,7 +50,7 @@ public enum InProcessSync {
     /// The hub's live rows in the same shape.
     public static func state(of hub: some SimulationHub) throws -> [String: [String: [String: FieldValue]]] {
         var state: [String: [String: [String: FieldValue]]] = [:]
-        for entity in hub.schema.entities {
+        for entity in try hub.currentSchema().entities {
             var rows: [String: [String: FieldValue]] = [:]
             for row in try hub.liveRows(entity.name) {
                 rows[row.id] = entity.fields.reduce(into: [:]) { $0[$1.name] = row.values[$1.name] ?? .null }

@@ -99,6 +99,9 @@ public final class MemoryHubStore: HubView, @unchecked Sendable {
     public func conflict(_ id: String) -> QueuedConflict? { conflicts[id] }
     public func meta() -> HubMeta { hub }
 
+    /// This store publishes no schema step: its schema is the built-in one.
+    public func currentSchema() -> Schema { schema }
+
     public func rows(_ entity: String, filedUnder key: DuplicateKey, excluding id: String, limit: Int) -> [String] {
         Array(
             rows.values.filter { $0.state.entity == entity && $0.state.id != id && $0.keys.contains(key) }

@@ -42,6 +42,8 @@ public struct SimulationLength: Sendable {
 /// What the simulation asks of a hub, whichever store holds it.
 public protocol SimulationHub {
     var schema: Schema { get }
+    /// The schema with every step the company has published.
+    func currentSchema() throws -> Schema
     func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
     func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
         -> PullResponse
@@ -71,6 +73,8 @@ public struct World {
     let clock = ManualClock()
     let hub: any SimulationHub
     let network: SimulationNetwork
+    /// Whether an admin adds, extends and retires fields of the company's own during the run.
+    let evolvingSchema: Bool
     var server: LiveServer?
     var replicas: [Replica] = []
     var writers: [Writer] = []
@@ -86,9 +90,12 @@ public struct World {
     var history: [String] = []
     let admin = Writer(user: "admin", device: "console", isPrivileged: true)
 
-    public init(seed: UInt64, replicaCount: Int, network: SimulationNetwork = .inProcess) async throws {
+    public init(seed: UInt64, replicaCount: Int, network: SimulationNetwork = .inProcess, evolvingSchema: Bool = false)
+        async throws
+    {
         self.seed = seed
         self.network = network
+        self.evolvingSchema = evolvingSchema && network != .planner
         random = SeededGenerator(seed: seed)
         let sqlite =
             network == .planner
@@ -178,7 +185,10 @@ public struct World {
                 knownSchema: try replicas[index].schemaRevision())
         case .http:
             let response = try await send(
-                TransportRequest(method: "GET", path: "/v1/sync/pull?since=\(cursor)&limit=\(limit)"), from: index)
+                TransportRequest(
+                    method: "GET",
+                    path: "/v1/sync/pull?since=\(cursor)&limit=\(limit)&schema=\(try replicas[index].schemaRevision())"),
+                from: index)
             return try WireJSON.decode(PullResponse.self, from: response.body)
         }
     }
@@ -240,6 +250,10 @@ public struct World {
     public mutating func step() async throws {
         clock.advance(by: Int64.random(in: 1...30_000, using: &random))
         let index = Int.random(in: 0..<replicas.count, using: &random)
+        if evolvingSchema && random.chance(0.01) {
+            try evolveSchema()
+            return
+        }
         let roll = Double.random(in: 0..<1, using: &random)
         switch roll {
         case ..<0.6: try localWork(index)
@@ -265,6 +279,10 @@ public struct World {
         let accounts = try replica.rows("account")
         guard let account = pick(accounts) else { return }
         let id = account.id
+        if evolvingSchema && random.chance(0.2) {
+            try customFieldWork(index, account: id)
+            return
+        }
         let kind = Int.random(in: 0..<14, using: &random)
         do {
             switch kind {
@@ -379,6 +397,50 @@ public struct World {
         log("rep\(index) pulled \(pages) page(s) of \(pageSize)\(pages == interruptAfter ? " (interrupted)" : "")")
     }
 
+    /// The admin changes the company's schema: a review choice field on accounts, then a text
+    /// field on contacts, choices added, the text field retired while laptops still write it.
+    mutating func evolveSchema() throws {
+        guard let hub = hub as? Hub else { return }
+        let schema = try hub.currentSchema()
+        func known(_ entity: String, _ field: String) -> Bool {
+            schema.entity(entity).map { $0.field(field) != nil || $0.retiredField(field) != nil } ?? false
+        }
+        let step: SchemaStep
+        if !known("account", "sim_segment") {
+            step = .addField(CustomField(entity: "account", name: "sim_segment", kind: .choice, choices: ["a", "b"], rule: .review))
+        } else if !known("contact", "sim_code") {
+            step = .addField(CustomField(entity: "contact", name: "sim_code", kind: .text, rule: .lastWriterWins))
+        } else if random.chance(0.7), case .enumeration(let members)? = schema.entity("account")?.field("sim_segment")?.type,
+            members.count < 6
+        {
+            step = .addChoices(entity: "account", field: "sim_segment", choices: ["c\(members.count)"])
+        } else if schema.entity("contact")?.field("sim_code") != nil {
+            step = .retireField(entity: "contact", field: "sim_code")
+        } else {
+            return
+        }
+        let published = try hub.publish(step, by: Actor(user: "admin", device: "console"))
+        log("admin published \(step.summary) (revision \(published.revision))")
+    }
+
+    /// A rep writes the company's fields their laptop knows (it may not know them yet).
+    mutating func customFieldWork(_ index: Int, account id: String) throws {
+        let replica = replicas[index]
+        do {
+            if random.chance(0.5), case .enumeration(let members)? = replica.schema.entity("account")?.field("sim_segment")?.type {
+                let value = pick(members)!
+                try replica.update("account", id: id, set: ["sim_segment": .text(value)])
+                log("rep\(index) sets sim_segment of \(id.prefix(8)) to \(value)")
+            } else if replica.schema.entity("contact")?.field("sim_code") != nil, let contact = pick(try replica.rows("contact")) {
+                let value = "code \(Int.random(in: 0..<5, using: &random))"
+                try replica.update("contact", id: contact.id, set: ["sim_code": .text(value)])
+                log("rep\(index) sets sim_code of \(contact.id.prefix(8)) to \(value)")
+            }
+        } catch let error as ReplicaError {
+            log("rep\(index) custom field write refused: \(error)")
+        }
+    }
+
     mutating func resolveSomething() throws {
         guard let item = pick(try hub.conflicts(includeResolved: false)) else { return }
         let choices: [ConflictChoice] = [.keepCurrent, .keepIncoming]
@@ -429,8 +491,21 @@ public struct World {
         }
     }
 
+    /// That a run with ``evolvingSchema`` did change the schema, and the laptops wrote the new
+    /// fields (so ``check()`` judged something).
+    public func checkSchemaChanged() throws {
+        let schema = try hub.currentSchema()
+        #expect(schema.revision >= 2, note("the run published \(schema.revision) step(s)"))
+        let written = try hub.liveRows("account").contains { !($0.values["sim_segment"] ?? .null).isNull }
+        #expect(written, note("no laptop's value of sim_segment reached the hub"))
+        for replica in replicas {
+            #expect(try replica.schemaRevision() == schema.revision, note("a laptop did not learn every step"))
+        }
+    }
+
     public func check() throws {
         let expected = try InProcessSync.state(of: hub)
+        let schema = try hub.currentSchema()
         #expect(expected["visit"]?.isEmpty == false, note("the run did some work"))
         let problems = try hub.check()
         #expect(problems.isEmpty, note("the hub's invariants: " + problems.prefix(5).joined(separator: "; ")))
@@ -439,7 +514,7 @@ public struct World {
             // Convergence.
             let state = try InProcessSync.state(of: replica)
             var differences: [String] = []
-            for entity in CRMSchema.schema.entities {
+            for entity in schema.entities {
                 let mine = state[entity.name] ?? [:]
                 let hubs = expected[entity.name] ?? [:]
                 for id in Set(mine.keys).union(hubs.keys).sorted() {
@@ -467,7 +542,9 @@ public struct World {
             // Rejections come only from rules that reject.
             // `scope`: a change to a record the hub never held (its insert was refused) is answered
             // like one outside the writer's scope.
-            let rejecting: Set<String> = ["server-owned", "clock", "append-only", "deleted", "delete-wins", "identity", "scope"]
+            let rejecting: Set<String> = [
+                "server-owned", "clock", "append-only", "deleted", "delete-wins", "identity", "scope", "retired",
+            ]
             for outcome in outcomes {
                 guard case let .rejected(rejection) = outcome.outcome else { continue }
                 #expect(
@@ -518,7 +595,7 @@ public struct World {
         // Conflicts appear only where the rules call for one.
         for item in try hub.conflicts(includeResolved: true) {
             let conflict = item.conflict
-            let entity = try #require(CRMSchema.schema.entity(conflict.entity))
+            let entity = try #require(schema.entity(conflict.entity))
             guard let incoming = conflict.contenders.first(where: { !$0.isCurrent }),
                 let change = sent[incoming.stamp.dot]
             else {
@@ -527,7 +604,8 @@ public struct World {
             }
             switch conflict.kind {
             case .field:
-                let rule = try #require(entity.field(conflict.field ?? "")?.rule)
+                let name = conflict.field ?? ""
+                let rule = try #require((entity.field(name) ?? entity.retiredField(name)?.field)?.rule)
                 #expect([.review, .textMerge].contains(rule), note("a \(rule.rawValue) field was queued"))
                 let current = try #require(conflict.contenders.first { $0.isCurrent })
                 // Causally later means the writer saw the current value whole: its dot and, for a

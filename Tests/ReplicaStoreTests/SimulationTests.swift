@@ -14,4 +14,18 @@ struct SimulationTests {
         try await world.quietRound()
         try world.check()
     }
+
+    /// The same, while an admin adds a review choice field, grows its list, adds a text field and
+    /// retires it as the laptops write them: they converge on every field, and each write to the
+    /// retired one is answered by rule `retired`.
+    @Test(arguments: SimulationLength.inProcess.seeds)
+    func replicasConvergeWhileTheSchemaChanges(seed: UInt64) async throws {
+        var world = try await World(seed: seed, replicaCount: 6, evolvingSchema: true)
+        for _ in 0..<SimulationLength.inProcess.steps {
+            try await world.step()
+        }
+        try await world.quietRound()
+        try world.check()
+        try world.checkSchemaChanged()
+    }
 }

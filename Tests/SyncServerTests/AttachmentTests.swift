@@ -363,6 +363,18 @@ struct AttachmentTests {
             #expect(quota.status == 413)
             #expect(Self.errorCode(quota) == "quota-exceeded")
             #expect(try team.server.hub.blobStats() == BlobStats(blobs: 1, bytes: Int64(body.count)))
+            // Uploads under way count too: one begun holds its declared size, so a second that
+            // would pass the quota with it is refused before a byte is kept.
+            let begun = try await record(size: 60_000, sha256: String(repeating: "ef", count: 32))
+            #expect(try await put(begun, body.prefix(10_000)).status == 200)
+            let another = try await record(size: 60_000, sha256: String(repeating: "01", count: 32))
+            let second = try await put(another, body.prefix(10_000))
+            #expect(second.status == 413 && Self.errorCode(second) == "quota-exceeded")
+            // Asked first, as a laptop does, it is refused before a byte is sent.
+            let askedAgain = try await team.raw(team.ana, "GET", "/v1/attachments/\(another)/upload")
+            #expect(askedAgain.status == 413 && Self.errorCode(askedAgain) == "quota-exceeded")
+            // The one under way goes on.
+            #expect(try await put(begun, offset: 10_000, body.prefix(20_000).suffix(10_000)).status == 200)
 
             // The quota is charged to attached_by, so a laptop may not name someone else there: a
             // record written past the laptop's own checks (raw SQL, captured all the same) is rejected.

@@ -47,7 +47,7 @@ public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible
         case .tooLarge(let size, let limit):
             return "the file is \(size) bytes; this server takes at most \(limit) bytes per file; attach a smaller file"
         case .quota(let used, let size, let quota):
-            return "your attachments use \(used) of \(quota) bytes, and this file needs \(size) more; "
+            return "your attachments, with the uploads under way, use \(used) of \(quota) bytes, and this file needs \(size) more; "
                 + "ask an admin to raise the quota or delete attachments you no longer need"
         case .offsetMismatch(let held):
             return "the server holds \(held) bytes of this file; send the next chunk from there"
@@ -204,11 +204,12 @@ extension HubService {
         return UploadStatus(attachment: id, size: file.size, received: file.size, complete: true)
     }
 
-    /// The per-file limit and the quota of the user who attached the file (``uploadedBytes(by:)``).
+    /// The per-file limit and the quota of the user who attached the file
+    /// (``chargedBytes(to:besides:)``: their finished files and their uploads under way).
     func checkLimits(_ row: RowState, limits: AttachmentLimits) throws {
         let size = declared(row).size
         guard size <= limits.maxFileBytes else { throw AttachmentError.tooLarge(size: size, limit: limits.maxFileBytes) }
-        let used = try uploadedBytes(by: declared(row).owner)
+        let used = try chargedBytes(to: declared(row).owner, besides: row.id)
         guard used + size <= limits.quotaBytes else { throw AttachmentError.quota(used: used, size: size, quota: limits.quotaBytes) }
     }
 
@@ -221,16 +222,20 @@ extension HubService {
         }
     }
 
-    /// Bytes of the uploaded attachments counted against `user`.
-    func uploadedBytes(by user: String) throws -> Int64 {
+    /// Bytes counted against `user`'s quota, but attachment `besides`'s: each uploaded file's size,
+    /// and the declared size of each upload under way (bytes received, not yet whole), so a
+    /// laptop cannot hold more than the quota in uploads it never finishes.
+    func chargedBytes(to user: String, besides id: String) throws -> Int64 {
         guard let files = schema.files else { return 0 }
-        return try storage.read { reader in
-            try reader.rows(files.entity, where: files.ownerField, is: user).reduce(Int64(0)) { total, id in
-                guard let row = try reader.row(files.entity, id: id) else { return total }
-                let file = declared(row)
-                return total + (file.isUploaded ? file.size : 0)
-            }
+        let rows = try storage.read { reader in
+            try reader.rows(files.entity, where: files.ownerField, is: user).compactMap { try reader.row(files.entity, id: $0) }
         }
+        var total: Int64 = 0
+        for row in rows where row.id != id {
+            let file = declared(row)
+            if try file.isUploaded || storage.blobs.received(row.id) > 0 { total += file.size }
+        }
+        return total
     }
 
     /// What a download of attachment `id` sends, when it is in `scope` and uploaded: the range

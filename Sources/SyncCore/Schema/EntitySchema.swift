@@ -152,11 +152,11 @@ public struct Schema: Sendable {
     /// Which entity describes files whose bytes travel apart from the records, and which of its
     /// fields hold what the hub checks; nil when the schema has no files.
     public var files: FileFields?
-    /// The company's schema revision: how many of its own steps (``PublishedStep``) this schema
+    /// The company's schema revision: the last of its own steps (``PublishedStep``) this schema
     /// holds beyond the built-in one (0: none).
     public var revision: Int = 0
     /// The built-in steps of each release, oldest first; a change written under an older
-    /// version is read through the ones after it (``mapping(from:)``).
+    /// version is read through the ones after it (``mapped(_:)``).
     public var releases: [SchemaRelease]
     private let entityIndex: [String: Int]
 
