@@ -104,7 +104,9 @@ extension HubPlanner {
                 if after != before || outcomes.contains(where: { $0.outcome != .applied }) {
                     try draft.save(after)
                 }
-                if before == nil, let placement = schema.placement, after.entity == placement.root,
+                // A root created and deleted in the same push is gone already: nothing to place
+                // (placing it would be refused, and with it the whole push, for ever).
+                if before == nil, let placement = schema.placement, after.entity == placement.root, !after.isDeleted,
                     !writer.isPrivileged, placement.location(of: after.values) == .init(territory: nil, owner: nil)
                 {
                     var assignment: [String: FieldValue] = [placement.ownerField: .text(writer.user)]

@@ -102,6 +102,23 @@ struct HubTests {
 
     // MARK: - Exactly once
 
+    /// A rep who creates an account and deletes it before syncing pushes both: the hub places
+    /// nothing that is already gone, answers both, and the outbox moves on (it used to refuse the
+    /// whole push, for ever).
+    @Test func anAccountCreatedAndDeletedBeforeItsFirstPushIsAnswered() throws {
+        let hub = try makeHub()
+        let replica = try makeReplica("alice", hub: hub)
+        let gone = try replica.insert("account", values: ["name": .text("Typo Ltd")])
+        try replica.delete("account", id: gone)
+        let kept = try replica.insert("account", values: ["name": .text("Right Ltd")])
+        let response = try #require(try InProcessSync.push(replica, to: hub, as: alice))
+        #expect(response.outcomes.map(\.outcome) == [.applied, .applied, .applied])
+        #expect(try replica.pendingCount() == 0)
+        #expect(try hub.row("account", id: gone)?.isDeleted == true)
+        #expect(try hub.row("account", id: kept)?.values["owner"] == .text("alice"))
+        #expect(try hub.check().isEmpty)
+    }
+
     @Test func aReplayedPushIsANoOpWithTheSameOutcomes() throws {
         let hub = try makeHub()
         let replica = try makeReplica("alice", hub: hub)

@@ -8,11 +8,7 @@ struct SimulationTests {
     @Test(arguments: SimulationLength.inProcess.seeds)
     func replicasConvergeThroughTheHub(seed: UInt64) async throws {
         var world = try await World(seed: seed, replicaCount: 6)
-        for _ in 0..<SimulationLength.inProcess.steps {
-            try await world.step()
-        }
-        try await world.quietRound()
-        try world.check()
+        try await Self.run(&world)
     }
 
     /// The same, while an admin adds a review choice field, grows its list, adds a text field and
@@ -21,11 +17,22 @@ struct SimulationTests {
     @Test(arguments: SimulationLength.inProcess.seeds)
     func replicasConvergeWhileTheSchemaChanges(seed: UInt64) async throws {
         var world = try await World(seed: seed, replicaCount: 6, evolvingSchema: true)
-        for _ in 0..<SimulationLength.inProcess.steps {
-            try await world.step()
-        }
-        try await world.quietRound()
-        try world.check()
+        try await Self.run(&world)
         try world.checkSchemaChanged()
+    }
+
+    /// Runs the steps and the quiet round; an error thrown on the way is recorded with the seed
+    /// and the last steps of the history.
+    static func run(_ world: inout World) async throws {
+        do {
+            for _ in 0..<SimulationLength.inProcess.steps {
+                try await world.step()
+            }
+            try await world.quietRound()
+        } catch {
+            Issue.record(world.note("the run failed: \(error)"))
+            return
+        }
+        try world.check()
     }
 }
