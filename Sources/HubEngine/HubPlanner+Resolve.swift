@@ -72,6 +72,10 @@ extension HubPlanner {
             // The record is gone (deleted after the conflict arose): there is nothing left to
             // write, and the item closes as history.
             operation = nil
+        case (.field, _) where conflict.field.map { entity.field($0) == nil && entity.retiredField($0) != nil } ?? false:
+            // The field was retired after the conflict arose: it takes no value, and the item
+            // closes as history (both contenders stay in it).
+            operation = nil
         case (.field, _):
             guard let field = conflict.field, entity.field(field) != nil else {
                 throw HubError.invalidResolution("the conflict names no field")

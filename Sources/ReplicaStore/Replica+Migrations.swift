@@ -153,7 +153,9 @@ extension Replica {
                         last_error TEXT
                     );
                     """)
-            try db.execute(sql: "UPDATE _replica SET schema_version = MAX(schema_version, ?)", arguments: [schema.version])
+            // The version this migration brings (attachments came with 2), not the opening
+            // binary's: a later release's steps still run on a replica made under 1.
+            try db.execute(sql: "UPDATE _replica SET schema_version = MAX(schema_version, ?)", arguments: [min(2, schema.version)])
         }
         migrator.registerMigration("v6-company-schema") { db in
             // The company's own schema steps this laptop has learned from its pulls, by revision.
@@ -172,7 +174,8 @@ extension Replica {
     }
 
     static func createTable(_ entity: EntitySchema, db: Database) throws {
-        let columns = entity.fields.flatMap(SQLMapping.columns).map { "\(SQLMapping.quote($0.name)) \($0.type)" }
+        // A retired field has a column too, never captured: every replica has the same columns.
+        let columns = (entity.fields + entity.retired.map(\.field)).flatMap(SQLMapping.columns).map { "\(SQLMapping.quote($0.name)) \($0.type)" }
         try db.execute(
             sql: "CREATE TABLE \(SQLMapping.quote(entity.name)) (id TEXT PRIMARY KEY NOT NULL, "
                 + columns.joined(separator: ", ") + ")")

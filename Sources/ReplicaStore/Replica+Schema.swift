@@ -68,20 +68,42 @@ extension Replica {
                 try db.execute(
                     sql: "ALTER TABLE \(SQLMapping.quote(entity)) RENAME COLUMN \(SQLMapping.quote(from + suffix)) TO \(SQLMapping.quote(to + suffix))")
             }
-            // Changes waiting to be pushed go under the new name (the changeset says the new version).
-            let path = "'$.\"' || ? || '\"'"
-            try db.execute(
-                sql: "UPDATE _outbox SET field = ? WHERE entity = ? AND field = ?", arguments: [to, entity, from])
-            try db.execute(
-                sql: """
-                    UPDATE _outbox SET value = json_set(json_remove(value, \(path)), '$."' || ? || '"', json_extract(value, \(path)))
-                    WHERE entity = ? AND op = 'insert' AND json_type(value, \(path)) IS NOT NULL
-                    """,
-                arguments: [from, to, from, entity, from])
+            // Changes waiting to be pushed, and those kept for a server restored from a backup, go
+            // under the new name (the changeset says the new version).
+            for table in ["_outbox", "_sent"] {
+                try db.execute(
+                    sql: "UPDATE \(table) SET field = ? WHERE entity = ? AND field = ?", arguments: [to, entity, from])
+                try renameKey(table: table, column: "value", at: "$", from: from, to: to, where: "entity = ? AND op = 'insert'",
+                    arguments: [entity], db: db)
+            }
+            // The hub's states held back for rows with pending changes, too.
+            for object in ["$.values", "$.stamps"] {
+                try renameKey(table: "_held_snapshot", column: "snapshot", at: object, from: from, to: to, where: "entity = ?",
+                    arguments: [entity], db: db)
+            }
         }
         let current = schema.applying(try companySteps(db))
         for entity in current.entities { try reconcile(entity, db: db) }
         try db.execute(sql: "UPDATE _replica SET schema_version = ?", arguments: [schema.version])
+        // The older binary applied pulled rows without what it did not know (a renamed field's
+        // values, a new field's, a new record type's rows): pull everything again. Pulls are
+        // idempotent, and pending changes keep their fields until they are answered.
+        try db.execute(sql: "UPDATE _replica SET pull_cursor = 0 WHERE bootstrapped = 1")
+    }
+
+    /// Renames key `from` to `to` in the JSON object at `path` of `column`, in the rows of
+    /// `table` that `condition` selects and that hold the key.
+    private static func renameKey(
+        table: String, column: String, at path: String, from: String, to: String, where condition: String,
+        arguments: [String], db: Database
+    ) throws {
+        let old = "'\(path).\"' || ? || '\"'"
+        try db.execute(
+            sql: """
+                UPDATE \(table) SET \(column) = json_set(json_remove(\(column), \(old)), '\(path).\"' || ? || '\"', json_extract(\(column), \(old)))
+                WHERE \(condition) AND json_type(\(column), \(old)) IS NOT NULL
+                """,
+            arguments: StatementArguments([from, to, from] + arguments + [from]))
     }
 
     /// Makes `entity`'s table hold a column for every field it declares and its capture triggers
@@ -94,7 +116,8 @@ extension Replica {
             return
         }
         let existing = Set(try db.columns(in: entity.name).map(\.name))
-        for field in entity.fields {
+        // A retired field keeps a column too (it is never captured again).
+        for field in entity.fields + entity.retired.map(\.field) {
             for column in SQLMapping.columns(field) where !existing.contains(column.name) {
                 try db.execute(
                     sql: "ALTER TABLE \(SQLMapping.quote(entity.name)) ADD COLUMN \(SQLMapping.quote(column.name)) \(column.type)")

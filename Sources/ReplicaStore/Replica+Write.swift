@@ -17,8 +17,21 @@ extension Replica {
         } catch {
             throw ReplicaError.invalid(error)
         }
-        try writer.write { db in try insertChecked(schema, id: id, row: row, db: db) }
+        try writer.write { db in
+            try requireSchemaUnchanged(db)
+            try insertChecked(schema, id: id, row: row, db: db)
+        }
         return id
+    }
+
+    /// Refuses a write checked against a schema older than the file's: another process (a sync)
+    /// learned company steps meanwhile, and the capture triggers follow them, so a value checked
+    /// before could be written without being captured. Nothing is written; the schema is reloaded.
+    func requireSchemaUnchanged(_ db: Database) throws {
+        guard try Replica.companyRevision(db) != schema.revision else { return }
+        schemas.current = schemas.builtIn.applying(try Replica.companySteps(db))
+        throw ReplicaError.notAllowed(
+            reason: "this laptop learned new fields from a sync while the command ran", remedy: "run the command again")
     }
 
     /// Inserts a row already checked against the schema, in the caller's transaction: the
@@ -77,6 +90,7 @@ extension Replica {
             }
         }
         try writer.write { db in
+            try requireSchemaUnchanged(db)
             let me = try Replica.identity(db)
             guard let before = try Replica.row(schema, id: id, db: db) else {
                 throw ReplicaError.unknownRecord(entity: entity, id: id)
@@ -124,7 +138,10 @@ extension Replica {
                 reason: "\(schema.labelWithArticle) cannot be deleted once recorded",
                 remedy: "record a new \(schema.label) that corrects it")
         }
-        try writer.write { db in try deleteChecked(schema, id: id, db: db) }
+        try writer.write { db in
+            try requireSchemaUnchanged(db)
+            try deleteChecked(schema, id: id, db: db)
+        }
     }
 
     /// Deletes a live row in the caller's transaction, after its invariants.

@@ -55,7 +55,19 @@ struct CustomFieldHubTests {
         #expect(throws: ReplicaError.self) { try bob.update("account", id: acme, set: ["segment": .text("huge")]) }
         #expect(try bob.pendingCount() == pending)
 
-        // Reopened from its file, a replica keeps what it learned (checked on a file below).
+        // A conflict on the field, then the field retired: the item closes as history, no write.
+        try InProcessSync.pull(bob, from: hub)
+        try alice.update("account", id: acme, set: ["segment": .text("smb")])
+        try bob.update("account", id: acme, set: ["segment": .text("smb")])
+        _ = try InProcessSync.push(alice, to: hub, as: self.alice)
+        try bob.update("account", id: acme, set: ["segment": .text("enterprise")])
+        _ = try InProcessSync.push(bob, to: hub, as: self.bob)
+        let queued = try #require(try hub.conflicts().first { $0.conflict.field == "segment" })
+        try hub.publish(.retireField(entity: "account", field: "segment"), by: ada)
+        let before = try #require(try hub.row("account", id: acme))
+        try hub.resolve(queued.conflict.id, choice: .keepIncoming, by: "ada")
+        #expect(try hub.conflicts().isEmpty)
+        #expect(try hub.row("account", id: acme)?.values == before.values)
         #expect(try hub.check().isEmpty)
     }
 
@@ -81,6 +93,17 @@ struct CustomFieldHubTests {
         #expect(try replica.identity().pullCursor == feedEnd)
         try InProcessSync.pull(replica, from: hub)
         #expect(try replica.row("account", id: acme)?["segment"] == .text("smb"))
+
+        // A second process on the same file (a command opened before a sync learned a step) is
+        // told to run again instead of writing what the triggers of now would not capture.
+        let stale = try Replica.open(at: path, schema: CRMSchema.schema, clock: clock.wallClock)
+        try hub.publish(.addField(CustomField(entity: "account", name: "region", kind: .text, rule: .lastWriterWins)), by: ada)
+        try InProcessSync.pull(replica, from: hub)
+        #expect { try stale.update("account", id: acme, set: ["phone": .text("0320")]) } throws: {
+            "\($0)".contains("run the command again")
+        }
+        try stale.update("account", id: acme, set: ["region": .text("Nord")])
+        #expect(try stale.pendingChangeset()?.changes.last?.fields == ["region"])
 
         replica = try Replica.open(at: path, schema: CRMSchema.schema, clock: clock.wallClock)
         #expect(replica.schema.entity("account")?.isCustom("segment") == true)
@@ -138,7 +161,7 @@ struct CustomFieldHubTests {
             (.addChoices(entity: "account", field: "segment", choices: ["smb"]), "'smb' is a choice already"),
             (.addChoices(entity: "account", field: "name", choices: ["x"]), "account.name is built in"),
             (.retireField(entity: "account", field: "nothing"), "account has no field 'nothing'"),
-            (.renameField(entity: "account", from: "segment", to: "market"), "only a release of Satchel renames a field"),
+            (.renameField(entity: "account", from: "segment", to: "market"), "only a release of the software renames a field"),
         ]
         for (step, message) in refused {
             #expect {
@@ -171,6 +194,10 @@ struct CustomFieldHubTests {
         #expect(row.values["sector"] == .text("tools") && row.values["industry"] == nil && row.stamps["sector"] != nil)
         let upgraded = try hub.dump()
         #expect(try Hub.open(at: path, schema: NextRelease.schema, clock: clock.wallClock).dump() == upgraded, "once only")
+        // A server of the older release refuses the store the newer one upgraded.
+        #expect {
+            try Hub.open(at: path, schema: CRMSchema.schema, clock: clock.wallClock)
+        } throws: { "\($0)".contains("upgraded to schema 3 by a newer satchel-server") }
 
         // A laptop still on the older release pushes the old name: it lands on the new one; its
         // edit of the field the release retired is answered, not lost.

@@ -13,12 +13,15 @@ struct ReleaseUpgradeTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/replica.sqlite"
         let old = try Replica.open(at: path, schema: CRMSchema.schema, replicaID: ReplicaID("laptop"))
+        try old.apply(bootstrap: BootstrapResponse(rows: [], snapshot: 42, after: 42, hasMore: false))
         let acme = try old.insert("account", values: ["name": .text("Acme"), "industry": .text("tools"), "email": .text("a@acme.example")])
         try old.update("account", id: acme, set: ["industry": .text("hardware")])
 
         let next = NextRelease.schema
         let upgraded = try Replica.open(at: path, schema: next)
         #expect(try upgraded.row("account", id: acme)?["sector"] == .text("hardware"))
+        // The older binary dropped what it did not know from the rows it pulled: pull them all again.
+        #expect(try upgraded.identity().pullCursor == 0)
         let changes = try #require(try upgraded.pendingChangeset()).changes
         #expect(try upgraded.pendingChangeset()?.schemaVersion == next.version)
         guard case .insert(let values) = changes[0].operation, case .update(let field, let value, _) = changes[1].operation else {
@@ -32,6 +35,10 @@ struct ReleaseUpgradeTests {
 
         // The retired field keeps its column and takes no new value; the renamed one is captured.
         #expect(throws: ReplicaError.self) { try upgraded.update("account", id: acme, set: ["email": .text("b@acme.example")]) }
+        // Its column stays, and another tool's write to it is not captured.
+        let pending = try upgraded.pendingCount()
+        try upgraded.execute(sql: "UPDATE account SET email = 'c@acme.example' WHERE id = ?", arguments: [acme])
+        #expect(try upgraded.pendingCount() == pending)
         try upgraded.update("account", id: acme, set: ["sector": .text("machines")])
         #expect(try upgraded.pendingChangeset()?.changes.last?.fields == ["sector"])
         // Opening again runs nothing twice.
@@ -39,5 +46,21 @@ struct ReleaseUpgradeTests {
         #expect(try again.row("account", id: acme)?["sector"] == .text("machines"))
         // An older binary cannot open what the newer one wrote.
         #expect(throws: ReplicaError.self) { try Replica.open(at: path, schema: CRMSchema.schema) }
+    }
+
+    @Test func aReplicaOfTheFirstSchemaTakesEveryLaterRelease() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-release-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/replica.sqlite"
+        let current = CRMSchema.schema
+        let first = Schema(
+            version: 1, entities: current.entities.filter { $0.name != "attachment" }, placement: current.placement)
+        let old = try Replica.open(at: path, schema: first, replicaID: ReplicaID("laptop"))
+        let acme = try old.insert("account", values: ["name": .text("Acme"), "industry": .text("tools")])
+
+        let upgraded = try Replica.open(at: path, schema: NextRelease.schema)
+        #expect(try upgraded.row("account", id: acme)?["sector"] == .text("tools"))
+        #expect(try upgraded.rows("attachment").isEmpty)
+        #expect(try upgraded.pendingChangeset()?.changes.first?.fields.contains("sector") == true)
     }
 }

@@ -44,7 +44,7 @@ struct SchemaSkewTests {
             #expect(try server.hub.row("account", id: acme)?.values["sector"] == .text("tools"))
             let entry = try #require(try server.hub.history("account", id: acme).last)
             #expect(entry.outcome == "rejected" && entry.value == .text("info@acme.example"))
-            #expect(entry.detail?.contains("retired in release 3 of Satchel") == true)
+            #expect(entry.detail?.contains("retired in release 3") == true)
         } catch {
             await server.stop()
             throw error

@@ -75,6 +75,12 @@ extension HubService {
     /// store's version moves in the same transaction, so it runs once whatever happens.
     func upgradeStoredRows() throws {
         let stored = try storage.read { try $0.storedSchemaVersion() }
+        guard stored <= schema.version else {
+            // A newer server upgraded the store: this one would plan under names it no longer holds.
+            throw HubError.storage(
+                "the store was upgraded to schema \(stored) by a newer satchel-server, and this one knows schema "
+                    + "\(schema.version); run the newer server on it (every server of one store runs the same release)")
+        }
         guard stored < schema.version else { return }
         let renames = schema.releaseSteps(after: stored).compactMap { step -> (entity: String, from: String, to: String)? in
             if case let .renameField(entity, from, to) = step { return (entity, from, to) }

@@ -139,7 +139,7 @@ extension Schema {
                 }
                 throw SchemaStepError("'\(field.name)' is a built-in field of \(entity.name); choose another name")
             }
-            // A record's id, and SQLite's own names for a row's key (a column so named would hide it).
+            // A record's id, and the store's own names for a row's key (a column so named would hide it).
             guard !["id", "rowid", "oid"].contains(field.name) else {
                 throw SchemaStepError("'\(field.name)' is a name the store keeps for a record's key; choose another name")
             }
@@ -149,7 +149,7 @@ extension Schema {
                 throw SchemaStepError("'\(field.name)' would be stored as '\(clash)', which \(entity.name) uses already; choose another name")
             }
             guard entity.customCount < Self.maxCustomFields else {
-                throw SchemaStepError("\(entity.name) has \(Self.maxCustomFields) fields of the company's own already; retire none, add none more")
+                throw SchemaStepError("\(entity.name) has \(Self.maxCustomFields) fields of the company's own already, the most a record type may have")
             }
             guard (1...100).contains(field.label.unicodeScalars.count), TextHygiene.problem(in: field.label, multiline: false) == nil
             else {
@@ -157,11 +157,11 @@ extension Schema {
             }
             if field.kind == .choice {
                 guard !field.choices.isEmpty else {
-                    throw SchemaStepError("a choice field needs its values: add --choices a,b,c")
+                    throw SchemaStepError("a choice field needs its values: give its choices, such as a,b,c")
                 }
                 try Self.checkChoices(field.choices, existing: [])
             } else if !field.choices.isEmpty {
-                throw SchemaStepError("only a choice field has choices; leave out --choices or use --type choice")
+                throw SchemaStepError("only a choice field has choices; give none, or make it a choice field")
             }
             let allowed = CustomField.rules(for: field.kind)
             guard allowed.contains(field.rule) else {
@@ -174,12 +174,12 @@ extension Schema {
             guard case .enumeration(let members) = field.type else {
                 throw SchemaStepError("\(entity.name).\(name) is not a choice field; only a choice field takes choices")
             }
-            guard !choices.isEmpty else { throw SchemaStepError("give at least one value to add: --add VALUE") }
+            guard !choices.isEmpty else { throw SchemaStepError("give at least one value to add") }
             try Self.checkChoices(choices, existing: members)
         case let .retireField(_, name):
             _ = try customField(name, of: entity)
         case .renameField, .addEntity:
-            throw SchemaStepError("only a release of Satchel renames a field or adds a record type")
+            throw SchemaStepError("only a release of the software renames a field or adds a record type")
         }
     }
 
@@ -189,7 +189,7 @@ extension Schema {
             throw SchemaStepError("\(entity.name).\(name) is retired already")
         }
         guard let field = entity.field(name) else {
-            throw SchemaStepError("\(entity.name) has no field '\(name.prefix(40))'; 'satchel admin field list' shows them")
+            throw SchemaStepError("\(entity.name) has no field '\(name.prefix(40))'; the list of fields shows them")
         }
         guard entity.isCustom(name) else {
             throw SchemaStepError("\(entity.name).\(name) is built in; only a field the company added can change here")

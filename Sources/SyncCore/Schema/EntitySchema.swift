@@ -174,7 +174,7 @@ public struct Schema: Sendable {
         for release in releases {
             for case let .retireField(entity, field) in release.steps {
                 guard let index = entityIndex[entity] else { continue }
-                self.entities[index].retire(field, reason: "retired in release \(release.version) of Satchel")
+                self.entities[index].retire(field, reason: "retired in release \(release.version)")
             }
         }
     }
