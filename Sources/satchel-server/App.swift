@@ -41,6 +41,12 @@ struct DataOptions: ParsableArguments {
         return (try? DatabaseURL(url).location).map { "postgres \($0)" } ?? "the database"
     }
 
+    /// Whether a store is there already (a PostgreSQL database always counts as one).
+    var storeExists: Bool {
+        databaseURL != nil
+            || FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent(SQLiteServerStore.fileName))
+    }
+
     func open() throws -> any ServerStore {
         if let url = databaseURL { return try PostgresServerStore.open(url: url) }
         return try SQLiteServerStore.open(directory: data)

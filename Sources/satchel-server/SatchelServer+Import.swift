@@ -3,6 +3,7 @@ import Foundation
 import HubEngine
 import HubStore
 import ReplicaStore
+import SatchelModel
 import SyncServer
 
 extension SatchelServer {
@@ -19,15 +20,16 @@ extension SatchelServer {
         @OptionGroup var data: DataOptions
 
         func run() throws {
-            let store = try data.open()
-            // The company's own fields are columns an import may fill, as built-in ones are.
-            let contents = try ImportFile.readAll(path: file, schema: try store.currentSchema())
+            // The company's own fields are columns an import may fill, as built-in ones are. A
+            // data directory with no store yet has none, and a bad file must not create one.
+            let schema = try data.storeExists ? data.open().currentSchema() : CRMSchema.schema
+            let contents = try ImportFile.readAll(path: file, schema: schema)
             if !contents.problems.isEmpty && !skipBad {
                 throw ImportError(
                     "nothing was imported; \(contents.problems.count) bad line\(contents.problems.count == 1 ? "" : "s") "
                         + "(use --skip-bad to import the rest):\n" + contents.problems.joined(separator: "\n"))
             }
-            let report = try store.importRecords(
+            let report = try data.open().importRecords(
                 contents.records, by: "import", from: Actor.serverOperator.device, skipBad: skipBad)
             print("Imported \(report.imported) record\(report.imported == 1 ? "" : "s") from \(file).")
             let skipped = contents.problems + report.problems

@@ -53,6 +53,20 @@ struct CustomFieldTests {
         try bob.ok(["export", "accounts", "--csv", csv])
         let exported = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
         #expect(exported.first?.hasSuffix(",segment") == true && exported.dropFirst().first?.hasSuffix(",enterprise") == true)
+        // The server's import reads the company's fields too; a file it cannot take into a fresh
+        // data directory creates nothing there.
+        let fresh = office.root + "/fresh-data"
+        let refused = try ServerProcess.run(["import", csv, "--data", fresh])
+        #expect(refused.status != 0 && refused.error.contains("segment"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+        let newco = office.root + "/newco.csv"
+        try "record,id,name,territory,segment\naccount,acc-newco,Newco,north,smb\n".write(toFile: newco, atomically: true, encoding: .utf8)
+        try office.goOffline {
+            let imported = try ServerProcess.run(["import", newco, "--data", office.data])
+            #expect(imported.status == 0 && imported.output.contains("Imported 1 record"), "\(imported.error)")
+        }
+        try bob.ok(["sync"])
+        #expect(try bob.ok(["account", "show", "acc-newco", "--json"]).object()["segment"] as? String == "smb")
         let report = try bob.ok(["report", "visits", "--by", "segment", "--json"]).object()
         let groups = (report["body"] as? [[String: Any]] ?? []).compactMap { $0["group"] as? String }
         #expect(groups == ["enterprise"])
