@@ -59,7 +59,11 @@ public enum Bench {
         report.figure("upload_bytes_zlib", sizes.uploadBytesZlib, "uploads, bytes zlib (as sent)")
         report.figure("blob_bytes_raw_median", sizes.medianBlobBytesRaw, "one rep's upload, bytes raw (median)")
         report.figure("snapshot_bytes_raw", sizes.snapshotBytesRaw, "hub state for bootstrap, bytes raw (\(sizes.snapshotPages) pages)")
-        report.figure("snapshot_bytes_zlib", sizes.snapshotBytesZlib, "hub state for bootstrap, bytes gzip (as sent)")
+        report.figure(
+            "snapshot_bytes_zlib", sizes.snapshotBytesZlib, "hub state for bootstrap, bytes gzip (as sent, table layout)")
+        report.figure(
+            "snapshot_bytes_zlib_rows_layout", sizes.snapshotBytesZlibRowsLayout,
+            "… the same pages in the rows layout (older laptops)")
         report.figure("raw_data_bytes_zlib", sizes.rawDataBytesZlib, "the live rows as plain JSON lines, bytes zlib")
         report.figure(
             "snapshot_to_raw_zlib_ratio", rounded(Double(sizes.snapshotBytesZlib) / Double(max(1, sizes.rawDataBytesZlib)), 3),

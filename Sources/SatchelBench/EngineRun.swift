@@ -45,6 +45,8 @@ public struct EngineSizes: Sendable, Codable {
     public var medianBlobBytesRaw = 0
     public var snapshotBytesRaw = 0
     public var snapshotBytesZlib = 0
+    /// The same pages in the first layout, `rows` (what a laptop older than the table layout gets).
+    public var snapshotBytesZlibRowsLayout = 0
     public var snapshotPages = 0
     /// The workload's live rows as plain JSON (one object per row, the workload's fields), and
     /// zlib'd: what any system must at least ship.
@@ -117,13 +119,14 @@ public struct EngineRun {
         }
     }
 
-    /// The hub's full state as bootstrap pages, each JSON and gzip as the server sends it.
-    func exportPages<S: HubStorage>(_ hub: HubService<S>) throws -> [Data] {
+    /// The hub's full state as bootstrap pages, each JSON and gzip as the server sends it, in the
+    /// layout a laptop asks for (``PageLayout/table``) unless told otherwise.
+    func exportPages<S: HubStorage>(_ hub: HubService<S>, layout: PageLayout = .table) throws -> [Data] {
         var pages: [Data] = []
         var after: Int64 = 0
         var snapshot: Int64?
         while true {
-            let page = try hub.bootstrapEncoded(snapshot: snapshot, after: after, limit: pageSize, for: nil)
+            let page = try hub.bootstrapEncoded(snapshot: snapshot, after: after, limit: pageSize, for: nil, layout: layout)
             pages.append(try Compression.deflate(page.json, format: .gzip))
             guard page.hasMore else { break }
             snapshot = page.snapshot
@@ -259,6 +262,7 @@ public struct EngineRun {
         sample.export = exportTiming
         sizes.snapshotPages = pages.count
         sizes.snapshotBytesZlib = pages.reduce(0) { $0 + $1.count }
+        sizes.snapshotBytesZlibRowsLayout = try exportPages(hub, layout: .rows).reduce(0) { $0 + $1.count }
         let (fresh, bootstrapTiming) = try Timing.measure { () throws -> (Replica, String) in
             let replica = try bootstrap(pages, into: path("fresh.sqlite"), replicaID: ReplicaID("bench-fresh"))
             let phone = try replica.row("account", id: workload.accounts[0].id)?["phone"]?.textValue ?? ""

@@ -243,7 +243,8 @@ public struct SyncClient: Sendable {
             // The company schema revision this laptop holds: the page brings the steps after it.
             let request = TransportRequest(
                 method: "GET",
-                path: "/v1/sync/pull?since=\(cursor)&limit=\(configuration.pageSize)&schema=\(try replica.schemaRevision())",
+                path: "/v1/sync/pull?since=\(cursor)&limit=\(configuration.pageSize)&schema=\(try replica.schemaRevision())"
+                    + "&layout=table",
                 headers: ["Accept-Encoding": "gzip"])
             let page: PullResponse
             do {
@@ -287,7 +288,9 @@ public struct SyncClient: Sendable {
     }
 
     private func bootstrapPage(at position: (snapshot: Int64, after: Int64)?) async throws -> BootstrapResponse {
-        var path = "/v1/sync/bootstrap?limit=\(configuration.bootstrapPageSize)&schema=\(try replica.schemaRevision())"
+        // The columnar layout (``RowTable``): a server too old to know it answers rows, which reads the same.
+        var path =
+            "/v1/sync/bootstrap?limit=\(configuration.bootstrapPageSize)&schema=\(try replica.schemaRevision())&layout=table"
         if let position { path += "&snapshot=\(position.snapshot)&after=\(position.after)" }
         return try Self.decode(
             BootstrapResponse.self,

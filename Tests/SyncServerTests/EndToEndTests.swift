@@ -450,6 +450,37 @@ struct EndToEndTests {
         #expect(try alice.replica.identity().isBootstrapped)
     }
 
+    /// A laptop asks for the table layout; a page in either layout carries the same rows.
+    @Test(arguments: Backend.available) func bothPageLayoutsCarryTheSameRows(backend: Backend) async throws {
+        let company = try await Company.start(backend)
+        defer { Task { await company.server.stop() } }
+        try company.admin.replica.insert("account", values: ["name": .text("Initech"), "territory": .text("north"), "tags": .stringSet(["key"])])
+        try company.admin.replica.update("account", id: company.acme, set: ["phone": .text("+33 1"), "notes": .text("met")])
+        _ = try await company.admin.sync()
+        _ = try await company.alice.sync()
+        #expect(try company.alice.replica.rows("account").count == 2)
+        let credential = company.alice.configuration.credential
+        func read(_ path: String, _ data: Data) throws -> [RowSnapshot] {
+            path.contains("pull")
+                ? try WireJSON.decode(PullResponse.self, from: data).rows
+                : try WireJSON.decode(BootstrapResponse.self, from: data).rows
+        }
+        for path in ["/v1/sync/pull?since=0", "/v1/sync/bootstrap?limit=1"] {
+            let rows = try await company.raw("GET", path + "&layout=rows", credential: credential, body: nil)
+            let table = try await company.raw("GET", path + "&layout=table", credential: credential, body: nil)
+            #expect(rows.status == 200 && table.status == 200)
+            #expect(String(decoding: table.body, as: UTF8.self).hasPrefix(#"{"table":{"replicas":["#))
+            #expect(String(decoding: rows.body, as: UTF8.self).hasPrefix(#"{"rows":["#))
+            let expected = try read(path, rows.body).map { row in
+                var row = row
+                row.values = row.values.filter { $0.value != FieldValue.null }
+                return row
+            }
+            #expect(!expected.isEmpty)
+            #expect(try read(path, table.body) == expected, "\(path)")
+        }
+    }
+
     // MARK: - Refusals change nothing
 
     @Test(arguments: Backend.available) func hostileRequestsGetTheirErrorAndChangeNothing(backend: Backend) async throws {
@@ -497,6 +528,13 @@ struct EndToEndTests {
             413, .tooLarge)
         // A bad page size, an unknown route, an admin route for a rep.
         try expectRefusal(try await company.raw("GET", "/v1/sync/pull?limit=0", credential: aliceCredential, body: nil), 400, .invalidRequest)
+        // A page layout nobody offers.
+        for path in ["/v1/sync/pull?layout=columns", "/v1/sync/bootstrap?layout=TABLE"] {
+            let response = try await company.raw("GET", path, credential: aliceCredential, body: nil)
+            try expectRefusal(response, 400, .invalidRequest)
+            let message = try WireJSON.decoder.decode(ErrorResponse.self, from: response.body).error.message
+            #expect(message.hasPrefix("layout must be rows or table"), "\(message)")
+        }
         try expectRefusal(try await company.raw("GET", "/v1/nothing", credential: aliceCredential, body: nil), 404, .notFound)
         try expectRefusal(try await company.raw("GET", "/v1/admin/conflicts", credential: aliceCredential, body: nil), 403, .forbidden)
         // An enrollment token never issued (a spent one is in Fixtures/hostile/http).

@@ -53,7 +53,8 @@ extension HubService {
     /// The same page as ``pull(since:limit:scope:for:)``, as the JSON the wire carries. The stored
     /// states are spliced in as they are, with their sequence numbers, without being decoded.
     public func pullEncoded(
-        since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?, knownSchema: Int = 0
+        since cursor: Int64, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?, knownSchema: Int = 0,
+        layout: PageLayout = .rows
     ) throws -> EncodedPage {
         let page = try pullPage(since: cursor, limit: limit, scope: scope, reader: reader, knownSchema: knownSchema)
         var tail = "\"cursor\":\(page.cursor),\"hasMore\":\(page.hasMore)"
@@ -65,7 +66,7 @@ extension HubService {
             tail += ",\"redirects\":" + String(decoding: try WireJSON.encoder.encode(page.redirects), as: UTF8.self)
         }
         return EncodedPage(
-            json: Self.encodedPage(page.rows, tail: tail),
+            json: try Self.encodedPage(page.rows, tail: tail, layout: layout),
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.cursor, snapshot: nil)
     }
 
@@ -116,14 +117,14 @@ extension HubService {
     /// The same page as ``bootstrap(snapshot:after:limit:scope:for:)``, as the JSON the wire carries.
     public func bootstrapEncoded(
         snapshot: Int64? = nil, after: Int64 = 0, limit: Int = 500, scope: ReadScope = .all, for reader: ReplicaID?,
-        knownSchema: Int = 0
+        knownSchema: Int = 0, layout: PageLayout = .rows
     ) throws -> EncodedPage {
         let page = try bootstrapPage(
             snapshot: snapshot, after: after, limit: limit, scope: scope, reader: reader, knownSchema: knownSchema)
         var tail = "\"snapshot\":\(page.snapshot),\"after\":\(page.after),\"hasMore\":\(page.hasMore)"
         if let schema = page.schema { tail += ",\"schema\":" + (try WireJSON.text(schema)) }
         return EncodedPage(
-            json: Self.encodedPage(page.rows, tail: tail),
+            json: try Self.encodedPage(page.rows, tail: tail, layout: layout),
             rowCount: page.rows.count, hasMore: page.hasMore, next: page.after, snapshot: page.snapshot)
     }
 
@@ -181,7 +182,16 @@ extension HubService {
 
     /// `{"rows":[…],<tail>}` with each stored state turned into a row snapshot by putting its
     /// `seq` in front (a stored state is a snapshot without it; see ``RowState``).
-    static func encodedPage(_ rows: [FeedRow], tail: String) -> Data {
+    static func encodedPage(_ rows: [FeedRow], tail: String, layout: PageLayout) throws -> Data {
+        if layout == .table {
+            // The table is written from the states, so each is read once here.
+            var json = Data(#"{"table":"#.utf8)
+            json.append(contentsOf: RowTable.json(try rows.map(Self.snapshot)).utf8)
+            json.append(UInt8(ascii: ","))
+            json.append(contentsOf: tail.utf8)
+            json.append(UInt8(ascii: "}"))
+            return json
+        }
         var json = Data()
         json.reserveCapacity(rows.reduce(64 + tail.utf8.count) { $0 + $1.state.utf8.count + 32 })
         json.append(contentsOf: #"{"rows":["#.utf8)

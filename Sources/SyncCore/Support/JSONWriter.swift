@@ -80,6 +80,10 @@ struct JSONWriter {
         byte(UInt8(ascii: "\""))
     }
 
+    mutating func append(_ other: JSONWriter) {
+        bytes.append(contentsOf: other.bytes)
+    }
+
     mutating func append(_ other: String) {
         bytes.append(contentsOf: other.utf8)
     }

@@ -304,6 +304,7 @@ extension RowSnapshot: HandRead {
 extension PullResponse: HandRead {
     static func read(_ reader: inout JSONReader) throws -> PullResponse {
         var rows: [RowSnapshot]?
+        var table: [RowSnapshot]?
         var cursor: Int64?
         var hasMore: Bool?
         var departed: [Departure]?
@@ -312,7 +313,10 @@ extension PullResponse: HandRead {
         var schema: SchemaUpdate?
         try reader.object { reader, key in
             switch key {
-            case "rows": rows = try RowSnapshot.readRows(&reader)
+            case "rows" where table == nil: rows = try RowSnapshot.readRows(&reader)
+            case "table":
+                table = try RowTable.read(&reader)
+                rows = table
             case "cursor": cursor = try reader.int64()
             case "hasMore": hasMore = try reader.bool()
             // Rare, and small: the decoder reads them from their own bytes.
@@ -333,13 +337,17 @@ extension PullResponse: HandRead {
 extension BootstrapResponse: HandRead {
     static func read(_ reader: inout JSONReader) throws -> BootstrapResponse {
         var rows: [RowSnapshot]?
+        var table: [RowSnapshot]?
         var snapshot: Int64?
         var after: Int64?
         var hasMore: Bool?
         var schema: SchemaUpdate?
         try reader.object { reader, key in
             switch key {
-            case "rows": rows = try RowSnapshot.readRows(&reader)
+            case "rows" where table == nil: rows = try RowSnapshot.readRows(&reader)
+            case "table":
+                table = try RowTable.read(&reader)
+                rows = table
             case "schema": schema = try reader.null() ? nil : try reader.decodeValue(SchemaUpdate.self)
             case "snapshot": snapshot = try reader.int64()
             case "after": after = try reader.int64()

@@ -51,4 +51,27 @@ public struct BootstrapResponse: Hashable, Sendable, Codable {
         self.after = after
         self.hasMore = hasMore
     }
+
+    private enum CodingKeys: String, CodingKey { case rows, table, snapshot, after, hasMore, schema }
+
+    /// Reads either layout of the rows (``PageLayout``): `table` when the page has one.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rows = try c.decodeIfPresent(RowTable.Decoded.self, forKey: .table)?.rows
+            ?? c.decode([RowSnapshot].self, forKey: .rows)
+        snapshot = try c.decode(Int64.self, forKey: .snapshot)
+        after = try c.decode(Int64.self, forKey: .after)
+        hasMore = try c.decode(Bool.self, forKey: .hasMore)
+        schema = try c.decodeIfPresent(SchemaUpdate.self, forKey: .schema)
+    }
+
+    /// Writes the first layout, `rows` (the server writes a `table` page itself).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rows, forKey: .rows)
+        try c.encode(snapshot, forKey: .snapshot)
+        try c.encode(after, forKey: .after)
+        try c.encode(hasMore, forKey: .hasMore)
+        try c.encodeIfPresent(schema, forKey: .schema)
+    }
 }

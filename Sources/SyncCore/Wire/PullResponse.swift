@@ -81,4 +81,31 @@ public struct PullResponse: Hashable, Sendable, Codable {
         self.hasMore = hasMore
         self.departed = departed
     }
+
+    private enum CodingKeys: String, CodingKey { case rows, table, cursor, hasMore, departed, redirects, highWater, schema }
+
+    /// Reads either layout of the rows (``PageLayout``): `table` when the page has one.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rows = try c.decodeIfPresent(RowTable.Decoded.self, forKey: .table)?.rows
+            ?? c.decode([RowSnapshot].self, forKey: .rows)
+        cursor = try c.decode(Int64.self, forKey: .cursor)
+        hasMore = try c.decode(Bool.self, forKey: .hasMore)
+        departed = try c.decodeIfPresent([Departure].self, forKey: .departed)
+        redirects = try c.decodeIfPresent([Redirect].self, forKey: .redirects)
+        highWater = try c.decodeIfPresent(UInt64.self, forKey: .highWater)
+        schema = try c.decodeIfPresent(SchemaUpdate.self, forKey: .schema)
+    }
+
+    /// Writes the first layout, `rows` (the server writes a `table` page itself).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rows, forKey: .rows)
+        try c.encode(cursor, forKey: .cursor)
+        try c.encode(hasMore, forKey: .hasMore)
+        try c.encodeIfPresent(departed, forKey: .departed)
+        try c.encodeIfPresent(redirects, forKey: .redirects)
+        try c.encodeIfPresent(highWater, forKey: .highWater)
+        try c.encodeIfPresent(schema, forKey: .schema)
+    }
 }

@@ -134,6 +134,8 @@ struct SyncController: Sendable {
     func pull(_ request: Request, as principal: Principal) throws -> Response {
         let since = try Self.integer(request, "since", default: 0)
         let limit = try pageSize(request)
+        let knownSchema = try Self.knownSchema(request)
+        let layout = try Self.layout(request)
         // The position is noted first, so a compaction from now on counts this device as active.
         store.notePulled(principal.device.replicaID, upTo: since)
         try store.writePullMarksIfDue()
@@ -144,7 +146,7 @@ struct SyncController: Sendable {
             highWater = try store.highWater(of: principal.device.replicaID)
             page = try store.pullEncoded(
                 since: since, limit: limit, scope: principal.scope, for: principal.device.replicaID,
-                knownSchema: try Self.knownSchema(request))
+                knownSchema: knownSchema, layout: layout)
         } catch let error as HubError {
             throw Self.protocolError(error)
         }
@@ -155,9 +157,12 @@ struct SyncController: Sendable {
     func bootstrap(_ request: Request, as principal: Principal) throws -> Response {
         let snapshot = try request.uri.queryParameters.get("snapshot").map { _ in try Self.integer(request, "snapshot", default: 0) }
         let after = try Self.integer(request, "after", default: 0)
+        let limit = try pageSize(request)
+        let knownSchema = try Self.knownSchema(request)
+        let layout = try Self.layout(request)
         let page = try store.bootstrapEncoded(
-            snapshot: snapshot, after: after, limit: try pageSize(request), scope: principal.scope,
-            for: principal.device.replicaID, knownSchema: try Self.knownSchema(request))
+            snapshot: snapshot, after: after, limit: limit, scope: principal.scope,
+            for: principal.device.replicaID, knownSchema: knownSchema, layout: layout)
         // A bootstrapping device needs no tombstone from before its snapshot.
         if let snapshot = page.snapshot { store.notePulled(principal.device.replicaID, upTo: snapshot) }
         metrics.pulledRows.increment(by: Int64(page.rowCount))
@@ -178,6 +183,15 @@ struct SyncController: Sendable {
     /// The company schema revision the laptop holds (`schema=N`; 0, all steps, when absent).
     static func knownSchema(_ request: Request) throws -> Int {
         Int(clamping: try integer(request, "schema", default: 0))
+    }
+
+    /// How the page lays out its rows (`layout=rows|table`; `rows` when absent).
+    static func layout(_ request: Request) throws -> PageLayout {
+        guard let text = request.uri.queryParameters.get("layout") else { return .rows }
+        guard let layout = PageLayout(rawValue: String(text)) else {
+            throw ProtocolError(.invalidRequest, "layout must be rows or table, not '\(text.prefix(40))'")
+        }
+        return layout
     }
 
     private func pageSize(_ request: Request) throws -> Int {

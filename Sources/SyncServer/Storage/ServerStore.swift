@@ -40,11 +40,13 @@ public protocol ServerStore: Sendable {
     func bootstrap(
         snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int
     ) throws -> BootstrapResponse
-    /// The pages the HTTP API sends, already in their wire form.
-    func pullEncoded(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
-        -> EncodedPage
+    /// The pages the HTTP API sends, already in their wire form, in the layout the laptop asked for.
+    func pullEncoded(
+        since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int, layout: PageLayout
+    ) throws -> EncodedPage
     func bootstrapEncoded(
-        snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int
+        snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int,
+        layout: PageLayout
     ) throws -> EncodedPage
     /// How far the hub has processed `replica`'s changes (sent with every pull page, so a laptop
     /// notices a server restored from a backup and pushes again what it lost).
