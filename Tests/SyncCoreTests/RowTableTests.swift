@@ -94,6 +94,43 @@ struct RowTableTests {
         #expect(try WireJSON.decoder.decode(PullResponse.self, from: page).rows == rows)
     }
 
+    /// The server writes a table straight from the stored states; what it writes is what the
+    /// decoded snapshots give, and what it cannot read so (a location, an older layout) it declines.
+    @Test func storedStatesGiveTheTableTheirSnapshotsGive() throws {
+        var rng = SeededGenerator(seed: 24)
+        var declined = 0
+        var written = 0
+        for _ in 0..<200 {
+            var states: [RowState] = []
+            for _ in 0..<Int(rng.next() % 10) + 1 {
+                states.append(JSONReaderTests.rowState(&rng, locations: rng.chance(0.05)))
+            }
+            let stored = states.enumerated().map { (seq: Int64($0.offset * 3 + 1), state: RowJSON.rowState($0.element)) }
+            let snapshots = states.enumerated().map { offset, state in
+                RowSnapshot(
+                    entity: state.entity, id: state.id, seq: Int64(offset * 3 + 1), values: state.values,
+                    version: state.version, deleted: state.isDeleted, stamps: state.stamps)
+            }
+            guard let table = try? RowTable.json(states: stored) else {
+                declined += 1
+                continue
+            }
+            written += 1
+            #expect(table == RowTable.json(snapshots))
+        }
+        #expect(written > 100 && declined > 0, "\(written) written, \(declined) declined")
+        // The older layouts of a state: stamps by field, `deleted` as the stamp itself.
+        let stamp = #"{"device":"d","dot":{"counter":3,"replica":"r"},"hlc":65536,"user":"u","wall":5}"#
+        for old in [
+            #"{"entity":"account","id":"a","values":{"name":"N"},"stamps":{"name":\#(stamp)},"version":{"r":3},"deleted":false}"#,
+            #"{"entity":"account","id":"a","values":{"name":"N"},"stamps":[],"version":{"r":3},"deleted":\#(stamp)}"#,
+        ] {
+            #expect(throws: (any Error).self) { try RowTable.json(states: [(seq: 1, state: old)]) }
+            let decoded = try WireJSON.decode(RowState.self, fromText: old)
+            #expect(decoded.entity == "account")
+        }
+    }
+
     @Test func aDamagedTableIsRefusedWhole() throws {
         let good =
             #"{"table":{"replicas":["r"],"writers":[["u","d"]],"entities":[["account",["name"]]],"rows":[[0,"a",5,false,["N"],[],[[0,1,10,0,0,[0]]]]]},"cursor":5,"hasMore":false}"#

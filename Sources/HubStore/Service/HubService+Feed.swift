@@ -184,9 +184,16 @@ extension HubService {
     /// `seq` in front (a stored state is a snapshot without it; see ``RowState``).
     static func encodedPage(_ rows: [FeedRow], tail: String, layout: PageLayout) throws -> Data {
         if layout == .table {
-            // The table is written from the states, so each is read once here.
+            // The table is written from the stored states, each read once here; a page holding
+            // a state only the decoder reads goes through the decoded snapshots.
+            let table: String
+            do {
+                table = try RowTable.json(states: rows.map { (seq: $0.seq, state: $0.state) })
+            } catch {
+                table = RowTable.json(try rows.map(Self.snapshot))
+            }
             var json = Data(#"{"table":"#.utf8)
-            json.append(contentsOf: RowTable.json(try rows.map(Self.snapshot)).utf8)
+            json.append(contentsOf: table.utf8)
             json.append(UInt8(ascii: ","))
             json.append(contentsOf: tail.utf8)
             json.append(UInt8(ascii: "}"))

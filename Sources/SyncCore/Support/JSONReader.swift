@@ -267,6 +267,14 @@ struct JSONReader {
         try skipValue(depth: 0)
     }
 
+    /// Reads one value with `body` and returns its bytes as they stand in the document.
+    mutating func rawValue(_ body: (inout JSONReader) throws -> Void) throws -> [UInt8] {
+        _ = try peek()
+        let start = index
+        try body(&self)
+        return Array(bytes[start..<index])
+    }
+
     /// Reads one value with `JSONDecoder`, from that value's own bytes: for the rare parts of a
     /// document not worth a hand reader.
     mutating func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {

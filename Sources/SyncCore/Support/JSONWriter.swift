@@ -80,6 +80,10 @@ struct JSONWriter {
         byte(UInt8(ascii: "\""))
     }
 
+    mutating func append(bytes other: [UInt8]) {
+        bytes.append(contentsOf: other)
+    }
+
     mutating func append(_ other: JSONWriter) {
         bytes.append(contentsOf: other.bytes)
     }

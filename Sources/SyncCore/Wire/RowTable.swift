@@ -42,20 +42,52 @@ public enum PageLayout: String, Sendable, CaseIterable {
 public enum RowTable {
     /// The table of `rows`, as JSON text.
     public static func json(_ rows: [RowSnapshot]) -> String {
-        var out = JSONWriter(capacity: rows.count * 256)
-        write(rows, to: &out)
-        return out.text
+        write(rows.map(Entry.init))
     }
 
-    static func write(_ rows: [RowSnapshot], to out: inout JSONWriter) {
+    /// The table of rows given as the hub stores them (``RowJSON/rowState(_:)``, with the row's
+    /// sequence number): the same text as ``json(_:)`` of their snapshots, read once without
+    /// building a state or a value. Throws ``JSONReader/Unreadable`` for a state it does not
+    /// take (an older layout, a value only `JSONDecoder` reads); the caller then decodes them.
+    public static func json(states: [(seq: Int64, state: String)]) throws -> String {
+        write(try states.map { item in try JSONReader.read(item.state) { reader in try Entry.read(&reader, seq: item.seq) } })
+    }
+
+    /// One row, ready to be written: its values already JSON.
+    struct Entry {
+        var entity: String
+        var id: String
+        var seq: Int64
+        var deleted: Bool
+        var values: [(name: String, json: [UInt8])]
+        var version: [ReplicaID: UInt64]
+        /// Nil when the row carries no stamps.
+        var groups: [FieldStamps.Group]?
+
+        init(_ row: RowSnapshot) {
+            entity = row.entity
+            id = row.id
+            seq = row.seq
+            deleted = row.deleted
+            values = row.values.map { name, value in
+                var out = JSONWriter(capacity: 16)
+                RowJSON.write(value, to: &out)
+                return (name, out.bytes)
+            }
+            version = row.version.counters
+            groups = row.stamps.map(FieldStamps.groups)
+        }
+    }
+
+    private static func write(_ rows: [Entry]) -> String {
         var replicas = Index<ReplicaID>()
         var writers = Index<Writer>()
         var entities = Index<String>()
         var fieldNames: [String: Set<String>] = [:]
         for row in rows {
             entities.insert(row.entity)
-            fieldNames[row.entity, default: []].formUnion(row.values.keys)
-            if let stamps = row.stamps { fieldNames[row.entity, default: []].formUnion(stamps.keys) }
+            fieldNames[row.entity, default: []].formUnion(row.values.lazy.map(\.name))
+            for group in row.groups ?? [] { fieldNames[row.entity, default: []].formUnion(group.fields) }
         }
         let fields = fieldNames.mapValues { $0.sorted() }
         let fieldIndex = fields.mapValues { names in
@@ -64,9 +96,9 @@ public enum RowTable {
 
         var body = JSONWriter(capacity: rows.count * 200)
         var previousSeq: Int64 = 0
+        var cells: [[UInt8]?] = []
         for (position, row) in rows.enumerated() {
             if position > 0 { body.byte(UInt8(ascii: ",")) }
-            let names = fields[row.entity] ?? []
             let index = fieldIndex[row.entity] ?? [:]
             body.byte(UInt8(ascii: "["))
             body.uint(UInt64(entities.insert(row.entity)))
@@ -78,21 +110,23 @@ public enum RowTable {
             body.byte(UInt8(ascii: ","))
             body.bool(row.deleted)
             body.raw(",[")
-            for (offset, name) in names.enumerated() {
+            cells.removeAll(keepingCapacity: true)
+            cells.append(contentsOf: repeatElement(nil, count: index.count))
+            for value in row.values { cells[index[value.name]!] = value.json }
+            for (offset, cell) in cells.enumerated() {
                 if offset > 0 { body.byte(UInt8(ascii: ",")) }
-                RowJSON.write(row.values[name] ?? .null, to: &body)
+                if let cell { body.append(bytes: cell) } else { body.raw("null") }
             }
             body.raw("],[")
             var implied: [ReplicaID: UInt64] = [:]
-            let groups = row.stamps.map(Self.groups) ?? []
-            for group in groups {
+            for group in row.groups ?? [] {
                 implied[group.stamp.dot.replica] = max(implied[group.stamp.dot.replica] ?? 0, group.stamp.dot.counter)
             }
             var pairs: [(ReplicaID, UInt64)] = []
-            for (replica, counter) in row.version.counters where implied[replica] != counter {
+            for (replica, counter) in row.version where implied[replica] != counter {
                 pairs.append((replica, counter))
             }
-            for (replica, _) in implied where row.version.counters[replica] == nil { pairs.append((replica, 0)) }
+            for (replica, _) in implied where row.version[replica] == nil { pairs.append((replica, 0)) }
             pairs.sort { $0.0.rawValue < $1.0.rawValue }
             for (offset, pair) in pairs.enumerated() {
                 if offset > 0 { body.byte(UInt8(ascii: ",")) }
@@ -101,9 +135,7 @@ public enum RowTable {
                 body.uint(pair.1)
             }
             body.raw("],")
-            if row.stamps == nil {
-                body.raw("null")
-            } else {
+            if let groups = row.groups {
                 body.byte(UInt8(ascii: "["))
                 for (offset, group) in groups.enumerated() {
                     if offset > 0 { body.byte(UInt8(ascii: ",")) }
@@ -119,7 +151,7 @@ public enum RowTable {
                     body.byte(UInt8(ascii: ","))
                     body.uint(UInt64(writers.insert(Writer(user: stamp.user, device: stamp.device))))
                     body.raw(",[")
-                    for (offset, field) in group.fields.map({ index[$0] ?? 0 }).sorted().enumerated() {
+                    for (offset, field) in group.fields.map({ index[$0]! }).sorted().enumerated() {
                         if offset > 0 { body.byte(UInt8(ascii: ",")) }
                         body.uint(UInt64(field))
                     }
@@ -137,10 +169,13 @@ public enum RowTable {
                     body.byte(UInt8(ascii: "]"))
                 }
                 body.byte(UInt8(ascii: "]"))
+            } else {
+                body.raw("null")
             }
             body.byte(UInt8(ascii: "]"))
         }
 
+        var out = JSONWriter(capacity: body.bytes.count + 4096)
         out.raw(#"{"replicas":["#)
         for (offset, replica) in replicas.items.enumerated() {
             if offset > 0 { out.byte(UInt8(ascii: ",")) }
@@ -170,21 +205,7 @@ public enum RowTable {
         out.raw(#"],"rows":["#)
         out.append(body)
         out.raw("]}")
-    }
-
-    /// A row's stamps grouped by stamp (most fields of a row share the stamp of the write that
-    /// created it), in a stable order: the group's first field.
-    private static func groups(_ stamps: [String: FieldStamp]) -> [(stamp: FieldStamp, fields: [String])] {
-        var groups: [(stamp: FieldStamp, fields: [String])] = []
-        for (field, stamp) in stamps {
-            if let index = groups.firstIndex(where: { $0.stamp == stamp }) {
-                groups[index].fields.append(field)
-            } else {
-                groups.append((stamp, [field]))
-            }
-        }
-        for index in groups.indices { groups[index].fields.sort() }
-        return groups.sorted { $0.fields[0] < $1.fields[0] }
+        return out.text
     }
 
     private struct Writer: Hashable {
@@ -204,6 +225,92 @@ public enum RowTable {
             items.append(item)
             return items.count - 1
         }
+    }
+}
+
+// MARK: - From a stored state
+
+extension RowTable.Entry {
+    /// A stored row state, as ``RowJSON/rowState(_:)`` writes it: read for what a page carries,
+    /// each value kept as its JSON. Declines (``JSONReader/Unreadable``) whatever
+    /// ``RowJSON/readRowState(_:)`` would decline, and stamps in the older layout (an object of
+    /// field to stamp) or in groups that ``FieldStamps/groups(_:)`` would not have written.
+    static func read(_ reader: inout JSONReader, seq: Int64) throws -> RowTable.Entry {
+        var entity: String?
+        var id: String?
+        var values: [(name: String, json: [UInt8])]?
+        var version: [ReplicaID: UInt64]?
+        var groups: [FieldStamps.Group]?
+        var deletedFlag: Bool?
+        var deletedBy = false
+        try reader.object { reader, key in
+            switch key {
+            case "entity": entity = try reader.string()
+            case "id": id = try reader.string()
+            case "values":
+                var list: [(name: String, json: [UInt8])] = []
+                try reader.object { reader, name in
+                    // Only what the hand reader takes, so a value `JSONDecoder` must read (a
+                    // location, a fraction) sends the page down the decoding path.
+                    let json = try reader.rawValue { reader in _ = try RowJSON.readValue(&reader) }
+                    list.append((name, json))
+                }
+                values = list
+            case "stamps":
+                guard try reader.peek() == UInt8(ascii: "[") else { throw JSONReader.Unreadable() }
+                var list: [FieldStamps.Group] = []
+                try reader.array { reader in
+                    let (stamp, fields) = try RowJSON.readStamp(&reader, group: true)
+                    guard let fields, !fields.isEmpty else { throw JSONReader.Unreadable() }
+                    list.append(FieldStamps.Group(fields: fields, stamp: stamp))
+                }
+                groups = list
+            case "version": version = try RowJSON.readVersionVector(&reader).counters
+            case "deleted":
+                guard try reader.peek() != UInt8(ascii: "{") else { throw JSONReader.Unreadable() }
+                if try !reader.null() { deletedFlag = try reader.bool() }
+            case "deletedBy":
+                if try !reader.null() {
+                    _ = try RowJSON.readStamp(&reader)
+                    deletedBy = true
+                }
+            default: try reader.skipValue()
+            }
+        }
+        guard let entity, let id, let values, let version, deletedFlag != true || deletedBy else {
+            throw JSONReader.Unreadable()
+        }
+        // Groups as ``FieldStamps/groups(_:)`` writes them: distinct stamps, each field once,
+        // fields sorted, groups by their first field. Anything else is left to the decoder,
+        // which folds them into one stamp per field.
+        if let groups {
+            var seen: Set<String> = []
+            for (offset, group) in groups.enumerated() {
+                guard group.fields == group.fields.sorted(), seen.isDisjoint(with: group.fields),
+                    offset == 0 || groups[offset - 1].fields[0] < group.fields[0],
+                    !groups[..<offset].contains(where: { $0.stamp == group.stamp })
+                else { throw JSONReader.Unreadable() }
+                seen.formUnion(group.fields)
+            }
+        }
+        return RowTable.Entry(
+            entity: entity, id: id, seq: seq, deleted: deletedFlag == true, values: values, version: version,
+            groups: groups ?? [])
+    }
+}
+
+extension RowTable.Entry {
+    init(
+        entity: String, id: String, seq: Int64, deleted: Bool, values: [(name: String, json: [UInt8])],
+        version: [ReplicaID: UInt64], groups: [FieldStamps.Group]?
+    ) {
+        self.entity = entity
+        self.id = id
+        self.seq = seq
+        self.deleted = deleted
+        self.values = values
+        self.version = version
+        self.groups = groups
     }
 }
 
