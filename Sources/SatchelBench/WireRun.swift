@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import HubPostgres
 import HubStore
 import ReplicaStore
@@ -81,6 +84,13 @@ public struct WireRun {
         return Prepared(admin: admin, reps: reps, loadClients: load, basePages: pages)
     }
 
+    /// Writes out the kernel's dirty pages before a timed phase, so that the writeback of what
+    /// earlier phases wrote (hundreds of megabytes of scratch databases) does not land among the
+    /// phase's own fsyncs. A server in use has no such backlog of someone else's writes.
+    static func quietDisk() {
+        sync()
+    }
+
     /// One server on the data directory, or two on the PostgreSQL database.
     func startServers(database: String? = nil) throws -> [ServerChild] {
         guard let database else {
@@ -125,6 +135,7 @@ public struct WireRun {
         }
         var pushed = 0
         var rejected = 0
+        Self.quietDisk()
         let (_, merge) = try await Timing.measure {
             for rep in workload.arrival {
                 let summary = try await clients[rep].push()
@@ -139,6 +150,7 @@ public struct WireRun {
             let admin = SyncClient(
                 replica: fresh,
                 configuration: .init(server: servers[run % servers.count].url, credential: prepared.admin.credential))
+            Self.quietDisk()
             let ((rows, phone), bootstrap) = try await Timing.measure { () async throws -> (Int, String) in
                 let rows = try await admin.bootstrap()
                 return (rows, try fresh.row("account", id: workload.accounts[0].id)?["phone"]?.textValue ?? "")
