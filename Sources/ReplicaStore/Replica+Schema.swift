@@ -76,10 +76,17 @@ extension Replica {
                 try renameKey(table: table, column: "value", at: "$", from: from, to: to, where: "entity = ? AND op = 'insert'",
                     arguments: [entity], db: db)
             }
-            // The hub's states held back for rows with pending changes, too.
-            for object in ["$.values", "$.stamps"] {
-                try renameKey(table: "_held_snapshot", column: "snapshot", at: object, from: from, to: to, where: "entity = ?",
-                    arguments: [entity], db: db)
+            // The hub's states held back for rows with pending changes, too: their values, and
+            // their stamps, which are stored in groups that list their fields.
+            let held = try Row.fetchAll(
+                db, sql: "SELECT row_id, snapshot FROM _held_snapshot WHERE entity = ?", arguments: [entity])
+            for row in held {
+                var snapshot = try WireJSON.decode(RowSnapshot.self, fromText: row["snapshot"] as String)
+                if let value = snapshot.values.removeValue(forKey: from) { snapshot.values[to] = value }
+                if let stamp = snapshot.stamps?.removeValue(forKey: from) { snapshot.stamps?[to] = stamp }
+                try db.execute(
+                    sql: "UPDATE _held_snapshot SET snapshot = ? WHERE entity = ? AND row_id = ?",
+                    arguments: [try WireJSON.text(snapshot), entity, row["row_id"] as String])
             }
         }
         let current = schema.applying(try companySteps(db))

@@ -48,6 +48,40 @@ struct ReleaseUpgradeTests {
         #expect(throws: ReplicaError.self) { try Replica.open(at: path, schema: CRMSchema.schema) }
     }
 
+    /// The hub's state of a row held back while the laptop's own changes wait goes under the new
+    /// names too, values and stamps: once the changes are answered, the row shows the hub's value
+    /// and who wrote it.
+    @Test func aHeldStateIsRenamedWithItsStamps() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-release-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/replica.sqlite"
+        let laptop = ReplicaID("laptop")
+        let old = try Replica.open(at: path, schema: CRMSchema.schema, replicaID: laptop)
+        try old.apply(bootstrap: BootstrapResponse(rows: [], snapshot: 42, after: 42, hasMore: false))
+        let acme = try old.insert("account", values: ["name": .text("Acme"), "industry": .text("tools")])
+        try old.update("account", id: acme, set: ["name": .text("Acme Ltd")])
+        // The hub has taken both and a colleague's industry since; the page arrives before the answer.
+        let hub = ReplicaID("hub")
+        let mine = FieldStamp(dot: Dot(replica: laptop, counter: 2), hlc: HLCTimestamp(milliseconds: 1_000), wall: 1_000, user: "alice", device: "laptop")
+        let theirs = FieldStamp(dot: Dot(replica: hub, counter: 7), hlc: HLCTimestamp(milliseconds: 2_000), wall: 2_000, user: "bob", device: "server")
+        try old.apply(
+            PullResponse(
+                rows: [
+                    RowSnapshot(
+                        entity: "account", id: acme, seq: 50, values: ["name": .text("Acme Ltd"), "industry": .text("hardware")],
+                        version: VersionVector([laptop: 2, hub: 7]), deleted: false, stamps: ["name": mine, "industry": theirs])
+                ], cursor: 50, hasMore: false))
+
+        let upgraded = try Replica.open(at: path, schema: NextRelease.schema)
+        try upgraded.acknowledge(
+            PushResponse(
+                outcomes: [ChangeOutcome(counter: 1, outcome: .applied), ChangeOutcome(counter: 2, outcome: .applied)],
+                highWater: 2))
+        #expect(try upgraded.row("account", id: acme)?["sector"] == .text("hardware"))
+        let stamps = try upgraded.stamps("account", id: acme)
+        #expect(stamps["sector"]?.user == "bob" && stamps["industry"] == nil, "\(stamps)")
+    }
+
     @Test func aReplicaOfTheFirstSchemaTakesEveryLaterRelease() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-release-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

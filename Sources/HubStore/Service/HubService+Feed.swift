@@ -184,13 +184,10 @@ extension HubService {
     /// `seq` in front (a stored state is a snapshot without it; see ``RowState``).
     static func encodedPage(_ rows: [FeedRow], tail: String, layout: PageLayout) throws -> Data {
         if layout == .table {
-            // The table is written from the stored states, each read once here; a page holding
-            // a state only the decoder reads goes through the decoded snapshots.
-            let table: String
-            do {
-                table = try RowTable.json(states: rows.map { (seq: $0.seq, state: $0.state) })
-            } catch {
-                table = RowTable.json(try rows.map(Self.snapshot))
+            // The table is written from the stored states, each read once here; a state only
+            // the decoder reads (a visit's location, say) goes through its decoded snapshot.
+            let table = try RowTable.json(states: rows.map { (seq: $0.seq, state: $0.state) }) { seq, state in
+                try Self.snapshot(FeedRow(seq: seq, state: state))
             }
             var json = Data(#"{"table":"#.utf8)
             json.append(contentsOf: table.utf8)

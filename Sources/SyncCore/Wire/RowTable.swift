@@ -47,11 +47,22 @@ public enum RowTable {
     }
 
     /// The table of rows given as the hub stores them (``RowJSON/rowState(_:)``, with the row's
-    /// sequence number): the same text as ``json(_:)`` of their snapshots, read once without
-    /// building a state or a value. Throws ``JSONReader/Unreadable`` for a state it does not
-    /// take (an older layout, a value only `JSONDecoder` reads); the caller then decodes them.
-    public static func json(states: [(seq: Int64, state: String)]) throws -> String {
-        write(try states.map { item in try JSONReader.read(item.state) { reader in try Entry.read(&reader, seq: item.seq) } })
+    /// sequence number): the same text as ``json(_:)`` of their snapshots, each state read once
+    /// without building a state or a value. A state it does not take so (an older layout, a
+    /// value only `JSONDecoder` reads, such as a location) goes to `decode`, row by row; without
+    /// `decode` it throws ``JSONReader/Unreadable``.
+    public static func json(
+        states: [(seq: Int64, state: String)], otherwise decode: ((Int64, String) throws -> RowSnapshot)? = nil
+    ) throws -> String {
+        write(
+            try states.map { item in
+                do {
+                    return try JSONReader.read(item.state) { reader in try Entry.read(&reader, seq: item.seq) }
+                } catch let declined as JSONReader.Unreadable {
+                    guard let decode else { throw declined }
+                    return Entry(try decode(item.seq, item.state))
+                }
+            })
     }
 
     /// One row, ready to be written: its values already JSON.
@@ -233,9 +244,11 @@ public enum RowTable {
 
 extension RowTable.Entry {
     /// A stored row state, as ``RowJSON/rowState(_:)`` writes it: read for what a page carries,
-    /// each value kept as its JSON. Declines (``JSONReader/Unreadable``) whatever
-    /// ``RowJSON/readRowState(_:)`` would decline, and stamps in the older layout (an object of
-    /// field to stamp) or in groups that ``FieldStamps/groups(_:)`` would not have written.
+    /// each value kept as its JSON. Declines (``JSONReader/Unreadable``) what
+    /// ``RowJSON/readRowState(_:)`` would decline in the members a page carries, and stamps in
+    /// the older layout (an object of field to stamp) or in groups that ``FieldStamps/groups(_:)``
+    /// would not have written. `members`, the hub's own, is not sent and only skipped (the `rows`
+    /// layout's splice does not read it either).
     static func read(_ reader: inout JSONReader, seq: Int64) throws -> RowTable.Entry {
         var entity: String?
         var id: String?
@@ -287,7 +300,8 @@ extension RowTable.Entry {
         if let groups {
             var seen: Set<String> = []
             for (offset, group) in groups.enumerated() {
-                guard group.fields == group.fields.sorted(), seen.isDisjoint(with: group.fields),
+                guard zip(group.fields, group.fields.dropFirst()).allSatisfy({ $0 < $1 }),
+                    seen.isDisjoint(with: group.fields),
                     offset == 0 || groups[offset - 1].fields[0] < group.fields[0],
                     !groups[..<offset].contains(where: { $0.stamp == group.stamp })
                 else { throw JSONReader.Unreadable() }
