@@ -7,7 +7,7 @@
 /// 1.65 ×; Docs/performance.md). A laptop asks for it with
 /// `layout=table`; a server that does not know the parameter answers `rows`, and a laptop reads
 /// both.
-public enum PageLayout: String, Sendable, CaseIterable {
+public enum PageLayout: String, Sendable {
     case rows
     case table
 }
@@ -76,19 +76,6 @@ public enum RowTable {
         /// Nil when the row carries no stamps.
         var groups: [FieldStamps.Group]?
 
-        init(_ row: RowSnapshot) {
-            entity = row.entity
-            id = row.id
-            seq = row.seq
-            deleted = row.deleted
-            values = row.values.map { name, value in
-                var out = JSONWriter(capacity: 16)
-                RowJSON.write(value, to: &out)
-                return (name, out.bytes)
-            }
-            version = row.version.counters
-            groups = row.stamps.map(FieldStamps.groups)
-        }
     }
 
     private static func write(_ rows: [Entry]) -> String {
@@ -315,17 +302,17 @@ extension RowTable.Entry {
 }
 
 extension RowTable.Entry {
-    init(
-        entity: String, id: String, seq: Int64, deleted: Bool, values: [(name: String, json: [UInt8])],
-        version: [ReplicaID: UInt64], groups: [FieldStamps.Group]?
-    ) {
-        self.entity = entity
-        self.id = id
-        self.seq = seq
-        self.deleted = deleted
-        self.values = values
-        self.version = version
-        self.groups = groups
+    /// A row snapshot, each value written as JSON (the memberwise initializer stays, for
+    /// ``read(_:seq:)``).
+    init(_ row: RowSnapshot) {
+        self.init(
+            entity: row.entity, id: row.id, seq: row.seq, deleted: row.deleted,
+            values: row.values.map { name, value in
+                var out = JSONWriter(capacity: 16)
+                RowJSON.write(value, to: &out)
+                return (name, out.bytes)
+            },
+            version: row.version.counters, groups: row.stamps.map(FieldStamps.groups))
     }
 }
 
