@@ -166,7 +166,7 @@ extension Replica {
             if let error = error as? ReplicaError { throw error }
             throw ReplicaError.notAllowed(reason: "cannot copy \(path) (\(error))", remedy: "check the file and the free space")
         }
-        return (temporary, hasher.finalize().map { String(format: "%02x", $0) }.joined(), size, prefix)
+        return (temporary, Hex.string(hasher.finalize()), size, prefix)
     }
 
     /// Deletes attachment `id` (a tombstone travels to the hub) and, in the same transaction,
@@ -315,7 +315,7 @@ extension Replica {
         var hasher = SHA256()
         while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
         try input.close()
-        guard hasher.finalize().map({ String(format: "%02x", $0) }).joined() == sha256 else {
+        guard Hex.string(hasher.finalize()) == sha256 else {
             try? FileManager.default.removeItem(atPath: partial)
             throw ReplicaError.notAllowed(
                 reason: "the downloaded file does not match its SHA-256 (it was damaged on the way)", remedy: "run the command again")

@@ -95,7 +95,7 @@ public struct Workload: Sendable {
         let opsData = try read("ops.jsonl")
         let hashes = meta["files_sha256"] as? [String: String] ?? [:]
         for (name, data) in [("accounts.jsonl", accountsData), ("ops.jsonl", opsData)] {
-            let actual = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let actual = Hex.string(SHA256.hash(data: data))
             guard hashes[name] == actual else {
                 throw BenchError("\(name) does not match the sha256 in meta.json (\(hashes[name] ?? "none") vs \(actual)); "
                     + "generate the workload again instead of editing it")
@@ -187,7 +187,7 @@ public struct WorkloadState: Equatable, Sendable {
         text += visits.keys.sorted().map { WorkloadState.quoted($0) + ": " + WorkloadState.object(visits[$0]!) }
             .joined(separator: ", ")
         text += "}}"
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16).description
+        return String(Hex.string(SHA256.hash(data: Data(text.utf8))).prefix(16))
     }
 
     /// How many cells (row, field), including whole rows present on one side only, differ.

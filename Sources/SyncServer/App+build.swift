@@ -208,11 +208,20 @@ final class RouteTable: @unchecked Sendable {
     }
 }
 
-/// Runs blocking store work on NIO's thread pool, off the async executor, so a large push does
-/// not stall `/health` or other requests.
+/// Runs blocking store work on the store's threads, off the async executor, so a large push
+/// does not stall `/health` or other requests.
 func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await NIOThreadPool.singleton.runIfActive(work)
+    try await storeThreads.runIfActive(work)
 }
+
+/// The threads store work runs on: more than the cores, since on a busy server most of a
+/// push's time is spent waiting for the commit it shares with others (SQLite's group commit),
+/// and neither those waits nor a slow disk may hold back the pulls, which only read.
+private let storeThreads: NIOThreadPool = {
+    let pool = NIOThreadPool(numberOfThreads: 16)
+    pool.start()
+    return pool
+}()
 
 /// `GET /health`.
 public struct HealthResponse: Hashable, Sendable, Codable {

@@ -7,7 +7,7 @@ import Testing
 /// `scripts/make-release-fixtures.sh` with that release's binaries; `manifest.json` says what).
 /// The laptop pushes everything it had, its teammate gets all of it, and nothing is lost.
 struct ReleaseFixtureTests {
-    static let releases = ["2026-12-07-schema-2"]
+    static let releases = ["2026-12-07-schema-2", "2026-12-07-page-layouts"]
 
     @Test(arguments: releases) func aReleasesStoreAndLaptopsOpenPushAndLoseNothing(release: String) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-release-\(UUID().uuidString)").path

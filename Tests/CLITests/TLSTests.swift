@@ -110,6 +110,23 @@ struct StoreCheckTests {
         #expect(sound.status == 0, "\(sound.output)")
         #expect(sound.output.hasPrefix("ok:"))
 
+        // Someone edits the file by hand: Bolt's copy of its place, which scoped pulls read, no
+        // longer matches its place.
+        let moved = try Executable.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "python3", "-c",
+                "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE hub_row SET territory = 'north' WHERE row_id = 'acc-2'\"); db.commit()",
+                data + "/satchel.sqlite",
+            ])
+        #expect(moved.status == 0, "\(moved.error)")
+        let misplaced = try ServerProcess.run(["check", "--data", data])
+        #expect(misplaced.status == 1)
+        #expect(
+            misplaced.output.contains(
+                "problem: account acc-2: the territory and owner it is pulled by disagree with its root's in hub_account"),
+            "\(misplaced.output)")
+
         // Someone edits the file by hand: Acme's place in the index no longer matches the record.
         let edit = try Executable.run(
             URL(fileURLWithPath: "/usr/bin/env"),

@@ -57,6 +57,45 @@ struct HubTests {
         #expect(all.rows.first { $0.id == acme }?.stamps?["phone"]?.user == "alice")
     }
 
+    /// A scoped pull reads the rows whose root sits in its territories or belongs to its owners,
+    /// by the place the root has now: each row carries a copy of its root's place, which the store
+    /// keeps in step through imports, a transfer, and a row matched both ways (listed once).
+    @Test func aScopedPullReadsRowsByTheirRootsPlaceNow() throws {
+        let hub = try makeHub()
+        for (name, territory) in [("alice", "north"), ("bob", "south"), ("carol", "west")] {
+            try hub.addUser(UserInfo(name: name, role: .rep, territories: [territory]), enrollmentHash: name)
+        }
+        try hub.importRecords([
+            Hub.ImportRecord(
+                entity: "account", id: "acme", values: ["name": .text("Acme"), "territory": .text("north")], origin: "test"),
+            Hub.ImportRecord(entity: "contact", id: "ann", values: ["account_id": .text("acme"), "name": .text("Ann")], origin: "test"),
+            Hub.ImportRecord(
+                entity: "account", id: "bolt", values: ["name": .text("Bolt"), "territory": .text("south")], origin: "test"),
+            Hub.ImportRecord(
+                entity: "account", id: "crest",
+                values: ["name": .text("Crest"), "territory": .text("north"), "owner": .text("carol")], origin: "test"),
+            Hub.ImportRecord(
+                entity: "account", id: "dune",
+                values: ["name": .text("Dune"), "territory": .text("north"), "owner": .text("alice")], origin: "test"),
+        ])
+        func scope(_ name: String) throws -> ReadScope { try hub.scope(of: try #require(try hub.user(name))) }
+        func pulled(_ name: String, since: Int64 = 0, limit: Int = 500) throws -> [String] {
+            try hub.pull(since: since, limit: limit, scope: try scope(name), for: nil).rows.map(\.id)
+        }
+        #expect(try pulled("alice") == ["acme", "ann", "crest", "dune"], "dune is hers twice over, listed once")
+        #expect(try pulled("bob") == ["bolt"])
+        #expect(try pulled("carol") == ["crest"], "by owner")
+        #expect(try pulled("alice", limit: 2) == ["acme", "ann"], "a page is the first rows in feed order")
+
+        let before = try hub.pull(since: 0, scope: .all, for: nil).cursor
+        try hub.transferAccount("acme", to: "bob", by: "root")
+        #expect(try pulled("alice", since: before).isEmpty, "nothing of Acme reaches its former holder")
+        #expect(try pulled("bob", since: before) == ["acme", "ann"], "Acme and what hangs under it reach Bob")
+        #expect(try pulled("alice") == ["crest", "dune"])
+        #expect(try hub.bootstrap(scope: try scope("bob"), for: nil).rows.map(\.id).sorted() == ["acme", "ann", "bolt"])
+        #expect(try hub.check().isEmpty)
+    }
+
     @Test func anAccountMovedTwiceStillLeavesItsFirstHolder() throws {
         let hub = try makeHub()
         for (name, territory) in [("alice", "north"), ("bob", "south"), ("carol", "west")] {

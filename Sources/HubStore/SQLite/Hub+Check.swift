@@ -5,7 +5,8 @@ import SyncCore
 extension HubService where Storage == SQLiteHubStorage {
     /// Checks the store's invariants and returns every problem found (empty when it is sound):
     /// SQLite's own integrity; every row's state readable and agreeing with its columns (entity,
-    /// id, tombstone, root, feed position); every root's place in `hub_account` as its values say;
+    /// id, tombstone, root, feed position); every root's place in `hub_account` as its values say,
+    /// and every row's copy of its root's place (what scoped pulls read) agreeing with it;
     /// high-water marks at or above every stored outcome; conflicts about known record types.
     ///
     /// It reads only: run it on a live store or on a copy (`satchel-server check`).
@@ -60,6 +61,16 @@ extension HubService where Storage == SQLiteHubStorage {
                         problems.append("\(name): its territory and owner disagree with hub_account")
                     }
                 }
+            }
+            let misplaced = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.entity, r.row_id FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
+                    WHERE r.territory IS NOT a.territory OR r.owner IS NOT a.owner LIMIT 20
+                    """)
+            for row in misplaced {
+                problems.append(
+                    "\(row["entity"] as String) \(row["row_id"] as String): the territory and owner it is pulled by disagree with its root's in hub_account")
             }
             let marks = try Row.fetchAll(
                 db,

@@ -282,6 +282,40 @@ extension SQLiteHubStorage {
                     );
                     """)
         }
+        migrator.registerMigration("hub-v17-placed-rows") { db in
+            // A scoped pull used to walk every row written since its cursor, everyone's, and join
+            // each to its root's place: the server's biggest cost with many laptops, growing with
+            // the sales force. Each row now carries its root's territory and owner, so a pull
+            // reads only its own scope's rows, through (territory, seq) and (owner, seq). A row's
+            // insert copies them from hub_account (``SQLiteHubStorage/apply(_:db:)``); these
+            // triggers keep them in step when a root is placed, moves or goes, or a row changes root.
+            try db.execute(
+                sql: """
+                    ALTER TABLE hub_row ADD COLUMN territory TEXT;
+                    ALTER TABLE hub_row ADD COLUMN owner TEXT;
+                    UPDATE hub_row SET (territory, owner) = (
+                        SELECT a.territory, a.owner FROM hub_account a WHERE a.account_id = hub_row.account_id)
+                        WHERE account_id IS NOT NULL;
+                    CREATE INDEX hub_row_territory ON hub_row(territory, seq) WHERE territory IS NOT NULL;
+                    CREATE INDEX hub_row_owner ON hub_row(owner, seq) WHERE owner IS NOT NULL;
+                    CREATE TRIGGER hub_row_rerooted AFTER UPDATE OF account_id ON hub_row BEGIN
+                        UPDATE hub_row SET (territory, owner) = (
+                            SELECT a.territory, a.owner FROM hub_account a WHERE a.account_id = NEW.account_id)
+                            WHERE entity = NEW.entity AND row_id = NEW.row_id;
+                    END;
+                    CREATE TRIGGER hub_account_placed AFTER INSERT ON hub_account BEGIN
+                        UPDATE hub_row SET territory = NEW.territory, owner = NEW.owner
+                            WHERE account_id = NEW.account_id AND (territory IS NOT NEW.territory OR owner IS NOT NEW.owner);
+                    END;
+                    CREATE TRIGGER hub_account_moved AFTER UPDATE ON hub_account BEGIN
+                        UPDATE hub_row SET territory = NEW.territory, owner = NEW.owner
+                            WHERE account_id = NEW.account_id AND (territory IS NOT NEW.territory OR owner IS NOT NEW.owner);
+                    END;
+                    CREATE TRIGGER hub_account_gone AFTER DELETE ON hub_account BEGIN
+                        UPDATE hub_row SET territory = NULL, owner = NULL WHERE account_id = OLD.account_id;
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -15,6 +15,7 @@ public typealias Hub = HubService<SQLiteHubStorage>
 /// it decides nothing.
 public struct SQLiteHubStorage: HubStorage {
     let writer: any DatabaseWriter
+    let commits: CommitGroup
     let schema: Schema
     /// Attachments' bytes: files beside the database (``blobDirectory(for:)``), or in memory.
     public let blobs: any BlobStorage
@@ -61,6 +62,7 @@ public struct SQLiteHubStorage: HubStorage {
 
     init(writer: any DatabaseWriter, schema: Schema, replicaID: ReplicaID?, blobs: any BlobStorage) throws {
         self.writer = writer
+        self.commits = CommitGroup(writer: writer)
         self.schema = schema
         self.blobs = blobs
         try Self.migrator(schema: schema, replicaID: replicaID).migrate(writer)
@@ -70,13 +72,18 @@ public struct SQLiteHubStorage: HubStorage {
         try writer.read { db in try body(SQLiteHubView(db: db, schema: schema)) }
     }
 
+    /// Concurrent writes share a transaction and its commit (``CommitGroup``); each stays whole
+    /// or nothing, and returns only after its commit.
     public func write<T>(_ body: (SQLiteHubView) throws -> (result: T, writes: HubWrites)) throws -> T {
-        try writer.write { db in
+        try commits.write { db in
             let (result, writes) = try body(SQLiteHubView(db: db, schema: schema))
             try Self.apply(writes, db: db)
             return result
         }
     }
+
+    /// How many write operations were committed so far, and in how many commits.
+    public var commitCounts: (operations: Int, commits: Int) { commits.counts }
 }
 
 extension HubService where Storage == SQLiteHubStorage {
@@ -225,13 +232,23 @@ extension SQLiteHubStorage {
     static func apply(_ plan: HubPlan, db: Database) throws {
         for write in plan.rows {
             let state = write.state
+            // The row carries its root's place as stored now; when this write moves the root
+            // itself, the place written next moves its rows (hub_account's triggers).
             try db.cachedStatement(
-                sql:
-                    "INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state) VALUES (?, ?, ?, ?, ?, ?)"
+                sql: """
+                    INSERT OR REPLACE INTO hub_row (entity, row_id, seq, deleted, account_id, state, territory, owner)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT territory FROM hub_account WHERE account_id = ?5),
+                        (SELECT owner FROM hub_account WHERE account_id = ?5))
+                    """
             ).execute(arguments: [state.entity, state.id, write.seq, state.isDeleted, write.root, RowJSON.rowState(state)])
             if let location = write.location {
+                // Written only when it changes: a move rewrites the place of every row under it.
                 try db.cachedStatement(
-                    sql: "INSERT OR REPLACE INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)"
+                    sql: """
+                        INSERT INTO hub_account (account_id, territory, owner) VALUES (?, ?, ?)
+                        ON CONFLICT (account_id) DO UPDATE SET territory = excluded.territory, owner = excluded.owner
+                            WHERE territory IS NOT excluded.territory OR owner IS NOT excluded.owner
+                        """
                 ).execute(arguments: [state.id, location.territory, location.owner])
             }
             if write.refile {

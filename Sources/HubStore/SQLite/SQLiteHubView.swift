@@ -166,26 +166,34 @@ extension SQLiteHubView {
     // MARK: - The feed
 
     public func feed(after: Int64, through: Int64?, liveOnly: Bool, scope: ReadScope, limit: Int) throws -> [FeedRow] {
-        var conditions = ["r.seq > ?"]
-        var arguments: StatementArguments = [after]
+        var range = "seq > ?"
+        var bounds: StatementArguments = [after]
         if let through {
-            conditions.append("r.seq <= ?")
-            arguments += [through]
+            range += " AND seq <= ?"
+            bounds += [through]
         }
-        if liveOnly { conditions.append("r.deleted = 0") }
-        if !scope.everything {
-            conditions.append(
-                "(a.territory IN (SELECT value FROM json_each(?)) OR a.owner IN (SELECT value FROM json_each(?)))")
-            arguments += [try WireJSON.text(scope.territories.sorted()), try WireJSON.text(scope.owners.sorted())]
+        if liveOnly { range += " AND deleted = 0" }
+        guard !scope.everything else {
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT seq, state FROM hub_row WHERE \(range) ORDER BY seq LIMIT ?"),
+                arguments: bounds + [limit]
+            ).map { FeedRow(seq: $0["seq"], state: $0["state"]) }
         }
-        arguments += [limit]
+        // The positions first, from the scope's own index entries only (a row carries its root's
+        // territory and owner), then the states of the page's rows: a pull reads its scope's
+        // changes, not everyone's since its cursor.
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
-                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.seq LIMIT ?
+                    SELECT seq, state FROM hub_row WHERE seq IN (
+                        SELECT seq FROM hub_row WHERE territory IN (SELECT value FROM json_each(?)) AND \(range)
+                        UNION
+                        SELECT seq FROM hub_row WHERE owner IN (SELECT value FROM json_each(?)) AND \(range)
+                        ORDER BY seq LIMIT ?)
+                    ORDER BY seq
                     """),
-            arguments: arguments
+            arguments: [try WireJSON.text(scope.territories.sorted())] + bounds + [try WireJSON.text(scope.owners.sorted())]
+                + bounds + [limit]
         ).map { FeedRow(seq: $0["seq"], state: $0["state"]) }
     }
 

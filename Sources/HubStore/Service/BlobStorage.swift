@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HubEngine
 import SatchelModel
+import SyncCore
 
 /// Where a hub keeps attachments' bytes: complete blobs named by their SHA-256, and uploads in
 /// progress named by the attachment they are for. It decides nothing (who may upload, whether
@@ -63,7 +64,7 @@ extension BlobStorage {
             hasher.update(data: chunk)
             offset += Int64(chunk.count)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.string(hasher.finalize())
     }
 }
 
@@ -92,7 +93,7 @@ public struct FileBlobStorage: BlobStorage {
     }
 
     func uploadPath(_ key: String) -> String {
-        "\(directory)/uploads/" + SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        "\(directory)/uploads/" + Hex.string(SHA256.hash(data: Data(key.utf8)))
     }
 
     static func fileSize(_ path: String) -> Int64? {

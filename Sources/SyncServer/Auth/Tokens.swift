@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SyncCore
 
 /// Enrollment tokens and device credentials: 32 random bytes, base64url; stored as SHA-256.
 public enum Tokens {
@@ -23,6 +24,6 @@ public enum Tokens {
 
     /// The hex SHA-256 of a secret: what the store keeps.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(secret.utf8)))
     }
 }
