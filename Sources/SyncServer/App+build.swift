@@ -208,16 +208,21 @@ final class RouteTable: @unchecked Sendable {
     }
 }
 
-/// Runs blocking store work on the store's threads, off the async executor, so a large push
-/// does not stall `/health` or other requests.
+/// Runs blocking store work on NIO's thread pool, off the async executor, so a large push does
+/// not stall `/health` or other requests.
 func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await storeThreads.runIfActive(work)
+    try await NIOThreadPool.singleton.runIfActive(work)
 }
 
-/// The threads store work runs on: more than the cores, since on a busy server most of a
-/// push's time is spent waiting for the commit it shares with others (SQLite's group commit),
-/// and neither those waits nor a slow disk may hold back the pulls, which only read.
-private let storeThreads: NIOThreadPool = {
+/// Runs a laptop's write (a push, an enrollment, a credential's rotation) on threads of its own,
+/// more than the cores: on a busy server most of a push's time is spent waiting for the commit
+/// it shares with others (SQLite's group commit), and those waits must not hold back the pulls,
+/// which only read, on the pool above.
+func offloadWrite<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await writeThreads.runIfActive(work)
+}
+
+private let writeThreads: NIOThreadPool = {
     let pool = NIOThreadPool(numberOfThreads: 16)
     pool.start()
     return pool

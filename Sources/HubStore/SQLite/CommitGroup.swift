@@ -81,6 +81,19 @@ final class CommitGroup: @unchecked Sendable {
     private func commit(_ group: [Operation]) {
         do {
             try writer.writeWithoutTransaction { db in
+                if group.count == 1 {
+                    // Alone, an operation needs no savepoint (whose journal copies every page it
+                    // changes): its failure rolls the transaction back.
+                    do {
+                        try db.inTransaction(.immediate) {
+                            try group[0].run(db)
+                            return .commit
+                        }
+                    } catch {
+                        group[0].failure = error
+                    }
+                    return
+                }
                 try db.inTransaction(.immediate) {
                     for operation in group {
                         do {
@@ -90,6 +103,9 @@ final class CommitGroup: @unchecked Sendable {
                             }
                         } catch {
                             operation.failure = error
+                            // Some failures (a full disk, an I/O error) end the whole transaction:
+                            // then none of the group is written, and none is acknowledged.
+                            if !db.isInsideTransaction { throw error }
                         }
                     }
                     return .commit

@@ -16,7 +16,7 @@ struct SyncController: Sendable {
         routes.post("/v1/enroll") { request, _ in try await enroll(request) }
         routes.post("/v1/device/rotate") { request, _ in
             let principal = try await Principal.authenticated(request, store: store)
-            return try await offload { try rotate(request, as: principal) }
+            return try await offloadWrite { try rotate(request, as: principal) }
         }
         routes.post("/v1/sync/push") { request, _ in try await push(request) }
         routes.get("/v1/sync/pull") { request, _ in
@@ -52,7 +52,7 @@ struct SyncController: Sendable {
         let credential = Tokens.generate(prefix: "device")
         let enrolled: DeviceInfo?
         do {
-            enrolled = try await offload {
+            enrolled = try await offloadWrite {
                 try store.enroll(enrollmentHash: Tokens.hash(body.token), device: device, credentialHash: Tokens.hash(credential))
             }
         } catch HubError.tokenExpired {
@@ -85,7 +85,7 @@ struct SyncController: Sendable {
     func push(_ request: Request) async throws -> Response {
         let principal = try await Principal.authenticated(request, store: store)
         let data = try await WireBody.read(request, limits: limits)
-        return try await offload { try push(request, data: data, as: principal) }
+        return try await offloadWrite { try push(request, data: data, as: principal) }
     }
 
     func push(_ request: Request, data: Data, as principal: Principal) throws -> Response {
