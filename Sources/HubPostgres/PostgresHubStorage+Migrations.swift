@@ -242,6 +242,54 @@ extension PostgresHubStorage {
                 """
             ]
         ),
+        (
+            "pg-v6-placed-rows",
+            [
+                // Each row carries its root's territory and owner, so a scoped pull reads only its
+                // scope's rows through (territory, seq) and (owner, seq) instead of every row since
+                // its cursor. The triggers keep the copies in step, whoever writes either table.
+                "ALTER TABLE hub_row ADD COLUMN territory text COLLATE \"C\", ADD COLUMN owner text COLLATE \"C\"",
+                """
+                UPDATE hub_row r SET territory = a.territory, owner = a.owner
+                FROM hub_account a WHERE a.account_id = r.account_id
+                """,
+                "CREATE INDEX hub_row_territory ON hub_row (territory, seq) WHERE territory IS NOT NULL",
+                "CREATE INDEX hub_row_owner ON hub_row (owner, seq) WHERE owner IS NOT NULL",
+                """
+                CREATE FUNCTION hub_row_place() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    NEW.territory := NULL;
+                    NEW.owner := NULL;
+                    SELECT a.territory, a.owner INTO NEW.territory, NEW.owner FROM hub_account a
+                        WHERE a.account_id = NEW.account_id;
+                    RETURN NEW;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER hub_row_placed BEFORE INSERT OR UPDATE OF account_id ON hub_row
+                FOR EACH ROW EXECUTE FUNCTION hub_row_place()
+                """,
+                """
+                CREATE FUNCTION hub_account_place() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' THEN
+                        UPDATE hub_row SET territory = NULL, owner = NULL WHERE account_id = OLD.account_id;
+                        RETURN OLD;
+                    END IF;
+                    UPDATE hub_row SET territory = NEW.territory, owner = NEW.owner
+                        WHERE account_id = NEW.account_id
+                            AND (territory IS DISTINCT FROM NEW.territory OR owner IS DISTINCT FROM NEW.owner);
+                    RETURN NEW;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER hub_account_placed AFTER INSERT OR UPDATE OR DELETE ON hub_account
+                FOR EACH ROW EXECUTE FUNCTION hub_account_place()
+                """,
+            ]
+        ),
     ]
 
     /// Runs the steps not yet run, each in the transaction that records it; the first creates

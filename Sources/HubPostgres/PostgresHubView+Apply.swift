@@ -125,6 +125,8 @@ extension PostgresHubView {
                     """
                     INSERT INTO hub_account (account_id, territory, owner) VALUES (\(state.id), \(location.territory), \(location.owner))
                     ON CONFLICT (account_id) DO UPDATE SET territory = excluded.territory, owner = excluded.owner
+                        WHERE hub_account.territory IS DISTINCT FROM excluded.territory
+                            OR hub_account.owner IS DISTINCT FROM excluded.owner
                     """)
             }
             if write.refile {

@@ -191,14 +191,30 @@ public final class PostgresHubView: HubReader {
     // MARK: - The feed
 
     public func feed(after: Int64, through: Int64?, liveOnly: Bool, scope: ReadScope, limit: Int) throws -> [FeedRow] {
+        let through = through ?? Int64.max
+        guard !scope.everything else {
+            return try rows(
+                """
+                SELECT seq, state FROM hub_row
+                WHERE seq > \(after) AND seq <= \(through) AND (NOT \(liveOnly) OR NOT deleted)
+                ORDER BY seq LIMIT \(limit)
+                """
+            ).map { try $0.decode((Int64, String).self) }.map { FeedRow(seq: $0.0, state: $0.1) }
+        }
+        // The page's positions from the scope's own index entries (a row carries its root's
+        // territory and owner), then their states: a pull reads its scope's changes only.
         let territories = scope.territories.sorted()
         let owners = scope.owners.sorted()
         return try rows(
             """
-            SELECT r.seq, r.state FROM hub_row r LEFT JOIN hub_account a ON a.account_id = r.account_id
-            WHERE r.seq > \(after) AND r.seq <= \(through ?? Int64.max) AND (NOT \(liveOnly) OR NOT r.deleted)
-                AND (\(scope.everything) OR a.territory = ANY(\(territories)) OR a.owner = ANY(\(owners)))
-            ORDER BY r.seq LIMIT \(limit)
+            SELECT seq, state FROM hub_row WHERE seq IN (
+                SELECT seq FROM hub_row WHERE territory = ANY(\(territories))
+                    AND seq > \(after) AND seq <= \(through) AND (NOT \(liveOnly) OR NOT deleted)
+                UNION
+                SELECT seq FROM hub_row WHERE owner = ANY(\(owners))
+                    AND seq > \(after) AND seq <= \(through) AND (NOT \(liveOnly) OR NOT deleted)
+                ORDER BY seq LIMIT \(limit))
+            ORDER BY seq
             """
         ).map { try $0.decode((Int64, String).self) }.map { FeedRow(seq: $0.0, state: $0.1) }
     }
