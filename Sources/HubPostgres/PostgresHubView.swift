@@ -202,7 +202,10 @@ public final class PostgresHubView: HubReader {
             ).map { try $0.decode((Int64, String).self) }.map { FeedRow(seq: $0.0, state: $0.1) }
         }
         // The page's positions from the scope's own index entries (a row carries its root's
-        // territory and owner), then their states: a pull reads its scope's changes only.
+        // territory and owner), then their states: a pull reads its scope's changes only. (Each
+        // branch reads every entry of its scope after the cursor: PostgreSQL's planner, asked for
+        // a page per territory, may walk the whole feed in order instead, for an owner with no
+        // rows say; SQLite's query stops each branch at a page.)
         let territories = scope.territories.sorted()
         let owners = scope.owners.sorted()
         return try rows(

@@ -216,8 +216,8 @@ func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thro
 
 /// Runs a laptop's write (a push, an enrollment, a credential's rotation) on threads of its own,
 /// more than the cores: on a busy server most of a push's time is spent waiting for the commit
-/// it shares with others (SQLite's group commit), and those waits must not hold back the pulls,
-/// which only read, on the pool above.
+/// it shares with others (SQLite's group commit), and those waits must not hold back the pulls
+/// on the pool above, which mostly only read.
 func offloadWrite<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await writeThreads.runIfActive(work)
 }

@@ -78,6 +78,48 @@ struct CommitGroupTests {
         let reopened = try SQLiteHubStorage.open(at: directory + "/hub.sqlite", schema: CRMSchema.schema)
         #expect(Set(try reopened.read { try $0.users().map(\.name) }) == Set(names))
     }
+    /// A write that publishes a schema step (or a release) ends its group's transaction: the
+    /// writes after it start a new one, so none reads the step (which the hub caches) before it
+    /// committed.
+    @Test func aSchemaStepEndsItsGroupsTransaction() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-group-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let storage = try SQLiteHubStorage.open(at: directory + "/hub.sqlite", schema: CRMSchema.schema)
+        let before = storage.commitCounts
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        func start(_ body: @escaping @Sendable () -> HubWrites) {
+            done.enter()
+            Thread {
+                _ = try? storage.write { _ in ((), body()) }
+                done.leave()
+            }.start()
+        }
+        start {
+            entered.signal()
+            release.wait()
+            return HubWrites()
+        }
+        entered.wait()
+        // Three arrive in this order while the first commits: a plain write, a release, a plain write.
+        for index in 0..<3 {
+            start {
+                var writes = HubWrites()
+                if index == 1 { writes.schemaVersion = CRMSchema.schema.version }
+                return writes
+            }
+            let deadline = Date().addingTimeInterval(30)
+            while storage.commits.waitingCount < index + 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        #expect(storage.commits.waitingCount == 3)
+        release.signal()
+        done.wait()
+        let after = storage.commitCounts
+        #expect(after.operations - before.operations == 4)
+        #expect(after.commits - before.commits == 3, "the first; the plain write and the release; the last")
+    }
 }
 
 /// What each thread's write answered.

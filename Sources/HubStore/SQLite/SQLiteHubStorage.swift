@@ -78,7 +78,9 @@ public struct SQLiteHubStorage: HubStorage {
         try commits.write { db in
             let (result, writes) = try body(SQLiteHubView(db: db, schema: schema))
             try Self.apply(writes, db: db)
-            return result
+            // A new schema step or release ends the transaction: the operations after it read the
+            // schema (which the service caches) only once it is committed.
+            return (result, !writes.schemaSteps.isEmpty || writes.schemaVersion != nil)
         }
     }
 

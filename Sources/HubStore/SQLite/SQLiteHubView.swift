@@ -179,21 +179,22 @@ extension SQLiteHubView {
                 arguments: bounds + [limit]
             ).map { FeedRow(seq: $0["seq"], state: $0["state"]) }
         }
-        // The positions first, from the scope's own index entries only (a row carries its root's
-        // territory and owner), then the states of the page's rows: a pull reads its scope's
-        // changes, not everyone's since its cursor.
+        // The page's positions first, then their states. Each territory and owner of the scope
+        // gives at most `limit` positions from its own index entries (a row carries its root's
+        // territory and owner), so a pull reads its scope's changes, not everyone's since its
+        // cursor, and a page far behind reads a page's worth per branch, not the whole scope.
+        let branches = scope.territories.sorted().map { ("territory", $0) } + scope.owners.sorted().map { ("owner", $0) }
+        guard !branches.isEmpty else { return [] }
+        let positions = branches.map { column, _ in
+            "SELECT seq FROM (SELECT seq FROM hub_row WHERE \(column) = ? AND \(range) ORDER BY seq LIMIT ?)"
+        }.joined(separator: " UNION ")
+        var arguments = StatementArguments()
+        for (_, value) in branches { arguments += [value] + bounds + [limit] }
+        arguments += [limit]
         return try Row.fetchAll(
             db.cachedStatement(
-                sql: """
-                    SELECT seq, state FROM hub_row WHERE seq IN (
-                        SELECT seq FROM hub_row WHERE territory IN (SELECT value FROM json_each(?)) AND \(range)
-                        UNION
-                        SELECT seq FROM hub_row WHERE owner IN (SELECT value FROM json_each(?)) AND \(range)
-                        ORDER BY seq LIMIT ?)
-                    ORDER BY seq
-                    """),
-            arguments: [try WireJSON.text(scope.territories.sorted())] + bounds + [try WireJSON.text(scope.owners.sorted())]
-                + bounds + [limit]
+                sql: "SELECT seq, state FROM hub_row WHERE seq IN (\(positions) ORDER BY seq LIMIT ?) ORDER BY seq"),
+            arguments: arguments
         ).map { FeedRow(seq: $0["seq"], state: $0["state"]) }
     }
 
