@@ -169,7 +169,10 @@ let package = Package(
             name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HubStoreTests",
-            dependencies: ["HubStore", "HubPostgres", "HubEngine", "ReplicaStore", "SatchelModel", "SatchelTestSupport"],
+            dependencies: [
+                "HubStore", "HubPostgres", "HubEngine", "ReplicaStore", "SatchelModel", "SatchelTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["SatchelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

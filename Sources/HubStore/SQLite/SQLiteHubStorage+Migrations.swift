@@ -287,10 +287,10 @@ extension SQLiteHubStorage {
             // each to its root's place: the server's biggest cost with many laptops, growing with
             // the sales force. Each row now carries its root's territory and owner, so a pull
             // reads only its own scope's rows, through (territory, seq) and (owner, seq). A row's
-            // insert copies them from hub_account (``SQLiteHubStorage/apply(_:db:)``), or, when an
-            // insert leaves them out (an older server, a hand edit), `hub_row_placed` does; the
-            // other triggers keep them in step when a root is placed, moves or goes, or a row
-            // changes root.
+            // insert copies them from hub_account (``SQLiteHubStorage/apply(_:db:)``; rows an
+            // older server inserted without them are mended when the store is opened); these
+            // triggers keep them in step when a root is placed, moves or goes, or a row changes
+            // root.
             try db.execute(
                 sql: """
                     ALTER TABLE hub_row ADD COLUMN territory TEXT;
@@ -300,12 +300,6 @@ extension SQLiteHubStorage {
                         WHERE account_id IS NOT NULL;
                     CREATE INDEX hub_row_territory ON hub_row(territory, seq) WHERE territory IS NOT NULL;
                     CREATE INDEX hub_row_owner ON hub_row(owner, seq) WHERE owner IS NOT NULL;
-                    CREATE TRIGGER hub_row_placed AFTER INSERT ON hub_row
-                    WHEN NEW.account_id IS NOT NULL AND NEW.territory IS NULL AND NEW.owner IS NULL BEGIN
-                        UPDATE hub_row SET (territory, owner) = (
-                            SELECT a.territory, a.owner FROM hub_account a WHERE a.account_id = NEW.account_id)
-                            WHERE entity = NEW.entity AND row_id = NEW.row_id;
-                    END;
                     CREATE TRIGGER hub_row_rerooted AFTER UPDATE OF account_id ON hub_row BEGIN
                         UPDATE hub_row SET (territory, owner) = (
                             SELECT a.territory, a.owner FROM hub_account a WHERE a.account_id = NEW.account_id)

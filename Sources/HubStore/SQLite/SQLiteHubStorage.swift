@@ -65,7 +65,29 @@ public struct SQLiteHubStorage: HubStorage {
         self.commits = CommitGroup(writer: writer)
         self.schema = schema
         self.blobs = blobs
-        try Self.migrator(schema: schema, replicaID: replicaID).migrate(writer)
+        let migrator = Self.migrator(schema: schema, replicaID: replicaID)
+        // A store a newer server migrated keeps data this one does not know how to keep up to
+        // date (a row's copy of its root's place, say): refuse it rather than write beside it.
+        if let newer = try writer.read({ db in
+            try migrator.hasBeenSuperseded(db) ? try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted() : nil
+        }) {
+            throw HubError.storage(
+                "this store was written by a newer satchel-server (it has \(newer.joined(separator: ", "))); run that release or a later one")
+        }
+        try migrator.migrate(writer)
+        try writer.write { db in try Self.placeUnplacedRows(db) }
+    }
+
+    /// Gives rows inserted without their root's place (by a server older than `hub-v17`, run on
+    /// the store after a newer one migrated it) the place `hub_account` holds.
+    static func placeUnplacedRows(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE hub_row SET (territory, owner) = (
+                    SELECT a.territory, a.owner FROM hub_account a WHERE a.account_id = hub_row.account_id)
+                WHERE territory IS NULL AND owner IS NULL AND account_id IN (
+                    SELECT account_id FROM hub_account WHERE territory IS NOT NULL OR owner IS NOT NULL)
+                """)
     }
 
     public func read<T>(_ body: (SQLiteHubView) throws -> T) throws -> T {
