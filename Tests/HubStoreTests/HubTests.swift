@@ -86,6 +86,10 @@ struct HubTests {
         #expect(try pulled("bob") == ["bolt"])
         #expect(try pulled("carol") == ["crest"], "by owner")
         #expect(try pulled("alice", limit: 2) == ["acme", "ann"], "a page is the first rows in feed order")
+        // A manager of many reps: more territories than SQLite allows terms in one compound SELECT.
+        let wide = ReadScope(territories: Set(["north"] + (0..<600).map { "t\($0)" }), owners: Set(["carol"] + (0..<100).map { "u\($0)" }))
+        #expect(try hub.pull(since: 0, scope: wide, for: nil).rows.map(\.id) == ["acme", "ann", "crest", "dune"])
+        #expect(try hub.pull(since: 0, limit: 3, scope: wide, for: nil).rows.map(\.id) == ["acme", "ann", "crest"])
 
         let before = try hub.pull(since: 0, scope: .all, for: nil).cursor
         try hub.transferAccount("acme", to: "bob", by: "root")

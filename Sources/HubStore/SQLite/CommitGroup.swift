@@ -39,7 +39,8 @@ final class CommitGroup: @unchecked Sendable {
         self.writer = writer
     }
 
-    /// Operations that finished so far (committed or failed), and the commits that carried them.
+    /// Operations that finished so far (committed or failed), and the transactions they ran in
+    /// (committed or not).
     var counts: (operations: Int, commits: Int) {
         condition.lock()
         defer { condition.unlock() }

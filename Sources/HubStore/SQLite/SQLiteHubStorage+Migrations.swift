@@ -318,6 +318,18 @@ extension SQLiteHubStorage {
                     END;
                     """)
         }
+        migrator.registerMigration("hub-v18-unplaced-rows") { db in
+            // Rows without their root's place (inserted by a server older than hub-v17) are found
+            // through an index when the store opens, not by reading every row. Builds of
+            // 2026-12-07 between two commits created a per-insert trigger for them that cost the
+            // merge 17 %; it goes.
+            try db.execute(
+                sql: """
+                    DROP TRIGGER IF EXISTS hub_row_placed;
+                    CREATE INDEX hub_row_unplaced ON hub_row(account_id)
+                        WHERE territory IS NULL AND owner IS NULL AND account_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -79,14 +79,16 @@ public struct SQLiteHubStorage: HubStorage {
     }
 
     /// Gives rows inserted without their root's place (by a server older than `hub-v17`, run on
-    /// the store after a newer one migrated it) the place `hub_account` holds.
+    /// the store after a newer one migrated it) the place `hub_account` holds; an index
+    /// (`hub_row_unplaced`) holds exactly the rows it looks at.
     static func placeUnplacedRows(_ db: Database) throws {
         try db.execute(
             sql: """
                 UPDATE hub_row SET (territory, owner) = (
                     SELECT a.territory, a.owner FROM hub_account a WHERE a.account_id = hub_row.account_id)
-                WHERE territory IS NULL AND owner IS NULL AND account_id IN (
-                    SELECT account_id FROM hub_account WHERE territory IS NOT NULL OR owner IS NOT NULL)
+                WHERE territory IS NULL AND owner IS NULL AND account_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM hub_account a
+                    WHERE a.account_id = hub_row.account_id AND (a.territory IS NOT NULL OR a.owner IS NOT NULL))
                 """)
     }
 
@@ -106,7 +108,7 @@ public struct SQLiteHubStorage: HubStorage {
         }
     }
 
-    /// How many write operations were committed so far, and in how many commits.
+    /// How many write operations finished so far, and in how many transactions.
     public var commitCounts: (operations: Int, commits: Int) { commits.counts }
 }
 

@@ -179,17 +179,30 @@ extension SQLiteHubView {
                 arguments: bounds + [limit]
             ).map { FeedRow(seq: $0["seq"], state: $0["state"]) }
         }
-        // The page's positions first, then their states. Each territory and owner of the scope
-        // gives at most `limit` positions from its own index entries (a row carries its root's
-        // territory and owner), so a pull reads its scope's changes, not everyone's since its
-        // cursor, and a page far behind reads a page's worth per branch, not the whole scope.
-        let branches = scope.territories.sorted().map { ("territory", $0) } + scope.owners.sorted().map { ("owner", $0) }
-        guard !branches.isEmpty else { return [] }
-        let positions = branches.map { column, _ in
-            "SELECT seq FROM (SELECT seq FROM hub_row WHERE \(column) = ? AND \(range) ORDER BY seq LIMIT ?)"
-        }.joined(separator: " UNION ")
+        // The page's positions first, then their states, from the scope's own index entries (a
+        // row carries its root's territory and owner): a pull reads its scope's changes, not
+        // everyone's since its cursor. Each territory and owner gives at most a page, so a page
+        // far behind reads a page's worth per branch, not the whole scope; a scope of more than
+        // `Self.pagedBranches` (a manager of many reps) reads its entries through two lists
+        // instead, since SQLite allows at most 500 terms in a compound SELECT.
+        let territories = scope.territories.sorted()
+        let owners = scope.owners.sorted()
+        guard !territories.isEmpty || !owners.isEmpty else { return [] }
+        let positions: String
         var arguments = StatementArguments()
-        for (_, value) in branches { arguments += [value] + bounds + [limit] }
+        if territories.count + owners.count <= Self.pagedBranches {
+            let branches = territories.map { ("territory", $0) } + owners.map { ("owner", $0) }
+            positions = branches.map { column, _ in
+                "SELECT seq FROM (SELECT seq FROM hub_row WHERE \(column) = ? AND \(range) ORDER BY seq LIMIT ?)"
+            }.joined(separator: " UNION ")
+            for (_, value) in branches { arguments += [value] + bounds + [limit] }
+        } else {
+            positions = """
+                SELECT seq FROM hub_row WHERE territory IN (SELECT value FROM json_each(?)) AND \(range)
+                UNION SELECT seq FROM hub_row WHERE owner IN (SELECT value FROM json_each(?)) AND \(range)
+                """
+            arguments = [try WireJSON.text(territories)] + bounds + [try WireJSON.text(owners)] + bounds
+        }
         arguments += [limit]
         return try Row.fetchAll(
             db.cachedStatement(
@@ -197,6 +210,9 @@ extension SQLiteHubView {
             arguments: arguments
         ).map { FeedRow(seq: $0["seq"], state: $0["state"]) }
     }
+
+    /// The most territories and owners a scoped page reads a page of each from.
+    static let pagedBranches = 32
 
     public func compactedTo() throws -> Int64 {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT compacted_to FROM hub_meta")) ?? 0
