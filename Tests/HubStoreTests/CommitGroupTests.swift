@@ -12,8 +12,7 @@ struct CommitGroupTests {
     struct Refused: Error {}
 
     @Test func writesArrivingDuringACommitShareTheNextAndEachStaysWhole() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-group-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let storage = try SQLiteHubStorage.open(at: directory + "/hub.sqlite", schema: CRMSchema.schema)
         let before = storage.commitCounts
@@ -82,8 +81,7 @@ struct CommitGroupTests {
     /// writes after it start a new one, so none reads the step (which the hub caches) before it
     /// committed.
     @Test func aSchemaStepEndsItsGroupsTransaction() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-group-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let storage = try SQLiteHubStorage.open(at: directory + "/hub.sqlite", schema: CRMSchema.schema)
         let before = storage.commitCounts
@@ -120,6 +118,13 @@ struct CommitGroupTests {
         #expect(after.operations - before.operations == 4)
         #expect(after.commits - before.commits == 3, "the first; the plain write and the release; the last")
     }
+}
+
+/// A new, empty directory for a store file (the caller removes it).
+func scratchDirectory() throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-store-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    return directory
 }
 
 /// What each thread's write answered.

@@ -11,8 +11,7 @@ import Testing
 /// rows an older server inserted without their root's place get it back when the store opens.
 struct SQLiteStoreTests {
     func temporaryStore() throws -> (directory: String, path: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satchel-store-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory()
         return (directory, directory + "/hub.sqlite")
     }
 
