@@ -303,6 +303,14 @@ extension PostgresHubStorage {
                 _ = try view.rows("SELECT pg_advisory_xact_lock(495873074277)")
                 try view.execute("CREATE TABLE IF NOT EXISTS hub_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
                 let done = Set(try view.rows("SELECT name FROM hub_migration").map { try $0.decode(String.self) })
+                // A database a newer server migrated keeps data this one does not know how to keep
+                // up to date: refuse it rather than write beside it.
+                let newer = done.subtracting(Self.migrations.map(\.name)).sorted()
+                guard newer.isEmpty else {
+                    throw HubError.storage(
+                        "this database was written by a newer satchel-server (it has \(newer.joined(separator: ", "))); "
+                            + "run that release or a later one")
+                }
                 for migration in Self.migrations where !done.contains(migration.name) {
                     for statement in migration.statements { try view.execute(PostgresQuery(unsafeSQL: statement)) }
                     if migration.name == "pg-v1" {
