@@ -1,7 +1,8 @@
 import Foundation
 import SatchelTestSupport
-import SyncCore
 import Testing
+
+@testable import SyncCore
 
 struct ChangesetCodecTests {
     static let replica = ReplicaID("6f1c2a9e-0d4b-4c59-9a4e-2f7b1d3c8e01")
@@ -60,6 +61,45 @@ struct ChangesetCodecTests {
     func everyGoldenFileDecodesAndReEncodesIdentically(_ path: String) throws {
         let golden = try Fixtures.data(path)
         #expect(try Changeset(jsonData: golden).jsonData(prettyPrinted: true) == golden)
+    }
+
+    /// The hand-written compact forms (a changeset, a push's answer, an outcome) are the bytes
+    /// the shared encoder writes, for every kind of change and value and every kind of outcome,
+    /// escapes included; and they read back (by hand) to what was written.
+    @Test func handWrittenFormsAreTheEncodersBytes() throws {
+        var tricky = Self.sample
+        tricky.user = "zoë \"the\" /rep\\\n\t\u{01}"
+        tricky.changes[0].operation = .insert(["näme": .text("a\u{1F}b/c"), "ünïcode": .text("日本"), "n": .integer(-7)])
+        for changeset in [Self.sample, tricky] {
+            let wire = ChangesetWire(
+                format: Changeset.formatVersion, replica: changeset.replica, user: changeset.user, device: changeset.device,
+                schema: changeset.schemaVersion, changes: changeset.changes.map(ChangeWire.init))
+            #expect(try changeset.jsonData() == WireJSON.encoder.encode(wire))
+            #expect(try Changeset(jsonData: changeset.jsonData()) == changeset)
+        }
+        let conflict = Conflict(
+            id: "c1", kind: .field, entity: "account", rowID: "acc-1", rowTitle: "Acme", field: "phone", rule: "review",
+            base: .text("1"), contenders: [], explanation: "two edits")
+        let response = PushResponse(
+            outcomes: [
+                ChangeOutcome(counter: 41, outcome: .applied),
+                ChangeOutcome(counter: 42, outcome: .merged(winner: .money(Money(minor: 5, currency: "EUR")), rule: "max")),
+                ChangeOutcome(counter: 43, outcome: .queued(conflict)),
+                ChangeOutcome(
+                    counter: 44, outcome: .rejected(Rejection(rule: "scope", reason: "not yours", remedy: "ask \"admin\""))),
+                ChangeOutcome(counter: 45, outcome: .applied),
+            ], highWater: 45)
+        #expect(try WireJSON.data(response) == WireJSON.encoder.encode(response))
+        #expect(try WireJSON.decode(PushResponse.self, from: WireJSON.data(response)) == response)
+        for item in response.outcomes {
+            #expect(try WireJSON.text(item.outcome) == String(decoding: WireJSON.encoder.encode(item.outcome), as: UTF8.self))
+        }
+        // What the laptop reads back from its outbox, by hand now, as the decoder would.
+        let values: [String: FieldValue] = ["a": .text("x\"y"), "b": .integer(3), "c": .null, "d": .stringSet(["p", "q"])]
+        #expect(try WireJSON.decode([String: FieldValue].self, fromText: RowJSON.fieldValues(values)) == values)
+        let vector = VersionVector([Self.replica: 12, Self.other: 3])
+        #expect(try WireJSON.decode(VersionVector.self, fromText: RowJSON.versionVector(vector)) == vector)
+        #expect(try WireJSON.decode(FieldValue.self, fromText: #"{"currency":"EUR","minor":5}"#) == .money(Money(minor: 5, currency: "EUR")))
     }
 
     @Test func nullUpdateValueIsKeptApartFromAMissingOne() throws {

@@ -129,7 +129,7 @@ extension Changeset {
         let wire = ChangesetWire(
             format: Changeset.formatVersion, replica: replica, user: user, device: device, schema: schemaVersion,
             changes: changes.map(ChangeWire.init))
-        return try (prettyPrinted ? WireJSON.prettyEncoder : WireJSON.encoder).encode(wire)
+        return try prettyPrinted ? WireJSON.prettyEncoder.encode(wire) : WireJSON.data(wire)
     }
 
     /// Decodes and structurally checks a changeset from JSON.
@@ -193,7 +193,17 @@ public enum WireJSON {
 
     /// Any Encodable as compact JSON text (how stores keep messages in a text column).
     public static func text(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try data(value), as: UTF8.self)
+    }
+
+    /// Any Encodable as compact JSON, sorted keys: what the hot paths send and keep for every
+    /// change (a changeset, a push's answer, an outcome) written by hand (``HandWrite``), the
+    /// same bytes as ``encoder``'s; every other type through ``encoder``.
+    public static func data(_ value: some Encodable) throws -> Data {
+        guard let writing = value as? any HandWrite else { return try encoder.encode(value) }
+        var out = JSONWriter(capacity: 1024)
+        writing.write(to: &out)
+        return Data(out.bytes)
     }
 
     /// A value back from JSON text.

@@ -361,3 +361,54 @@ extension BootstrapResponse: HandRead {
         return response
     }
 }
+
+// MARK: - A laptop's outbox and its answers
+
+extension FieldValue: HandRead {
+    static func read(_ reader: inout JSONReader) throws -> FieldValue { try RowJSON.readValue(&reader) }
+}
+
+extension VersionVector: HandRead {
+    static func read(_ reader: inout JSONReader) throws -> VersionVector { try RowJSON.readVersionVector(&reader) }
+}
+
+extension Dictionary: HandRead where Key == String, Value == FieldValue {
+    static func read(_ reader: inout JSONReader) throws -> [String: FieldValue] { try RowJSON.readValues(&reader) }
+}
+
+extension PushResponse: HandRead {
+    /// The answer to a push: an `applied` outcome (nearly every one) is read by hand, any other
+    /// (its conflict, its rejection) by `JSONDecoder` from its own bytes.
+    static func read(_ reader: inout JSONReader) throws -> PushResponse {
+        var outcomes: [ChangeOutcome]?
+        var highWater: UInt64?
+        try reader.object { reader, key in
+            switch key {
+            case "highWater": highWater = try reader.uint64()
+            case "outcomes":
+                var list: [ChangeOutcome] = []
+                try reader.array { reader in
+                    var counter: UInt64?
+                    var outcome: MergeOutcome?
+                    try reader.object { reader, key in
+                        switch key {
+                        case "counter": counter = try reader.uint64()
+                        case "outcome":
+                            let bytes = try reader.rawValue { try $0.skipValue() }
+                            outcome =
+                                bytes.elementsEqual(#"{"kind":"applied"}"#.utf8)
+                                ? .applied : try WireJSON.decoder.decode(MergeOutcome.self, from: Data(bytes))
+                        default: try reader.skipValue()
+                        }
+                    }
+                    guard let counter, let outcome else { throw JSONReader.Unreadable() }
+                    list.append(ChangeOutcome(counter: counter, outcome: outcome))
+                }
+                outcomes = list
+            default: try reader.skipValue()
+            }
+        }
+        guard let outcomes, let highWater else { throw JSONReader.Unreadable() }
+        return PushResponse(outcomes: outcomes, highWater: highWater)
+    }
+}

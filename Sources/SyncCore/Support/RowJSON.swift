@@ -205,8 +205,102 @@ public enum RowJSON {
         out.byte(UInt8(ascii: "}"))
     }
 
-    private static func encoded(_ value: some Encodable) -> String {
+    static func encoded(_ value: some Encodable) -> String {
         // The shared encoder cannot fail on these plain values.
         (try? WireJSON.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}
+
+// MARK: - What a laptop pushes and what it is answered
+
+/// A type written by hand on the hot paths, through ``WireJSON/data(_:)`` and
+/// ``WireJSON/text(_:)``: the bytes equal the shared `JSONEncoder`'s (sorted keys, no escaped
+/// slashes), without its per-value overhead.
+protocol HandWrite {
+    func write(to out: inout JSONWriter)
+}
+
+extension ChangesetWire: HandWrite {
+    func write(to out: inout JSONWriter) {
+        out.raw("{\"changes\":[")
+        for (index, change) in changes.enumerated() {
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            change.write(to: &out)
+        }
+        out.raw("],\"device\":")
+        out.string(device)
+        out.raw(",\"format\":")
+        out.int(Int64(format))
+        out.raw(",\"replica\":")
+        out.string(replica.rawValue)
+        out.raw(",\"schema\":")
+        out.int(Int64(schema))
+        out.raw(",\"user\":")
+        out.string(user)
+        out.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension ChangeWire {
+    func write(to out: inout JSONWriter) {
+        out.byte(UInt8(ascii: "{"))
+        if let base {
+            out.raw("\"base\":")
+            RowJSON.write(base, to: &out)
+            out.byte(UInt8(ascii: ","))
+        }
+        out.raw("\"context\":")
+        RowJSON.write(context, to: &out)
+        out.raw(",\"counter\":")
+        out.uint(counter)
+        out.raw(",\"entity\":")
+        out.string(entity)
+        if let field {
+            out.raw(",\"field\":")
+            out.string(field)
+        }
+        out.raw(",\"hlc\":")
+        out.int(hlc.packed)
+        out.raw(",\"op\":")
+        out.string(op)
+        out.raw(",\"row\":")
+        out.string(row)
+        if let value {
+            out.raw(",\"value\":")
+            RowJSON.write(value, to: &out)
+        }
+        if let values {
+            out.raw(",\"values\":")
+            RowJSON.write(values, to: &out)
+        }
+        out.raw(",\"wall\":")
+        out.int(wall)
+        out.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension MergeOutcome: HandWrite {
+    func write(to out: inout JSONWriter) {
+        switch self {
+        case .applied: out.raw("{\"kind\":\"applied\"}")
+        default: out.append(RowJSON.encoded(self))
+        }
+    }
+}
+
+extension PushResponse: HandWrite {
+    func write(to out: inout JSONWriter) {
+        out.raw("{\"highWater\":")
+        out.uint(highWater)
+        out.raw(",\"outcomes\":[")
+        for (index, item) in outcomes.enumerated() {
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            out.raw("{\"counter\":")
+            out.uint(item.counter)
+            out.raw(",\"outcome\":")
+            item.outcome.write(to: &out)
+            out.byte(UInt8(ascii: "}"))
+        }
+        out.raw("]}")
     }
 }

@@ -45,7 +45,7 @@ enum WireBody {
 
     /// Encodes a JSON response, gzipped when the client accepts it and it is worth it.
     static func respond(_ value: some Encodable, to request: Request, status: HTTPResponse.Status = .ok) throws -> Response {
-        try respond(json: try WireJSON.encoder.encode(value), to: request, status: status)
+        try respond(json: try WireJSON.data(value), to: request, status: status)
     }
 
     /// Sends JSON that is already encoded, gzipped when the client accepts it and it is worth it.
