@@ -18,7 +18,12 @@ extension Replica {
         try writer.read { db in
             let me = try Replica.identity(db)
             let rows = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM _outbox ORDER BY counter LIMIT ?"), arguments: [limit])
+                db.cachedStatement(
+                    sql: """
+                        SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context FROM _outbox
+                        ORDER BY counter LIMIT ?
+                        """),
+                arguments: [limit])
             guard !rows.isEmpty else { return nil }
             let changes = try rows.map { try change(from: $0, replica: me.replicaID) }
             return Changeset(
@@ -27,33 +32,36 @@ extension Replica {
         }
     }
 
+    /// A change from its outbox row (`counter, hlc, wall, entity, row_id, op, field, value, base,
+    /// context`, read by position).
     private func change(from row: Row, replica: ReplicaID) throws -> Change {
-        let entityName: String = row["entity"]
+        let entityName: String = row[3]
         let entity = try schema.requireEntityOrThrow(entityName)
-        let op: String = row["op"]
+        let op: String = row[5]
         let operation: Change.Operation
         switch op {
         case "insert":
-            let values = try WireJSON.decode([String: FieldValue].self, fromText: row["value"])
+            let values = try WireJSON.decode([String: FieldValue].self, fromText: row[7])
             operation = .insert(values)
         case "update":
-            let name: String = row["field"]
+            let name: String = row[6]
             // A field retired since the change was made still travels: the hub answers it.
             guard let field = entity.field(name) ?? entity.retiredField(name)?.field else {
                 throw ReplicaError.invalid(.unknownField(entity: entityName, field: name))
             }
             // A value the schema refuses (written by raw SQL) still travels: the hub rejects it
             // with a reason the rep sees, instead of the outbox jamming here.
-            let value = (try? WireJSON.decode(FieldValue.self, fromText: row["value"])) ?? .text(row["value"] ?? "")
-            let base = (try? SQLMapping.decodeValue(row["base"] ?? "null", field: field, entity: entityName)) ?? .null
+            let text: String? = row[7]
+            let value = (try? WireJSON.decode(FieldValue.self, fromText: text ?? "")) ?? .text(text ?? "")
+            let base = (try? SQLMapping.decodeValue(row[8] ?? "null", field: field, entity: entityName)) ?? .null
             operation = .update(field: name, value: value, base: base)
         default:
             operation = .delete
         }
         return Change(
-            dot: Dot(replica: replica, counter: UInt64(row["counter"] as Int64)), hlc: HLCTimestamp(packed: row["hlc"]),
-            wallTime: row["wall"], entity: entityName, rowID: row["row_id"],
-            context: try WireJSON.decode(VersionVector.self, fromText: row["context"]), operation: operation)
+            dot: Dot(replica: replica, counter: UInt64(row[0] as Int64)), hlc: HLCTimestamp(packed: row[1]),
+            wallTime: row[2], entity: entityName, rowID: row[4],
+            context: try WireJSON.decode(VersionVector.self, fromText: row[9]), operation: operation)
     }
 
     // MARK: - Acknowledged changes, kept
@@ -112,47 +120,56 @@ extension Replica {
             ])
             var touched: [(entity: String, rowID: String, dot: Dot, refused: Bool)] = []
             let me = try Replica.identity(db)
+            // The changes answered, read once; an answer for a change no longer in the outbox (a
+            // repeated answer) finds nothing and is ignored, and so is a second answer for one.
+            var pending: [Int64: (entity: String, rowID: String, op: String)] = [:]
+            if let first = response.outcomes.map(\.counter).min(), let last = response.outcomes.map(\.counter).max() {
+                for row in try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT counter, entity, row_id, op FROM _outbox WHERE counter BETWEEN ? AND ?"),
+                    arguments: [Int64(first), Int64(last)])
+                {
+                    pending[row[0]] = (row[1], row[2], row[3])
+                }
+            }
+            var answered: [Int64] = []
+            var refusedInserts: [(entity: String, rowID: String)] = []
             for item in response.outcomes {
-                guard
-                    let row = try Row.fetchOne(
-                        db.cachedStatement(
-                            sql: "SELECT entity, row_id, op, field, value FROM _outbox WHERE counter = ?"),
-                        arguments: [Int64(item.counter)])
-                else { continue }
+                let counter = Int64(item.counter)
+                guard let change = pending.removeValue(forKey: counter) else { continue }
                 try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO _outcome
                             (counter, entity, row_id, op, field, value, kind, detail, received_at, seen)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        SELECT counter, entity, row_id, op, field, value, ?, ?, ?, ? FROM _outbox WHERE counter = ?
                         """
                 ).execute(arguments: [
-                    Int64(item.counter), row["entity"], row["row_id"], row["op"], row["field"], row["value"],
-                    item.outcome.kind, try WireJSON.text(item.outcome), now, item.outcome == .applied,
+                    item.outcome.kind, try WireJSON.text(item.outcome), now, item.outcome == .applied, counter,
                 ])
-                try db.cachedStatement(
-                    sql: """
-                        INSERT OR REPLACE INTO _sent
-                            (counter, hlc, wall, entity, row_id, op, field, value, base, context, acknowledged_at)
-                        SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context, ? FROM _outbox
-                        WHERE counter = ?
-                        """
-                ).execute(arguments: [now, Int64(item.counter)])
-                try db.cachedStatement(sql: "DELETE FROM _outbox WHERE counter = ?").execute(arguments: [
-                    Int64(item.counter)
-                ])
+                answered.append(counter)
                 var refused = false
                 if case .rejected = item.outcome { refused = true }
-                touched.append(
-                    (row["entity"], row["row_id"], Dot(replica: me.replicaID, counter: item.counter), refused))
+                touched.append((change.entity, change.rowID, Dot(replica: me.replicaID, counter: item.counter), refused))
                 // A refused insert never reached the hub: the row leaves the laptop too (its values
                 // stay in the outcome, for the rep to see and enter again).
-                if case .rejected = item.outcome, (row["op"] as String) == "insert",
-                    let entity = schema.entity(row["entity"])
-                {
-                    try Replica.withCaptureOff(db) {
-                        try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(entity.name)) WHERE id = ?").execute(
-                            arguments: [row["row_id"] as String])
-                    }
+                if refused, change.op == "insert" { refusedInserts.append((change.entity, change.rowID)) }
+            }
+            // The answered changes move from the outbox to the kept ones, all at once.
+            let list = "[" + answered.map(String.init).joined(separator: ",") + "]"
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO _sent
+                        (counter, hlc, wall, entity, row_id, op, field, value, base, context, acknowledged_at)
+                    SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context, ? FROM _outbox
+                    WHERE counter IN (SELECT value FROM json_each(?))
+                    """
+            ).execute(arguments: [now, list])
+            try db.cachedStatement(sql: "DELETE FROM _outbox WHERE counter IN (SELECT value FROM json_each(?))")
+                .execute(arguments: [list])
+            for (entityName, rowID) in refusedInserts {
+                guard let entity = schema.entity(entityName) else { continue }
+                try Replica.withCaptureOff(db) {
+                    try db.cachedStatement(sql: "DELETE FROM \(SQLMapping.quote(entity.name)) WHERE id = ?").execute(
+                        arguments: [rowID])
                 }
             }
             try Replica.withCaptureOff(db) {
