@@ -2,8 +2,9 @@ import Foundation
 import SatchelModel
 import SyncCore
 
-/// Feeds arbitrary bytes to the changeset decoder (JSON and compressed), the merge entry point
-/// and the hand readers of row states and pages; any crash, trap or broken promise is a bug.
+/// Feeds arbitrary bytes to the changeset decoder (JSON and compressed), the merge entry point,
+/// the hand readers of row states, pages, field values, version vectors and a push's answer, and
+/// the hand writer of that answer; any crash, trap or broken promise is a bug.
 ///
 /// Built normally, `satchel-fuzz FILE…` replays inputs (the corpus, a crash file). Built for
 /// libFuzzer (`scripts/fuzz.sh`), the same function is `LLVMFuzzerTestOneInput`.
@@ -21,8 +22,16 @@ enum FuzzTarget {
         if let changeset = try? Changeset(compressedData: data, limit: 1 << 20) {
             merge(changeset)
         }
-        _ = try? WireJSON.decoder.decode([String: FieldValue].self, from: data)
-        _ = try? WireJSON.decoder.decode(VersionVector.self, from: data)
+        agree([String: FieldValue].self, data)
+        agree(VersionVector.self, data)
+        agree(FieldValue.self, data)
+        agree(PushResponse.self, data)
+        // What the hand writers write is the encoder's bytes.
+        if let response = try? WireJSON.decoder.decode(PushResponse.self, from: data),
+            (try? WireJSON.data(response)) != (try? WireJSON.encoder.encode(response))
+        {
+            fatalError("the hand writer and JSONEncoder disagree on a push's answer")
+        }
         agree(RowState.self, data)
         agree(RowSnapshot.self, data)
         agree(PullResponse.self, data)

@@ -94,6 +94,10 @@ struct ChangesetCodecTests {
         for item in response.outcomes {
             #expect(try WireJSON.text(item.outcome) == String(decoding: WireJSON.encoder.encode(item.outcome), as: UTF8.self))
         }
+        // What the encoder cannot write is an error, as it was, not a value written otherwise.
+        var offTheMap = Self.sample
+        offTheMap.changes[2].operation = .insert(["location": .location(Location(lat: .nan, lon: 4.8))])
+        #expect(throws: EncodingError.self) { try offTheMap.jsonData() }
         // What the laptop reads back from its outbox, by hand now, as the decoder would.
         let values: [String: FieldValue] = ["a": .text("x\"y"), "b": .integer(3), "c": .null, "d": .stringSet(["p", "q"])]
         #expect(try WireJSON.decode([String: FieldValue].self, fromText: RowJSON.fieldValues(values)) == values)

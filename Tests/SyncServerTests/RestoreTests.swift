@@ -16,7 +16,6 @@ struct RestoreTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try SQLiteServerStore.open(directory: root + "/live")
         #expect(try store.writerSetting("synchronous") == 2, "the hub commits with synchronous = FULL")
-        #expect(try store.writerSetting("wal_autocheckpoint") == 16_384, "the WAL is copied back every 64 MiB")
         let server = try await LiveServer.start(hub: store)
         let alice = try await server.laptop("alice", role: .rep, territories: ["north"], folder: root + "/alice")
         let bob = try await server.laptop("bob", role: .rep, territories: ["north"])

@@ -26,17 +26,6 @@ public struct SQLiteHubStorage: HubStorage {
         (path as NSString).deletingPathExtension + ".blobs"
     }
 
-    /// How many pages the WAL holds before the writer copies them into the database file.
-    ///
-    /// Every push commits on its own and dirties pages all over the rows and their indexes; at
-    /// SQLite's default (1,000 pages) the writer copied about every other push's pages back into
-    /// the file, the same hot pages again and again, and the copy was a sixth of a push's CPU.
-    /// At 16,384 pages (64 MiB with 4 KiB pages) a copy serves many pushes, and the in-process
-    /// merge of the standard workload went from 10.6k-11.3k to 13.2k-13.4k ops/s (alternated
-    /// runs, `Docs/performance.md`). The WAL file then grows to about that size before it is
-    /// reused.
-    static let walCheckpointPages = 16_384
-
     /// Opens (creating and migrating) the database file at `path`, and its blob folder.
     public static func open(at path: String, schema: Schema, replicaID: ReplicaID? = nil) throws -> SQLiteHubStorage {
         let manager = FileManager.default
@@ -56,9 +45,11 @@ public struct SQLiteHubStorage: HubStorage {
         // A push is answered only after its commit reached the disk: in WAL mode, NORMAL (which GRDB
         // sets) may lose the last commits in a power cut after the laptop was told "ok". The writer
         // is the only connection that commits.
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = \(walCheckpointPages)")
-        }
+        // The WAL is copied back into the file every 1,000 pages, SQLite's default. At 16,384 the
+        // in-process merge gained 3-19 % (a copy serves many pushes), but pulls and bootstraps
+        // under load lost more: pages read from a long WAL are looked up in its index and read
+        // with pread instead of the map (Docs/performance.md, 2026-12-07).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let blobs: FileBlobStorage
         do {
             blobs = try FileBlobStorage(directory: blobDirectory(for: path))
@@ -144,12 +135,14 @@ extension HubService where Storage == SQLiteHubStorage {
             maxClockDrift: maxClockDrift)
     }
 
-    /// A setting of the writer connection, as `PRAGMA name` reads it (`synchronous` 2 is FULL: a
-    /// commit waits for the disk).
+    /// A setting of the writer connection that bears on durability and the disk, as `PRAGMA name`
+    /// reads it: `synchronous` (2 is FULL: a commit waits for the disk) or `wal_autocheckpoint`.
+    /// Any other name is refused (some pragmas act when read).
     public func writerSetting(_ name: String) throws -> Int {
-        try storage.writer.writeWithoutTransaction { db in
-            try Int.fetchOne(db, sql: "PRAGMA \(SQLiteHubStorage.quote(name))") ?? -1
+        guard ["synchronous", "wal_autocheckpoint"].contains(name) else {
+            throw HubError.storage("\(name) is not a setting writerSetting reads")
         }
+        return try storage.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA \(name)") ?? -1 }
     }
 
     /// Writes a consistent, compact copy of the whole store to a new file at `path` (SQLite's

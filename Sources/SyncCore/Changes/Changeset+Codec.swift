@@ -202,7 +202,7 @@ public enum WireJSON {
     public static func data(_ value: some Encodable) throws -> Data {
         guard let writing = value as? any HandWrite else { return try encoder.encode(value) }
         var out = JSONWriter(capacity: 1024)
-        writing.write(to: &out)
+        try writing.write(to: &out)
         return Data(out.bytes)
     }
 

@@ -119,6 +119,14 @@ public enum RowJSON {
 
     static func write(_ vector: VersionVector, to out: inout JSONWriter) {
         out.byte(UInt8(ascii: "{"))
+        // Most rows were written by one replica: nothing to sort.
+        if vector.counters.count == 1, let only = vector.counters.first {
+            out.string(only.key.rawValue)
+            out.byte(UInt8(ascii: ":"))
+            out.uint(only.value)
+            out.byte(UInt8(ascii: "}"))
+            return
+        }
         for (index, entry) in vector.counters.sorted(by: { $0.key.rawValue < $1.key.rawValue }).enumerated() {
             if index > 0 { out.byte(UInt8(ascii: ",")) }
             out.string(entry.key.rawValue)
@@ -205,7 +213,7 @@ public enum RowJSON {
         out.byte(UInt8(ascii: "}"))
     }
 
-    static func encoded(_ value: some Encodable) -> String {
+    private static func encoded(_ value: some Encodable) -> String {
         // The shared encoder cannot fail on these plain values.
         (try? WireJSON.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
@@ -217,15 +225,17 @@ public enum RowJSON {
 /// ``WireJSON/text(_:)``: the bytes equal the shared `JSONEncoder`'s (sorted keys, no escaped
 /// slashes), without its per-value overhead.
 protocol HandWrite {
-    func write(to out: inout JSONWriter)
+    /// Throws where the encoder throws (a value it cannot write, such as a location off the
+    /// map), instead of writing something else.
+    func write(to out: inout JSONWriter) throws
 }
 
 extension ChangesetWire: HandWrite {
-    func write(to out: inout JSONWriter) {
+    func write(to out: inout JSONWriter) throws {
         out.raw("{\"changes\":[")
         for (index, change) in changes.enumerated() {
             if index > 0 { out.byte(UInt8(ascii: ",")) }
-            change.write(to: &out)
+            try change.write(to: &out)
         }
         out.raw("],\"device\":")
         out.string(device)
@@ -242,11 +252,11 @@ extension ChangesetWire: HandWrite {
 }
 
 extension ChangeWire {
-    func write(to out: inout JSONWriter) {
+    func write(to out: inout JSONWriter) throws {
         out.byte(UInt8(ascii: "{"))
         if let base {
             out.raw("\"base\":")
-            RowJSON.write(base, to: &out)
+            try RowJSON.writeExactly(base, to: &out)
             out.byte(UInt8(ascii: ","))
         }
         out.raw("\"context\":")
@@ -267,11 +277,18 @@ extension ChangeWire {
         out.string(row)
         if let value {
             out.raw(",\"value\":")
-            RowJSON.write(value, to: &out)
+            try RowJSON.writeExactly(value, to: &out)
         }
         if let values {
             out.raw(",\"values\":")
-            RowJSON.write(values, to: &out)
+            out.byte(UInt8(ascii: "{"))
+            for (index, entry) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { out.byte(UInt8(ascii: ",")) }
+                out.string(entry.key)
+                out.byte(UInt8(ascii: ":"))
+                try RowJSON.writeExactly(entry.value, to: &out)
+            }
+            out.byte(UInt8(ascii: "}"))
         }
         out.raw(",\"wall\":")
         out.int(wall)
@@ -280,16 +297,26 @@ extension ChangeWire {
 }
 
 extension MergeOutcome: HandWrite {
-    func write(to out: inout JSONWriter) {
+    func write(to out: inout JSONWriter) throws {
         switch self {
         case .applied: out.raw("{\"kind\":\"applied\"}")
-        default: out.append(RowJSON.encoded(self))
+        default: out.append(bytes: Array(try WireJSON.encoder.encode(self)))
+        }
+    }
+}
+
+extension RowJSON {
+    /// A field value as the encoder writes it, or the encoder's error.
+    static func writeExactly(_ value: FieldValue, to out: inout JSONWriter) throws {
+        switch value {
+        case .null, .text, .integer, .bool: write(value, to: &out)
+        default: out.append(bytes: Array(try WireJSON.encoder.encode(value)))
         }
     }
 }
 
 extension PushResponse: HandWrite {
-    func write(to out: inout JSONWriter) {
+    func write(to out: inout JSONWriter) throws {
         out.raw("{\"highWater\":")
         out.uint(highWater)
         out.raw(",\"outcomes\":[")
@@ -298,7 +325,7 @@ extension PushResponse: HandWrite {
             out.raw("{\"counter\":")
             out.uint(item.counter)
             out.raw(",\"outcome\":")
-            item.outcome.write(to: &out)
+            try item.outcome.write(to: &out)
             out.byte(UInt8(ascii: "}"))
         }
         out.raw("]}")
