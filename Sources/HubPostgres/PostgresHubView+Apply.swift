@@ -141,7 +141,7 @@ extension PostgresHubView {
             }
         }
         for write in plan.outcomes {
-            let outcome = write.outcome == .applied ? #"{"kind":"applied"}"# : try WireJSON.text(write.outcome)
+            let outcome = try WireJSON.text(write.outcome)
             try execute(
                 """
                 INSERT INTO hub_outcome (replica_id, counter, outcome, seq)

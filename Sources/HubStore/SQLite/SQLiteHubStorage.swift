@@ -45,11 +45,11 @@ public struct SQLiteHubStorage: HubStorage {
         // A push is answered only after its commit reached the disk: in WAL mode, NORMAL (which GRDB
         // sets) may lose the last commits in a power cut after the laptop was told "ok". The writer
         // is the only connection that commits.
-        // The WAL is copied back into the file every 1,000 pages, SQLite's default. At 16,384 the
-        // in-process merge gained 3-19 % (a copy serves many pushes), but pulls and bootstraps
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // The WAL stays copied back into the file every 1,000 pages, SQLite's default. At 16,384
+        // the in-process merge gained 3-19 % (a copy serves many pushes), but pulls and bootstraps
         // under load lost more: pages read from a long WAL are looked up in its index and read
         // with pread instead of the map (Docs/performance.md, 2026-12-07).
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let blobs: FileBlobStorage
         do {
             blobs = try FileBlobStorage(directory: blobDirectory(for: path))
@@ -297,7 +297,7 @@ extension SQLiteHubStorage {
                 sql: "INSERT OR REPLACE INTO hub_outcome (replica_id, counter, outcome, seq) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [
                 write.replica.rawValue, Int64(write.counter),
-                write.outcome == .applied ? #"{"kind":"applied"}"# : try WireJSON.text(write.outcome), write.visibleAt,
+                try WireJSON.text(write.outcome), write.visibleAt,
             ])
         }
         for write in plan.conflicts {

@@ -396,7 +396,10 @@ extension PushResponse: HandRead {
                         case "outcome":
                             let bytes = try reader.rawValue { try $0.skipValue() }
                             outcome =
-                                bytes.elementsEqual(#"{"kind":"applied"}"#.utf8)
+                                bytes.elementsEqual(
+                                    UnsafeBufferPointer(
+                                        start: MergeOutcome.appliedJSON.utf8Start,
+                                        count: MergeOutcome.appliedJSON.utf8CodeUnitCount))
                                 ? .applied : try WireJSON.decoder.decode(MergeOutcome.self, from: Data(bytes))
                         default: try reader.skipValue()
                         }

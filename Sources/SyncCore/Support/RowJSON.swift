@@ -176,12 +176,19 @@ public enum RowJSON {
     }
 
     static func write(_ values: [String: FieldValue], to out: inout JSONWriter) {
+        writeObject(values, to: &out) { value, out in write(value, to: &out) }
+    }
+
+    /// `{"key": value, …}`, keys sorted, each value written by `each`.
+    static func writeObject(
+        _ values: [String: FieldValue], to out: inout JSONWriter, each: (FieldValue, inout JSONWriter) throws -> Void
+    ) rethrows {
         out.byte(UInt8(ascii: "{"))
         for (index, entry) in values.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { out.byte(UInt8(ascii: ",")) }
             out.string(entry.key)
             out.byte(UInt8(ascii: ":"))
-            write(entry.value, to: &out)
+            try each(entry.value, &out)
         }
         out.byte(UInt8(ascii: "}"))
     }
@@ -281,14 +288,7 @@ extension ChangeWire {
         }
         if let values {
             out.raw(",\"values\":")
-            out.byte(UInt8(ascii: "{"))
-            for (index, entry) in values.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { out.byte(UInt8(ascii: ",")) }
-                out.string(entry.key)
-                out.byte(UInt8(ascii: ":"))
-                try RowJSON.writeExactly(entry.value, to: &out)
-            }
-            out.byte(UInt8(ascii: "}"))
+            try RowJSON.writeObject(values, to: &out) { value, out in try RowJSON.writeExactly(value, to: &out) }
         }
         out.raw(",\"wall\":")
         out.int(wall)
@@ -299,10 +299,15 @@ extension ChangeWire {
 extension MergeOutcome: HandWrite {
     func write(to out: inout JSONWriter) throws {
         switch self {
-        case .applied: out.raw("{\"kind\":\"applied\"}")
+        case .applied: out.raw(Self.appliedJSON)
         default: out.append(bytes: Array(try WireJSON.encoder.encode(self)))
         }
     }
+}
+
+extension MergeOutcome {
+    /// `applied` as the encoder writes it: nearly every outcome, kept and sent as these bytes.
+    static let appliedJSON: StaticString = #"{"kind":"applied"}"#
 }
 
 extension RowJSON {
