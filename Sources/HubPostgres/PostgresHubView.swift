@@ -202,20 +202,24 @@ public final class PostgresHubView: HubReader {
             ).map { try $0.decode((Int64, String).self) }.map { FeedRow(seq: $0.0, state: $0.1) }
         }
         // The page's positions from the scope's own index entries (a row carries its root's
-        // territory and owner), then their states: a pull reads its scope's changes only. (Each
-        // branch reads every entry of its scope after the cursor: PostgreSQL's planner, asked for
-        // a page per territory, may walk the whole feed in order instead, for an owner with no
-        // rows say; SQLite's query stops each branch at a page.)
+        // territory and owner), then their states: a pull reads its scope's changes only. Each
+        // territory and each owner is its own branch, stopped at a page by its `(territory, seq)`
+        // or `(owner, seq)` index (a LATERAL subquery per value, so PostgreSQL's planner cannot
+        // walk the whole feed in order instead, nor read a scope's every entry after the cursor).
         let territories = scope.territories.sorted()
         let owners = scope.owners.sorted()
         return try rows(
             """
             SELECT seq, state FROM hub_row WHERE seq IN (
-                SELECT seq FROM hub_row WHERE territory = ANY(\(territories))
-                    AND seq > \(after) AND seq <= \(through) AND (NOT \(liveOnly) OR NOT deleted)
+                SELECT page.seq FROM unnest(\(territories)::text[]) AS scope(territory) CROSS JOIN LATERAL (
+                    SELECT seq FROM hub_row WHERE territory = scope.territory
+                        AND seq > \(after) AND seq <= \(through) AND (NOT \(liveOnly) OR NOT deleted)
+                    ORDER BY seq LIMIT \(limit)) AS page
                 UNION
-                SELECT seq FROM hub_row WHERE owner = ANY(\(owners))
-                    AND seq > \(after) AND seq <= \(through) AND (NOT \(liveOnly) OR NOT deleted)
+                SELECT page.seq FROM unnest(\(owners)::text[]) AS scope(owner) CROSS JOIN LATERAL (
+                    SELECT seq FROM hub_row WHERE owner = scope.owner
+                        AND seq > \(after) AND seq <= \(through) AND (NOT \(liveOnly) OR NOT deleted)
+                    ORDER BY seq LIMIT \(limit)) AS page
                 ORDER BY seq LIMIT \(limit))
             ORDER BY seq
             """

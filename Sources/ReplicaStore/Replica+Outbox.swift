@@ -173,6 +173,7 @@ extension Replica {
                 }
             }
             try Replica.withCaptureOff(db) {
+                var upserts = UpsertStatements()
                 for (entity, rowID, dot, refused) in touched {
                     guard
                         let text = try String.fetchOne(
@@ -192,7 +193,7 @@ extension Replica {
                                 sql: "SELECT EXISTS (SELECT 1 FROM _outbox WHERE entity = ? AND row_id = ?)"),
                             arguments: [entity, rowID]) ?? false)
                     if held.version.covers(dot) || refused || (held.deleted && nothingLeft) {
-                        try applyRemote(held, entity: schema, db: db)
+                        try applyRemote(held, entity: schema, upserts: &upserts, db: db)
                     }
                 }
                 try dropDeparted(now: now, db: db)

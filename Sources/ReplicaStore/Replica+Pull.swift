@@ -22,9 +22,10 @@ extension Replica {
             let learned = try page.schema.flatMap { try Replica.learn($0, builtIn: schemas.builtIn, cursor: cursor, db: db) }
             let schema = learned?.schema ?? self.schema
             try Replica.withCaptureOff(db) {
+                var upserts = UpsertStatements()
                 for snapshot in page.rows {
                     guard let entity = schema.entity(snapshot.entity) else { continue }
-                    try applyRemote(snapshot, entity: entity, db: db)
+                    try applyRemote(snapshot, entity: entity, upserts: &upserts, db: db)
                 }
                 for redirect in page.redirects ?? [] {
                     try db.cachedStatement(
@@ -68,17 +69,14 @@ extension Replica {
                                 AND NOT EXISTS (SELECT 1 FROM _outcome) FROM _replica
                             """)) ?? false
             try Replica.withCaptureOff(db) {
-                // One statement per entity for the whole page, not its SQL rebuilt for every row.
-                var upserts: [String: Statement] = [:]
+                var upserts = UpsertStatements()
                 for snapshot in page.rows {
                     guard let entity = schema.entity(snapshot.entity) else { continue }
                     if pristine && !snapshot.deleted {
-                        let statement = try upserts[entity.name] ?? db.cachedStatement(sql: Self.upsertSQL(entity, keeping: []))
-                        upserts[entity.name] = statement
-                        try upsert(snapshot, entity: entity, keeping: [], statement: statement, db: db)
+                        try upsert(snapshot, entity: entity, keeping: [], upserts: &upserts, db: db)
                         try writeMeta(of: snapshot, version: snapshot.version, entity: entity, db: db)
                     } else {
-                        try applyRemote(snapshot, entity: entity, db: db)
+                        try applyRemote(snapshot, entity: entity, upserts: &upserts, db: db)
                     }
                 }
             }
@@ -185,20 +183,32 @@ extension Replica {
         return result
     }
 
+    /// The insert-or-update of each entity's every field, prepared once for a page: its SQL is
+    /// not rebuilt for every row. (A row keeping some fields, rare, builds its own.)
+    struct UpsertStatements {
+        private var statements: [String: Statement] = [:]
+
+        mutating func statement(_ entity: EntitySchema, keeping: Set<String>, db: Database) throws -> Statement {
+            guard keeping.isEmpty else { return try db.cachedStatement(sql: Replica.upsertSQL(entity, keeping: keeping)) }
+            if let statement = statements[entity.name] { return statement }
+            let statement = try db.cachedStatement(sql: Replica.upsertSQL(entity, keeping: []))
+            statements[entity.name] = statement
+            return statement
+        }
+    }
+
     /// Writes the hub's values of a row into its table, but for the fields in `keeping` (this
     /// replica's pending ones), inserting the row if it is new.
-    /// Writes a row's fields, all but `keeping`, with `statement` when the caller has
-    /// ``upsertSQL(_:keeping:)`` prepared already.
     private func upsert(
-        _ snapshot: RowSnapshot, entity: EntitySchema, keeping: Set<String>, statement: Statement? = nil, db: Database
+        _ snapshot: RowSnapshot, entity: EntitySchema, keeping: Set<String>, upserts: inout UpsertStatements, db: Database
     ) throws {
         var arguments: [(any DatabaseValueConvertible)?] = [snapshot.id]
+        arguments.reserveCapacity(entity.fields.count + 1)
         for field in entity.fields where !keeping.contains(field.name) {
             let value = (try? field.type.validate(snapshot.values[field.name] ?? .null)) ?? .null
             arguments += SQLMapping.columnValues(value, field: field)
         }
-        try (statement ?? db.cachedStatement(sql: Self.upsertSQL(entity, keeping: keeping)))
-            .execute(arguments: StatementArguments(arguments))
+        try upserts.statement(entity, keeping: keeping, db: db).execute(arguments: StatementArguments(arguments))
     }
 
     /// The insert-or-update of a row's fields, all but `keeping`, in the order ``upsert`` binds them.
@@ -227,7 +237,7 @@ extension Replica {
     /// Applies one row the hub sent: its state, except fields of this replica's still waiting to
     /// be pushed; a row with such fields keeps the hub's state aside until they are acknowledged.
     /// The caller has turned capture off (``withCaptureOff(_:_:)``).
-    func applyRemote(_ snapshot: RowSnapshot, entity: EntitySchema, db: Database) throws {
+    func applyRemote(_ snapshot: RowSnapshot, entity: EntitySchema, upserts: inout UpsertStatements, db: Database) throws {
         let table = SQLMapping.quote(entity.name)
         let pending = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT op, field FROM _outbox WHERE entity = ? AND row_id = ?"),
@@ -253,7 +263,7 @@ extension Replica {
                     """
             ).execute(arguments: [entity.name, snapshot.id])
         } else if !pendingDelete {
-            try upsert(snapshot, entity: entity, keeping: exists ? pendingFields : [], db: db)
+            try upsert(snapshot, entity: entity, keeping: exists ? pendingFields : [], upserts: &upserts, db: db)
         }
         if !snapshot.deleted, let stamps = snapshot.stamps {
             try noteOverrides(snapshot, stamps: stamps, db: db)

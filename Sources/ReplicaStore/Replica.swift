@@ -140,6 +140,9 @@ public struct Replica: Sendable {
         configuration.foreignKeysEnabled = false
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
+            // A bootstrap page of 2,000 rows dirties more than SQLite's default 2 MiB of cache,
+            // which then spills pages to the WAL before the commit; 16 MiB holds a page's work.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
             db.add(
                 function: DatabaseFunction("satchel_wall", argumentCount: 0, pure: false) { _ in clock() })
             db.add(

@@ -8,8 +8,8 @@ import Testing
 
 @testable import HubPostgres
 
-/// The PostgreSQL store across releases: a database a newer server migrated is refused by an
-/// older one, which changes nothing in it.
+/// The PostgreSQL store across releases (a database a newer server migrated is refused by an
+/// older one, which changes nothing in it), and its scoped pages against SQLite's.
 @Suite(.enabled(if: TestDatabase.isConfigured, Comment(rawValue: TestDatabase.skipReason)))
 struct PostgresStoreTests {
     @Test func aDatabaseANewerServerMigratedIsRefusedAndLeftAsItWas() throws {
@@ -39,4 +39,104 @@ struct PostgresStoreTests {
         #expect(try again.pull(since: 0, limit: 100, for: nil).rows.map(\.id) == ["acme"])
         #expect(try again.replicaID() == ReplicaID("hub"))
     }
+
+    /// A scoped page reads each territory's and each owner's own entries and stops at the page
+    /// (a subquery per territory and per owner): the same pages as SQLite's query, followed
+    /// page by page through many territories, a row held both ways listed once, a transfer's
+    /// new positions, and a bootstrap without tombstones.
+    @Test func scopedPagesAreSQLitesPages() throws {
+        let database = try TestDatabase.create("scoped pages")
+        defer { database.drop() }
+        let storage = try PostgresHubStorage.open(url: database.url, schema: CRMSchema.schema, replicaID: ReplicaID("hub"))
+        defer { storage.close() }
+        let clock = ManualClock()
+        let postgres = try HubService(storage: storage, schema: CRMSchema.schema, clock: clock.wallClock)
+        let sqlite = try Hub.inMemory(schema: CRMSchema.schema, clock: clock.wallClock, replicaID: ReplicaID("hub"))
+        var records: [Hub.ImportRecord] = []
+        for index in 0..<60 {
+            var values: [String: FieldValue] = ["name": .text("Account \(index)"), "territory": .text("t\(index % 6)")]
+            if index % 7 == 0 { values["owner"] = .text("olga") }
+            records.append(Hub.ImportRecord(entity: "account", id: "a\(index)", values: values, origin: "test"))
+            if index % 4 == 0 {
+                records.append(
+                    Hub.ImportRecord(
+                        entity: "contact", id: "c\(index)", values: ["account_id": .text("a\(index)"), "name": .text("C \(index)")],
+                        origin: "test"))
+            }
+        }
+        let hubs: [any ScopedFeed] = [postgres, sqlite]
+        for hub in hubs {
+            try hub.addUser(UserInfo(name: "olga", role: .rep, territories: ["t9"]), enrollmentHash: "o")
+            try hub.importRecords(records)
+            _ = try hub.transferAccount("a8", to: "olga", by: "root")
+            _ = try hub.transferAccount("a13", to: "olga", by: "root")
+        }
+        let scopes = [
+            ReadScope(territories: ["t0", "t3"], owners: ["olga"]),
+            ReadScope(territories: Set(["t1"] + (0..<300).map { "x\($0)" }), owners: Set(["olga"] + (0..<50).map { "u\($0)" })),
+            ReadScope(territories: ["t5"], owners: []),
+            ReadScope(territories: [], owners: ["olga"]),
+            ReadScope(territories: ["nowhere"], owners: ["nobody"]),
+        ]
+        for scope in scopes {
+            let pages = try hubs.map { try $0.pages(scope, limit: 4) }
+            #expect(pages[0] == pages[1], "\(scope.territories.count) territories, \(scope.owners.count) owners")
+            let ids = pages[0].flatMap { $0 }
+            #expect(Set(ids).count == ids.count, "each row once")
+            let bootstraps = try hubs.map { try $0.bootstrapIDs(scope, limit: 5) }
+            #expect(bootstraps[0] == bootstraps[1])
+        }
+        #expect(try hubs[0].pages(ReadScope(territories: ["t0", "t3"], owners: ["olga"]), limit: 4).joined().contains { $0.hasPrefix("a8@") }, "a transferred root reaches its new owner")
+    }
 }
+
+/// What the test above asks of either store's service.
+private protocol ScopedFeed {
+    func addUser(_ user: UserInfo, enrollmentHash: String, expiresAt: Int64?, by actor: Actor) throws
+    func importRecords(_ records: [Hub.ImportRecord], by user: String, from device: String, skipBad: Bool) throws -> Hub.ImportReport
+    func transferAccount(_ id: String, to user: String, by admin: String, from device: String) throws -> RowState?
+    func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws -> PullResponse
+    func bootstrap(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
+        -> BootstrapResponse
+}
+
+extension ScopedFeed {
+    func addUser(_ user: UserInfo, enrollmentHash: String) throws {
+        try addUser(user, enrollmentHash: enrollmentHash, expiresAt: nil, by: .serverOperator)
+    }
+
+    func importRecords(_ records: [Hub.ImportRecord]) throws {
+        _ = try importRecords(records, by: "import", from: Actor.serverOperator.device, skipBad: false)
+    }
+
+    func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState? {
+        try transferAccount(id, to: user, by: admin, from: Actor.serverOperator.device)
+    }
+
+    /// Every page of a pull from the start, each as its ids with their positions.
+    func pages(_ scope: ReadScope, limit: Int) throws -> [[String]] {
+        var pages: [[String]] = []
+        var cursor: Int64 = 0
+        while true {
+            let page = try pull(since: cursor, limit: limit, scope: scope, for: nil, knownSchema: 0)
+            pages.append(page.rows.map { "\($0.id)@\($0.seq)" })
+            cursor = page.cursor
+            guard page.hasMore else { return pages }
+        }
+    }
+
+    /// The ids of a whole bootstrap, page by page.
+    func bootstrapIDs(_ scope: ReadScope, limit: Int) throws -> [[String]] {
+        var pages: [[String]] = []
+        var position: (snapshot: Int64?, after: Int64) = (nil, 0)
+        while true {
+            let page = try bootstrap(
+                snapshot: position.snapshot, after: position.after, limit: limit, scope: scope, for: nil, knownSchema: 0)
+            pages.append(page.rows.map { "\($0.id)@\($0.seq)" })
+            position = (page.snapshot, page.after)
+            guard page.hasMore else { return pages }
+        }
+    }
+}
+
+extension HubService: ScopedFeed {}

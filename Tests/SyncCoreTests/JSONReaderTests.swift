@@ -133,6 +133,17 @@ struct JSONReaderTests {
         ] {
             #expect(Self.readState(text) == nil, "\(text)")
         }
+        // Keys out of order are read (a page's tail is not sorted), and a key twice is found
+        // there too, late in the object or early.
+        let unsorted = #"{"entity":"account","deleted":false,"id":"a","stamps":[],"values":{"n":1},"version":{}}"#
+        #expect(Self.readState(unsorted) != nil && Self.readState(unsorted) == Self.readState(base))
+        for twice in [
+            #"{"entity":"account","deleted":false,"id":"a","stamps":[],"values":{"n":1},"version":{},"id":"b"}"#,
+            #"{"id":"a","deleted":false,"entity":"account","id":"b","stamps":[],"values":{"n":1},"version":{}}"#,
+            #"{"deleted":false,"entity":"account","id":"a","stamps":[],"values":{"n":1,"m":2,"n":3},"version":{}}"#,
+        ] {
+            #expect(Self.readState(twice) == nil, "\(twice)")
+        }
         var invalid = Array(base.utf8)
         invalid[invalid.firstIndex(of: UInt8(ascii: "c"))!] = 0xFF  // inside "account"
         #expect((try? JSONReader.read(Data(invalid)) { try RowJSON.readRowState(&$0) }) == nil)

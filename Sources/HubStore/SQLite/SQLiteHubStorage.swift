@@ -401,7 +401,9 @@ extension SQLiteHubStorage {
 
     /// Quotes an identifier for SQL.
     static func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // A name seldom holds a quote: the common case skips Foundation's search and copy.
+        guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+        return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

@@ -83,10 +83,17 @@ public enum RowTable {
         var writers = Index<Writer>()
         var entities = Index<String>()
         var fieldNames: [String: Set<String>] = [:]
+        // The rows of an entity nearly all carry the same names, in the same (sorted) order: a
+        // row whose names are the ones last met for its entity adds none, and comparing them
+        // costs less than hashing each into the set (a bootstrap page is 2,000 rows).
+        var lastNames: [String: [String]] = [:]
         for row in rows {
             entities.insert(row.entity)
-            fieldNames[row.entity, default: []].formUnion(row.values.lazy.map(\.name))
-            for group in row.groups ?? [] { fieldNames[row.entity, default: []].formUnion(group.fields) }
+            var names = row.values.map(\.name)
+            for group in row.groups ?? [] { names += group.fields }
+            guard lastNames[row.entity] != names else { continue }
+            fieldNames[row.entity, default: []].formUnion(names)
+            lastNames[row.entity] = names
         }
         let fields = fieldNames.mapValues { $0.sorted() }
         let fieldIndex = fields.mapValues { names in
@@ -96,6 +103,8 @@ public enum RowTable {
         var body = JSONWriter(capacity: rows.count * 200)
         var previousSeq: Int64 = 0
         var cells: [[UInt8]?] = []
+        // Each entity's last row's value names and their columns, reused while they repeat.
+        var lastSlots: [String: (names: [String], slots: [Int])] = [:]
         for (position, row) in rows.enumerated() {
             if position > 0 { body.byte(UInt8(ascii: ",")) }
             let index = fieldIndex[row.entity] ?? [:]
@@ -111,7 +120,16 @@ public enum RowTable {
             body.raw(",[")
             cells.removeAll(keepingCapacity: true)
             cells.append(contentsOf: repeatElement(nil, count: index.count))
-            for value in row.values { cells[index[value.name]!] = value.json }
+            let slots: [Int]
+            if let last = lastSlots[row.entity], last.names.count == row.values.count,
+                zip(last.names, row.values).allSatisfy({ $0 == $1.name })
+            {
+                slots = last.slots
+            } else {
+                slots = row.values.map { index[$0.name]! }
+                lastSlots[row.entity] = (row.values.map(\.name), slots)
+            }
+            for (value, slot) in zip(row.values, slots) { cells[slot] = value.json }
             for (offset, cell) in cells.enumerated() {
                 if offset > 0 { body.byte(UInt8(ascii: ",")) }
                 if let cell { body.append(bytes: cell) } else { body.raw("null") }
@@ -285,14 +303,12 @@ extension RowTable.Entry {
         // fields sorted, groups by their first field. Anything else is left to the decoder,
         // which folds them into one stamp per field.
         if let groups {
-            var seen: Set<String> = []
             for (offset, group) in groups.enumerated() {
                 guard zip(group.fields, group.fields.dropFirst()).allSatisfy({ $0 < $1 }),
-                    seen.isDisjoint(with: group.fields),
+                    groups[..<offset].allSatisfy({ Self.disjoint($0.fields, group.fields) }),
                     offset == 0 || groups[offset - 1].fields[0] < group.fields[0],
                     !groups[..<offset].contains(where: { $0.stamp == group.stamp })
                 else { throw JSONReader.Unreadable() }
-                seen.formUnion(group.fields)
             }
         }
         return RowTable.Entry(
@@ -302,6 +318,17 @@ extension RowTable.Entry {
 }
 
 extension RowTable.Entry {
+    /// Whether two ascending lists share no item: one walk down both (a row has a few groups of
+    /// a few fields; a set would hash every field).
+    static func disjoint(_ first: [String], _ second: [String]) -> Bool {
+        var (i, j) = (0, 0)
+        while i < first.count, j < second.count {
+            if first[i] == second[j] { return false }
+            if first[i] < second[j] { i += 1 } else { j += 1 }
+        }
+        return true
+    }
+
     /// A row snapshot, each value written as JSON (the memberwise initializer stays, for
     /// ``read(_:seq:)``).
     init(_ row: RowSnapshot) {
@@ -407,6 +434,7 @@ extension RowTable {
             case 3: deleted = try reader.bool()
             case 4:
                 guard let fields = entity?.fields else { throw JSONReader.Unreadable() }
+                values.reserveCapacity(fields.count)
                 var index = 0
                 try reader.array { reader in
                     let value = try RowJSON.readValue(&reader)
@@ -419,16 +447,22 @@ extension RowTable {
             case 6:
                 guard let fields = entity?.fields else { throw JSONReader.Unreadable() }
                 guard try !reader.null() else { break }
+                // Sized for a stamp a field, and each group's members read into locals: a
+                // bootstrap reads some hundred thousand of them.
                 var map: [String: FieldStamp] = [:]
+                map.reserveCapacity(fields.count)
                 try reader.array { reader in
-                    var numbers: [Int64] = []
+                    var replica: UInt64 = 0, counter: UInt64 = 0, wall: Int64 = 0, logical: Int64 = 0, writer: UInt64 = 0
                     var covered: [String] = []
                     var merged: [Dot] = []
                     var part = 0
                     try reader.array { reader in
                         switch part {
-                        case 0, 1, 4: numbers.append(Int64(bitPattern: try reader.uint64()))
-                        case 2, 3: numbers.append(try reader.int64())
+                        case 0: replica = try reader.uint64()
+                        case 1: counter = try reader.uint64()
+                        case 2: wall = try reader.int64()
+                        case 3: logical = try reader.int64()
+                        case 4: writer = try reader.uint64()
                         case 5: try reader.array { reader in covered.append(try item(fields, try reader.uint64())) }
                         case 6: merged = try readPairs(&reader, replicas: replicas).map { Dot(replica: $0.0, counter: $0.1) }
                         default: throw JSONReader.Unreadable()
@@ -436,12 +470,12 @@ extension RowTable {
                         part += 1
                     }
                     guard part >= 6 else { throw JSONReader.Unreadable() }
-                    let writer = try item(writers, UInt64(bitPattern: numbers[4]))
-                    let packed = numbers[3] &+ (numbers[2] &<< 16)
+                    let author = try item(writers, writer)
+                    let packed = logical &+ (wall &<< 16)
                     guard packed >= 0 else { throw JSONReader.Unreadable() }
                     let stamp = FieldStamp(
-                        dot: Dot(replica: try item(replicas, UInt64(bitPattern: numbers[0])), counter: UInt64(bitPattern: numbers[1])),
-                        hlc: HLCTimestamp(packed: packed), wall: numbers[2], user: writer.user, device: writer.device,
+                        dot: Dot(replica: try item(replicas, replica), counter: counter),
+                        hlc: HLCTimestamp(packed: packed), wall: wall, user: author.user, device: author.device,
                         merged: merged)
                     for field in covered { map[field] = stamp }
                 }
