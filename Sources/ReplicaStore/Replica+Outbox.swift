@@ -173,13 +173,15 @@ extension Replica {
                 }
             }
             try Replica.withCaptureOff(db) {
+                // One schema for the whole loop: the prepared upserts follow its field lists.
+                let current = self.schema
                 var upserts = UpsertStatements()
                 for (entity, rowID, dot, refused) in touched {
                     guard
                         let text = try String.fetchOne(
                             db.cachedStatement(sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?"),
                             arguments: [entity, rowID]),
-                        let schema = self.schema.entity(entity)
+                        let schema = current.entity(entity)
                     else { continue }
                     let held = try WireJSON.decode(RowSnapshot.self, fromText: text)
                     // The held state settles the row once it covers our change; also when the hub

@@ -70,6 +70,19 @@ struct PostgresStoreTests {
             try hub.importRecords(records)
             _ = try hub.transferAccount("a8", to: "olga", by: "root")
             _ = try hub.transferAccount("a13", to: "olga", by: "root")
+            // A tombstone: pulls carry it, a bootstrap leaves it out. (The office pulls first:
+            // a delete counts as having seen only what was sent to its device.)
+            let office = ReplicaID("office")
+            let seen = try #require(try hub.pull(since: 0, limit: 500, scope: .all, for: office, knownSchema: 0).rows.first { $0.id == "a6" })
+            let delete = Changeset(
+                replica: office, user: "admin", device: "office", schemaVersion: CRMSchema.version,
+                changes: [
+                    Change(
+                        dot: Dot(replica: office, counter: 1), hlc: HLCTimestamp(milliseconds: clock.now),
+                        wallTime: clock.now, entity: "account", rowID: "a6", context: seen.version, operation: .delete)
+                ])
+            let answer = try hub.push(delete, as: Writer(user: "admin", device: "office", isPrivileged: true), scope: .all, homeTerritory: nil)
+            #expect(answer.outcomes.map(\.outcome) == [.applied])
         }
         let scopes = [
             ReadScope(territories: ["t0", "t3"], owners: ["olga"]),
@@ -86,6 +99,9 @@ struct PostgresStoreTests {
             let bootstraps = try hubs.map { try $0.bootstrapIDs(scope, limit: 5) }
             #expect(bootstraps[0] == bootstraps[1])
         }
+        let t0 = ReadScope(territories: ["t0"], owners: [])
+        #expect(try hubs[0].pages(t0, limit: 100).joined().contains { $0.hasPrefix("a6@") }, "the tombstone is pulled")
+        #expect(try !hubs[0].bootstrapIDs(t0, limit: 100).joined().contains { $0.hasPrefix("a6@") }, "and not bootstrapped")
         #expect(try hubs[0].pages(ReadScope(territories: ["t0", "t3"], owners: ["olga"]), limit: 4).joined().contains { $0.hasPrefix("a8@") }, "a transferred root reaches its new owner")
     }
 }
@@ -95,6 +111,7 @@ private protocol ScopedFeed {
     func addUser(_ user: UserInfo, enrollmentHash: String, expiresAt: Int64?, by actor: Actor) throws
     func importRecords(_ records: [Hub.ImportRecord], by user: String, from device: String, skipBad: Bool) throws -> Hub.ImportReport
     func transferAccount(_ id: String, to user: String, by admin: String, from device: String) throws -> RowState?
+    func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
     func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws -> PullResponse
     func bootstrap(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
         -> BootstrapResponse

@@ -225,28 +225,29 @@ struct JSONReader {
     /// Keys in ascending order (as the shared encoder, with sorted keys, and most hand writers
     /// write them) are distinct, which comparing each key with the one before proves without
     /// hashing every key of every object. From the first key that does not ascend (a page's
-    /// tail after its rows, say), the keys go into a set: those before it read again, skipping
-    /// their values, and each later one as it comes.
+    /// tail after its rows, say), the keys go into a set: those before it from the list kept
+    /// meanwhile (never read again: a value holding such objects in turn would be read again
+    /// at every level), and each later one as it comes.
     mutating func object(_ member: (inout JSONReader, String) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
         if try peek() == UInt8(ascii: "}") {
             index += 1
             return
         }
-        let start = index
-        var previous: String?
+        var ascending: [String] = []
         var seen: Set<String>?
         while true {
-            let keyStart = index
             let key = try string()
             if seen != nil {
                 guard seen!.insert(key).inserted else { throw Unreadable() }
-            } else if let previous, !(previous < key) {
-                var keys = try keys(from: start, before: keyStart)
+            } else if let previous = ascending.last, !(previous < key) {
+                var keys = Set(ascending)
                 guard keys.insert(key).inserted else { throw Unreadable() }
                 seen = keys
+                ascending = []
+            } else {
+                ascending.append(key)
             }
-            previous = key
             try expect(UInt8(ascii: ":"))
             try member(&self, key)
             switch try peek() {
@@ -257,24 +258,6 @@ struct JSONReader {
             default: throw Unreadable()
             }
         }
-    }
-
-    /// The keys of the members between `start` and `end` (an object's members already read, so
-    /// well formed and distinct), read again with their values skipped.
-    private func keys(from start: Int, before end: Int) throws -> Set<String> {
-        var scan = self
-        scan.index = start
-        var keys: Set<String> = []
-        scan.skipSpace()
-        while scan.index < end {
-            keys.insert(try scan.string())
-            try scan.expect(UInt8(ascii: ":"))
-            try scan.skipValue()
-            _ = try scan.peek()
-            scan.index += 1  // the comma
-            scan.skipSpace()
-        }
-        return keys
     }
 
     /// Reads an array, calling `element` once per element; `element` must read it.
