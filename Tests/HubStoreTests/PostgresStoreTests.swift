@@ -64,8 +64,8 @@ struct PostgresStoreTests {
                         origin: "test"))
             }
         }
-        let hubs: [any ScopedFeed] = [postgres, sqlite]
-        for hub in hubs {
+        // The same day on both stores.
+        func prepare<Storage>(_ hub: HubService<Storage>) throws {
             try hub.addUser(UserInfo(name: "olga", role: .rep, territories: ["t9"]), enrollmentHash: "o")
             try hub.importRecords(records)
             _ = try hub.transferAccount("a8", to: "olga", by: "root")
@@ -73,7 +73,7 @@ struct PostgresStoreTests {
             // A tombstone: pulls carry it, a bootstrap leaves it out. (The office pulls first:
             // a delete counts as having seen only what was sent to its device.)
             let office = ReplicaID("office")
-            let seen = try #require(try hub.pull(since: 0, limit: 500, scope: .all, for: office, knownSchema: 0).rows.first { $0.id == "a6" })
+            let seen = try #require(try hub.pull(since: 0, limit: 500, for: office).rows.first { $0.id == "a6" })
             let delete = Changeset(
                 replica: office, user: "admin", device: "office", schemaVersion: CRMSchema.version,
                 changes: [
@@ -81,9 +81,11 @@ struct PostgresStoreTests {
                         dot: Dot(replica: office, counter: 1), hlc: HLCTimestamp(milliseconds: clock.now),
                         wallTime: clock.now, entity: "account", rowID: "a6", context: seen.version, operation: .delete)
                 ])
-            let answer = try hub.push(delete, as: Writer(user: "admin", device: "office", isPrivileged: true), scope: .all, homeTerritory: nil)
+            let answer = try hub.push(delete, as: Writer(user: "admin", device: "office", isPrivileged: true))
             #expect(answer.outcomes.map(\.outcome) == [.applied])
         }
+        try prepare(postgres)
+        try prepare(sqlite)
         let scopes = [
             ReadScope(territories: ["t0", "t3"], owners: ["olga"]),
             ReadScope(territories: Set(["t1"] + (0..<300).map { "x\($0)" }), owners: Set(["olga"] + (0..<50).map { "u\($0)" })),
@@ -92,50 +94,28 @@ struct PostgresStoreTests {
             ReadScope(territories: ["nowhere"], owners: ["nobody"]),
         ]
         for scope in scopes {
-            let pages = try hubs.map { try $0.pages(scope, limit: 4) }
+            let pages = [try postgres.pages(scope, limit: 4), try sqlite.pages(scope, limit: 4)]
             #expect(pages[0] == pages[1], "\(scope.territories.count) territories, \(scope.owners.count) owners")
             let ids = pages[0].flatMap { $0 }
             #expect(Set(ids).count == ids.count, "each row once")
-            let bootstraps = try hubs.map { try $0.bootstrapIDs(scope, limit: 5) }
+            let bootstraps = [try postgres.bootstrapIDs(scope, limit: 5), try sqlite.bootstrapIDs(scope, limit: 5)]
             #expect(bootstraps[0] == bootstraps[1])
         }
         let t0 = ReadScope(territories: ["t0"], owners: [])
-        #expect(try hubs[0].pages(t0, limit: 100).joined().contains { $0.hasPrefix("a6@") }, "the tombstone is pulled")
-        #expect(try !hubs[0].bootstrapIDs(t0, limit: 100).joined().contains { $0.hasPrefix("a6@") }, "and not bootstrapped")
-        #expect(try hubs[0].pages(ReadScope(territories: ["t0", "t3"], owners: ["olga"]), limit: 4).joined().contains { $0.hasPrefix("a8@") }, "a transferred root reaches its new owner")
+        #expect(try postgres.pages(t0, limit: 100).joined().contains { $0.hasPrefix("a6@") }, "the tombstone is pulled")
+        #expect(try !postgres.bootstrapIDs(t0, limit: 100).joined().contains { $0.hasPrefix("a6@") }, "and not bootstrapped")
+        #expect(try postgres.pages(ReadScope(territories: ["t0", "t3"], owners: ["olga"]), limit: 4).joined().contains { $0.hasPrefix("a8@") }, "a transferred root reaches its new owner")
     }
 }
 
-/// What the test above asks of either store's service.
-private protocol ScopedFeed {
-    func addUser(_ user: UserInfo, enrollmentHash: String, expiresAt: Int64?, by actor: Actor) throws
-    func importRecords(_ records: [Hub.ImportRecord], by user: String, from device: String, skipBad: Bool) throws -> Hub.ImportReport
-    func transferAccount(_ id: String, to user: String, by admin: String, from device: String) throws -> RowState?
-    func push(_ changeset: Changeset, as writer: Writer, scope: ReadScope, homeTerritory: String?) throws -> PushResponse
-    func pull(since cursor: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws -> PullResponse
-    func bootstrap(snapshot: Int64?, after: Int64, limit: Int, scope: ReadScope, for reader: ReplicaID?, knownSchema: Int) throws
-        -> BootstrapResponse
-}
-
-extension ScopedFeed {
-    func addUser(_ user: UserInfo, enrollmentHash: String) throws {
-        try addUser(user, enrollmentHash: enrollmentHash, expiresAt: nil, by: .serverOperator)
-    }
-
-    func importRecords(_ records: [Hub.ImportRecord]) throws {
-        _ = try importRecords(records, by: "import", from: Actor.serverOperator.device, skipBad: false)
-    }
-
-    func transferAccount(_ id: String, to user: String, by admin: String) throws -> RowState? {
-        try transferAccount(id, to: user, by: admin, from: Actor.serverOperator.device)
-    }
-
+/// A whole pull and a whole bootstrap, page by page, on either store.
+extension HubService {
     /// Every page of a pull from the start, each as its ids with their positions.
     func pages(_ scope: ReadScope, limit: Int) throws -> [[String]] {
         var pages: [[String]] = []
         var cursor: Int64 = 0
         while true {
-            let page = try pull(since: cursor, limit: limit, scope: scope, for: nil, knownSchema: 0)
+            let page = try pull(since: cursor, limit: limit, scope: scope, for: nil)
             pages.append(page.rows.map { "\($0.id)@\($0.seq)" })
             cursor = page.cursor
             guard page.hasMore else { return pages }
@@ -147,13 +127,10 @@ extension ScopedFeed {
         var pages: [[String]] = []
         var position: (snapshot: Int64?, after: Int64) = (nil, 0)
         while true {
-            let page = try bootstrap(
-                snapshot: position.snapshot, after: position.after, limit: limit, scope: scope, for: nil, knownSchema: 0)
+            let page = try bootstrap(snapshot: position.snapshot, after: position.after, limit: limit, scope: scope, for: nil)
             pages.append(page.rows.map { "\($0.id)@\($0.seq)" })
             position = (page.snapshot, page.after)
             guard page.hasMore else { return pages }
         }
     }
 }
-
-extension HubService: ScopedFeed {}
