@@ -101,14 +101,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // The HTTP client for push / pull / bootstrap against a replica: URLSession for plain HTTP on
-        // loopback, AsyncHTTPClient for HTTPS (URLSession on Linux cannot trust a private CA).
+        // The HTTP client for push / pull / bootstrap against a replica: AsyncHTTPClient for HTTP and
+        // HTTPS (URLSession on Linux cannot trust a private CA, and spins while awaiting an answer).
         .target(
             name: "SyncClient",
             dependencies: [
                 "ReplicaStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
 

@@ -133,18 +133,22 @@ extension Replica {
             }
             var answered: [Int64] = []
             var refusedInserts: [(entity: String, rowID: String)] = []
+            // Each answer as [counter, kind, detail, seen], for one statement over all of them; the
+            // detail of an outcome repeated (most are "applied") is written once.
+            var answers = "["
+            var details: [MergeOutcome: String] = [:]
             for item in response.outcomes {
                 let counter = Int64(item.counter)
                 guard let change = pending.removeValue(forKey: counter) else { continue }
-                try db.cachedStatement(
-                    sql: """
-                        INSERT OR REPLACE INTO _outcome
-                            (counter, entity, row_id, op, field, value, kind, detail, received_at, seen)
-                        SELECT counter, entity, row_id, op, field, value, ?, ?, ?, ? FROM _outbox WHERE counter = ?
-                        """
-                ).execute(arguments: [
-                    item.outcome.kind, try WireJSON.text(item.outcome), now, item.outcome == .applied, counter,
-                ])
+                let detail: String
+                if let known = details[item.outcome] {
+                    detail = known
+                } else {
+                    detail = try WireJSON.text(item.outcome)
+                    details[item.outcome] = detail
+                }
+                if !answered.isEmpty { answers += "," }
+                answers += "[\(counter),\(RowJSON.quoted(item.outcome.kind)),\(RowJSON.quoted(detail)),\(item.outcome == .applied ? 1 : 0)]"
                 answered.append(counter)
                 var refused = false
                 if case .rejected = item.outcome { refused = true }
@@ -153,6 +157,16 @@ extension Replica {
                 // stay in the outcome, for the rep to see and enter again).
                 if refused, change.op == "insert" { refusedInserts.append((change.entity, change.rowID)) }
             }
+            answers += "]"
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO _outcome
+                        (counter, entity, row_id, op, field, value, kind, detail, received_at, seen)
+                    SELECT o.counter, o.entity, o.row_id, o.op, o.field, o.value,
+                        json_extract(a.value, '$[1]'), json_extract(a.value, '$[2]'), ?, json_extract(a.value, '$[3]')
+                    FROM json_each(?) AS a JOIN _outbox AS o ON o.counter = json_extract(a.value, '$[0]')
+                    """
+            ).execute(arguments: [now, answers])
             // The answered changes move from the outbox to the kept ones, all at once.
             let list = "[" + answered.map(String.init).joined(separator: ",") + "]"
             try db.cachedStatement(
@@ -172,11 +186,13 @@ extension Replica {
                         arguments: [rowID])
                 }
             }
+            // Rows held back are rare: most answers find none, and skip the look-ups.
+            let held = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _held_snapshot)")) ?? false
             try Replica.withCaptureOff(db) {
                 // One schema for the whole loop: the prepared upserts follow its field lists.
                 let current = self.schema
                 var upserts = UpsertStatements()
-                for (entity, rowID, dot, refused) in touched {
+                for (entity, rowID, dot, refused) in touched where held {
                     guard
                         let text = try String.fetchOne(
                             db.cachedStatement(sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?"),

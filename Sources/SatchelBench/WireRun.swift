@@ -183,7 +183,7 @@ public struct WireRun {
     /// servers, laptop i talks to server i mod n.
     func load(_ prepared: Prepared, servers: [ServerChild], rounds: Int, interval: Duration) async throws -> LoadResult {
         let transports = servers.map {
-            URLSessionTransport(baseURL: $0.url, timeout: 120, maximumConnections: prepared.loadClients.count / servers.count + 8)
+            HTTPTransport(baseURL: $0.url, timeout: 120, maximumConnections: prepared.loadClients.count / servers.count + 8)
         }
         let head = try await transports[0].send(
             TransportRequest(
@@ -219,7 +219,7 @@ public struct WireRun {
 
     static func loadClient(
         device: Device, accounts: [String], rounds: Int, interval: Duration, cursor start: Int64,
-        transport: URLSessionTransport
+        transport: HTTPTransport
     ) async -> ([Double], [Double], Int, String?) {
         var pushes: [Double] = []
         var pulls: [Double] = []

@@ -212,7 +212,7 @@ public struct World {
     private func send(_ request: TransportRequest, from index: Int) async throws -> TransportResponse {
         var request = request
         request.headers["Authorization"] = "Bearer \(credentials[index])"
-        let response = try await URLSessionTransport(baseURL: server!.url).send(request)
+        let response = try await HTTPTransport(baseURL: server!.url).send(request)
         guard response.status == 200 else {
             let error = try? WireJSON.decoder.decode(ErrorResponse.self, from: response.body).error
             throw SyncClientError.refused(error ?? ProtocolError(.internalError, "status \(response.status)"), status: response.status)

@@ -88,10 +88,9 @@ public struct SyncClient: Sendable {
         self.transport = transport ?? Self.defaultTransport(for: configuration.server)
     }
 
-    /// HTTPS (system trust store) for `https://`, URLSession for plain HTTP.
+    /// HTTP, or HTTPS verified against the system's trust store.
     static func defaultTransport(for server: URL) -> any SyncTransport {
-        if server.scheme?.lowercased() == "https", let https = try? HTTPSTransport(baseURL: server) { return https }
-        return URLSessionTransport(baseURL: server)
+        HTTPTransport(baseURL: server)
     }
 
     /// The transport for `server`: HTTPS verified against `certificateAuthority` (a PEM file)
@@ -104,14 +103,14 @@ public struct SyncClient: Sendable {
     ) throws -> any SyncTransport {
         switch server.scheme?.lowercased() {
         case "https":
-            return try HTTPSTransport(baseURL: server, certificateAuthority: certificateAuthority)
+            return try HTTPTransport(baseURL: server, certificateAuthority: certificateAuthority)
         case "http":
             guard allowsInsecureHTTP || isLoopback(server.host ?? "") else {
                 throw SyncClientError.insecure(
                     "refusing plain http:// to \(server.host ?? "?"), which is not this machine: use https://, or "
                         + "--insecure-http if you accept that anyone on the network can read and change what you sync")
             }
-            return URLSessionTransport(baseURL: server)
+            return HTTPTransport(baseURL: server)
         default:
             throw SyncClientError.insecure("the server address must start with https:// (or http:// for this machine)")
         }
@@ -129,7 +128,7 @@ public struct SyncClient: Sendable {
     public static func enroll(
         server: URL, token: String, device: String, transport: (any SyncTransport)? = nil
     ) async throws -> EnrollResponse {
-        let transport = transport ?? URLSessionTransport(baseURL: server)
+        let transport = transport ?? HTTPTransport(baseURL: server)
         let body = try WireJSON.encoder.encode(EnrollRequest(token: token, device: device))
         let response = try await transport.send(
             TransportRequest(method: "POST", path: "/v1/enroll", headers: ["Content-Type": "application/json"], body: body))
@@ -361,7 +360,7 @@ public struct SyncClient: Sendable {
         return .unreadable(status: response.status, detail: String(decoding: response.body.prefix(200), as: UTF8.self))
     }
 
-    /// The body, inflated when it is still gzip (URLSession may or may not have done it).
+    /// The body, inflated when it is gzip (the transport leaves bodies as they came).
     static func body(of response: TransportResponse) throws -> Data {
         guard response.body.starts(with: [0x1F, 0x8B]) else { return response.body }
         do {

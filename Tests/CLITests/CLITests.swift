@@ -86,6 +86,7 @@ struct CLITests {
             let sync = try bob.run(["sync"])
             #expect(sync.status != 0, "no server: sync fails, clearly")
             #expect(sync.error.hasPrefix("satchel: cannot reach"))
+            #expect(sync.error.contains("nothing answers at that address (connection refused)"), "\(sync.error)")
             #expect(sync.error.split(separator: "\n").count == 1)
         }
 

@@ -81,7 +81,7 @@ struct AttachmentTests {
         ) async throws -> TransportResponse {
             var headers = headers
             headers["Authorization"] = "Bearer \(laptop.configuration.credential)"
-            return try await URLSessionTransport(baseURL: server.url).send(
+            return try await HTTPTransport(baseURL: server.url).send(
                 TransportRequest(method: method, path: path, headers: headers, body: body))
         }
     }
@@ -259,7 +259,7 @@ struct AttachmentTests {
             // The connection drops after two chunks.
             let cut = SyncClient(
                 replica: team.ana.replica, configuration: team.ana.configuration,
-                transport: CuttingTransport(base: URLSessionTransport(baseURL: team.server.url), allowedPuts: 2))
+                transport: CuttingTransport(base: HTTPTransport(baseURL: team.server.url), allowedPuts: 2))
             do {
                 _ = try await cut.sync()
                 Issue.record("the sync should have failed when the connection dropped")

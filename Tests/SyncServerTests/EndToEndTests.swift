@@ -44,7 +44,7 @@ struct EndToEndTests {
         {
             var all = headers
             if let credential { all["Authorization"] = "Bearer \(credential)" }
-            return try await URLSessionTransport(baseURL: server.url).send(
+            return try await HTTPTransport(baseURL: server.url).send(
                 TransportRequest(method: method, path: path, headers: all, body: body))
         }
     }
@@ -420,7 +420,7 @@ struct EndToEndTests {
     @Test(arguments: Backend.available) func aLostAnswerIsRetriedAndAnsweredTheSame(backend: Backend) async throws {
         let server = try await LiveServer.start(backend: backend)
         defer { Task { await server.stop() } }
-        let flaky = FlakyTransport(base: URLSessionTransport(baseURL: server.url), dropAnswers: 1)
+        let flaky = FlakyTransport(base: HTTPTransport(baseURL: server.url), dropAnswers: 1)
         let alice = try await server.laptop("alice", role: .rep, territories: ["north"], transport: flaky)
         _ = try await alice.sync()
         try alice.replica.insert("account", values: ["name": .text("Umbrella")])
@@ -438,7 +438,7 @@ struct EndToEndTests {
         let admin = try await server.laptop("root", role: .admin)
         for n in 0..<25 { try admin.replica.insert("account", values: ["name": .text("Customer \(n)"), "territory": .text("north")]) }
         _ = try await admin.sync()
-        let cut = FlakyTransport(base: URLSessionTransport(baseURL: server.url), failAfter: 3)
+        let cut = FlakyTransport(base: HTTPTransport(baseURL: server.url), failAfter: 3)
         let alice = try await server.laptop("alice", role: .rep, territories: ["north"], transport: cut, pageSize: 4)
         // Bootstrap is interrupted after three requests; the replica keeps the pages it applied.
         await #expect(throws: SyncClientError.self) { _ = try await alice.sync() }
@@ -582,14 +582,14 @@ struct EndToEndTests {
 
 /// A transport that loses answers or fails after a number of requests, as networks do.
 final class FlakyTransport: SyncTransport, @unchecked Sendable {
-    private let base: URLSessionTransport
+    private let base: HTTPTransport
     private let lock = NSLock()
     private var armed = false
     private var toDrop: Int
     private var remaining: Int?
     private(set) var dropped = 0
 
-    init(base: URLSessionTransport, dropAnswers: Int = 0, failAfter: Int? = nil) {
+    init(base: HTTPTransport, dropAnswers: Int = 0, failAfter: Int? = nil) {
         self.base = base
         self.toDrop = dropAnswers
         self.remaining = failAfter

@@ -189,7 +189,7 @@ struct HostileCorpusTests {
         defer {
             Task { await company.server.stop() }
         }
-        let transport = URLSessionTransport(baseURL: company.server.url)
+        let transport = HTTPTransport(baseURL: company.server.url)
         var sent = 0
         for testCase in try Self.cases() {
             sent += 1

@@ -17,7 +17,7 @@ struct LimitsAndScopeTests {
         let credential = alice.configuration.credential
         for n in 0..<4 { try alice.replica.insert("account", values: ["name": .text("Customer \(n)")]) }
         let dump = try server.hub.dump()
-        let transport = URLSessionTransport(baseURL: server.url)
+        let transport = HTTPTransport(baseURL: server.url)
         func push(_ body: Data, headers: [String: String] = [:]) async throws -> (Int, ProtocolError.Code?) {
             let response = try await transport.send(
                 TransportRequest(

@@ -81,7 +81,7 @@ struct PostgresServersTests {
         configuration.attachmentChunkBytes = 64 << 10
         let cut = SyncClient(
             replica: ana.replica, configuration: configuration,
-            transport: CuttingTransport(base: URLSessionTransport(baseURL: servers.first.url), allowedPuts: 2))
+            transport: CuttingTransport(base: HTTPTransport(baseURL: servers.first.url), allowedPuts: 2))
         do {
             _ = try await cut.sync()
             Issue.record("the sync through the first server should have been cut")

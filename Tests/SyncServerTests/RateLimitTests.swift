@@ -16,7 +16,7 @@ struct RateLimitTests {
         let server = try await LiveServer.start(limits: limits)
         defer { Task { await server.stop() } }
         let alice = try await server.laptop("alice", role: .rep, territories: ["north"])
-        let transport = URLSessionTransport(baseURL: server.url)
+        let transport = HTTPTransport(baseURL: server.url)
         func pull(_ credential: String) async throws -> TransportResponse {
             try await transport.send(
                 TransportRequest(method: "GET", path: "/v1/sync/pull?since=0", headers: ["Authorization": "Bearer \(credential)"]))

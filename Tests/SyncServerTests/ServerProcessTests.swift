@@ -18,7 +18,7 @@ struct ServerProcessTests {
         let server = try ServerProcess(dataDirectory: data)
         defer { server.stop() }
 
-        let health = try await URLSessionTransport(baseURL: server.url).send(TransportRequest(method: "GET", path: "/health"))
+        let health = try await HTTPTransport(baseURL: server.url).send(TransportRequest(method: "GET", path: "/health"))
         #expect(health.status == 200)
         #expect(FileManager.default.fileExists(atPath: data + "/satchel.sqlite"))
 

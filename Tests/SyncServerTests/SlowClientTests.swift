@@ -50,7 +50,7 @@ struct SlowClientTests {
         #expect(cut, "the server kept a trickling connection open for 5 s")
 
         // An honest request on a new connection is answered.
-        let health = try await URLSessionTransport(baseURL: server.url).send(TransportRequest(method: "GET", path: "/health"))
+        let health = try await HTTPTransport(baseURL: server.url).send(TransportRequest(method: "GET", path: "/health"))
         #expect(health.status == 200)
     }
 }

@@ -84,7 +84,7 @@ enum SQLMapping {
     /// tool wrote with raw SQL is still shown (and the hub rejects it with a reason when pushed).
     static func decodeValue(_ json: String, field: FieldSchema, entity: String) throws -> FieldValue {
         do {
-            return try WireJSON.decoder.decode(FieldValue.self, from: Data(json.utf8))
+            return try WireJSON.decode(FieldValue.self, fromText: json)
         } catch {
             throw ReplicaError.corruptValue(entity: entity, field: field.name, detail: "\(error)")
         }

@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// HTTP and HTTPS through AsyncHTTPClient: the one transport of the sync client.
+///
+/// For `https://` the server's certificate is verified against the system's trust store or,
+/// when given, only against a private CA (`satchel login --ca FILE`). Timeouts are idle
+/// timeouts, as a browser's: connecting may take `timeout` (at most 10 s), and once
+/// connected a request fails only when nothing moves for `timeout` in either direction, so a
+/// large upload on a slow link is not cut off for being long.
+///
+/// URLSession was the plain-HTTP transport until 2026-12-08. On Linux it cannot be told to
+/// trust a private CA, and while a request with a body awaited its answer its event loop kept
+/// two threads busy (the socket's write source stays armed after libcurl stops asking for it),
+/// which took a core from a server on the same machine.
+public struct HTTPTransport: SyncTransport {
+    public let baseURL: URL
+    let client: HTTPClient
+
+    /// - Parameters:
+    ///   - certificateAuthority: a PEM file of the CA to trust instead of the system's (HTTPS).
+    ///   - timeout: how long a request may wait without a byte moving, in seconds.
+    ///   - maximumConnections: connections kept open to one server at once (one laptop needs
+    ///     few; a load generator sharing one transport needs many). Default 8.
+    /// - Throws: ``SyncClientError/untrusted(_:)`` when `certificateAuthority` cannot be read.
+    public init(baseURL: URL, certificateAuthority: String?, timeout: TimeInterval = 30, maximumConnections: Int? = nil)
+        throws
+    {
+        self.baseURL = baseURL
+        self.client = try Self.client(
+            Settings(
+                certificateAuthority: certificateAuthority, timeoutMS: Int64((timeout * 1000).rounded()),
+                maximumConnections: max(1, maximumConnections ?? 8)))
+    }
+
+    /// Plain HTTP, or HTTPS trusting the system's store: nothing to read, nothing to fail.
+    public init(baseURL: URL, timeout: TimeInterval = 30, maximumConnections: Int? = nil) {
+        self.baseURL = baseURL
+        // Without a CA file there is nothing that can throw.
+        self.client = try! Self.client(
+            Settings(
+                certificateAuthority: nil, timeoutMS: Int64((timeout * 1000).rounded()),
+                maximumConnections: max(1, maximumConnections ?? 8)))
+    }
+
+    struct Settings: Hashable {
+        var certificateAuthority: String?
+        var timeoutMS: Int64
+        var maximumConnections: Int
+    }
+
+    /// One client per setting for the life of the process: a process makes few (an HTTPClient
+    /// must be shut down before it is released; these never are, and they share NIO's
+    /// singleton event loops).
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var clients: [Settings: HTTPClient] = [:]
+
+    private static func client(_ settings: Settings) throws -> HTTPClient {
+        lock.lock()
+        defer { lock.unlock() }
+        if let client = clients[settings] { return client }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let certificateAuthority = settings.certificateAuthority {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(certificateAuthority)
+            } catch {
+                throw SyncClientError.untrusted("cannot read the CA certificate \(certificateAuthority) as PEM; give the file your admin sent")
+            }
+            guard !certificates.isEmpty else {
+                throw SyncClientError.untrusted("\(certificateAuthority) holds no certificate; give the file your admin sent")
+            }
+            tls.trustRoots = .certificates(certificates)
+        }
+        let idle = TimeAmount.milliseconds(settings.timeoutMS)
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.decompression = .disabled
+        configuration.timeout = .init(connect: min(idle, .seconds(10)), read: idle, write: idle)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maximumConnections)
+        // A refused connection fails the request at once: the sync client has its own retries
+        // with backoff, and a rep offline should hear so now, not after the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        clients[settings] = client
+        return client
+    }
+
+    /// The whole exchange may take this long even while bytes keep moving (the idle timeouts
+    /// above are what catch a dead connection).
+    static let backstop = TimeAmount.hours(2)
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        guard let url = URL(string: request.path, relativeTo: baseURL) else {
+            throw SyncClientError.transport("cannot form a URL from \(baseURL) and \(request.path)")
+        }
+        var outgoing = HTTPClientRequest(url: url.absoluteString)
+        outgoing.method = .init(rawValue: request.method)
+        outgoing.headers.add(name: "User-Agent", value: "satchel")
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        do {
+            let response = try await client.execute(outgoing, deadline: .now() + Self.backstop)
+            let body = try await response.body.collect(upTo: 512 << 20)
+            var headers: [String: String] = [:]
+            for header in response.headers { headers[header.name.lowercased()] = header.value }
+            return TransportResponse(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView))
+        } catch let error as NIOSSLError {
+            throw Self.untrusted(error)
+        } catch let error as BoringSSLError {
+            throw Self.untrusted(error)
+        } catch let error as SyncClientError {
+            throw error
+        } catch {
+            throw Self.failure(error, reaching: baseURL)
+        }
+    }
+
+    /// What went wrong on the way, in words: refused, timed out, cut off, or NIO's own text.
+    static func failure(_ error: any Error, reaching url: URL) -> SyncClientError {
+        let place = "cannot reach \(url.absoluteString)"
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return .transport("\(place): no answer to the connection")
+            case .readTimeout, .writeTimeout, .deadlineExceeded: return .transport("\(place): the connection went quiet")
+            case .remoteConnectionClosed: return .transport("\(place): the server closed the connection")
+            case .cancelled: return .transport("\(place): the request was cancelled")
+            default: break
+            }
+        }
+        let text = String(describing: error)
+        if text.contains("certificate") || text.contains("handshake") || text.contains("SSL") {
+            return untrusted(error)
+        }
+        if text.contains("Connection refused") || text.contains("errno: 111") {
+            return .transport("\(place): nothing answers at that address (connection refused)")
+        }
+        if let error = error as? NIOConnectionError, let dns = error.dnsAAAAError ?? error.dnsAError {
+            return .transport("\(place): the host name did not resolve (\(dns))")
+        }
+        return .transport("\(place): \(text)")
+    }
+
+    private static func untrusted(_ error: any Error) -> SyncClientError {
+        .untrusted(
+            "the server's certificate could not be verified (\(error)); if your company uses its own CA, "
+                + "log in again with 'satchel login --ca FILE'")
+    }
+}
