@@ -131,11 +131,11 @@ extension Replica {
                     pending[row[0]] = (row[1], row[2], row[3])
                 }
             }
-            var answered: [Int64] = []
             var refusedInserts: [(entity: String, rowID: String)] = []
-            // Each answer as [counter, kind, detail, seen], for one statement over all of them; the
-            // detail of an outcome repeated (most are "applied") is written once.
-            var answers = "["
+            // Each answer as [counter, kind, detail, seen]: one statement records them all, and the
+            // same list moves them from the outbox; an outcome repeated (most are "applied") is
+            // encoded once.
+            var answers: [String] = []
             var details: [MergeOutcome: String] = [:]
             for item in response.outcomes {
                 let counter = Int64(item.counter)
@@ -147,9 +147,8 @@ extension Replica {
                     detail = try WireJSON.text(item.outcome)
                     details[item.outcome] = detail
                 }
-                if !answered.isEmpty { answers += "," }
-                answers += "[\(counter),\(RowJSON.quoted(item.outcome.kind)),\(RowJSON.quoted(detail)),\(item.outcome == .applied ? 1 : 0)]"
-                answered.append(counter)
+                answers.append(
+                    "[\(counter),\(RowJSON.quoted(item.outcome.kind)),\(RowJSON.quoted(detail)),\(item.outcome == .applied ? 1 : 0)]")
                 var refused = false
                 if case .rejected = item.outcome { refused = true }
                 touched.append((change.entity, change.rowID, Dot(replica: me.replicaID, counter: item.counter), refused))
@@ -157,7 +156,7 @@ extension Replica {
                 // stay in the outcome, for the rep to see and enter again).
                 if refused, change.op == "insert" { refusedInserts.append((change.entity, change.rowID)) }
             }
-            answers += "]"
+            let list = "[" + answers.joined(separator: ",") + "]"
             try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO _outcome
@@ -166,19 +165,19 @@ extension Replica {
                         json_extract(a.value, '$[1]'), json_extract(a.value, '$[2]'), ?, json_extract(a.value, '$[3]')
                     FROM json_each(?) AS a JOIN _outbox AS o ON o.counter = json_extract(a.value, '$[0]')
                     """
-            ).execute(arguments: [now, answers])
+            ).execute(arguments: [now, list])
             // The answered changes move from the outbox to the kept ones, all at once.
-            let list = "[" + answered.map(String.init).joined(separator: ",") + "]"
             try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO _sent
                         (counter, hlc, wall, entity, row_id, op, field, value, base, context, acknowledged_at)
                     SELECT counter, hlc, wall, entity, row_id, op, field, value, base, context, ? FROM _outbox
-                    WHERE counter IN (SELECT value FROM json_each(?))
+                    WHERE counter IN (SELECT json_extract(value, '$[0]') FROM json_each(?))
                     """
             ).execute(arguments: [now, list])
-            try db.cachedStatement(sql: "DELETE FROM _outbox WHERE counter IN (SELECT value FROM json_each(?))")
-                .execute(arguments: [list])
+            try db.cachedStatement(
+                sql: "DELETE FROM _outbox WHERE counter IN (SELECT json_extract(value, '$[0]') FROM json_each(?))"
+            ).execute(arguments: [list])
             for (entityName, rowID) in refusedInserts {
                 guard let entity = schema.entity(entityName) else { continue }
                 try Replica.withCaptureOff(db) {
@@ -187,12 +186,12 @@ extension Replica {
                 }
             }
             // Rows held back are rare: most answers find none, and skip the look-ups.
-            let held = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _held_snapshot)")) ?? false
+            let anyHeld = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM _held_snapshot)")) ?? false
             try Replica.withCaptureOff(db) {
                 // One schema for the whole loop: the prepared upserts follow its field lists.
                 let current = self.schema
                 var upserts = UpsertStatements()
-                for (entity, rowID, dot, refused) in touched where held {
+                for (entity, rowID, dot, refused) in anyHeld ? touched : [] {
                     guard
                         let text = try String.fetchOne(
                             db.cachedStatement(sql: "SELECT snapshot FROM _held_snapshot WHERE entity = ? AND row_id = ?"),

@@ -36,20 +36,17 @@ public struct HTTPTransport: SyncTransport {
         throws
     {
         self.baseURL = baseURL
+        let milliseconds = Int64((timeout * 1000).rounded())
         self.settings = Settings(
-            certificateAuthority: certificateAuthority, timeoutMS: Int64((timeout * 1000).rounded()),
-            readMS: Int64((timeout * 1000).rounded()), maximumConnections: max(1, maximumConnections ?? 8))
+            certificateAuthority: certificateAuthority, timeoutMS: milliseconds, readMS: milliseconds,
+            maximumConnections: max(1, maximumConnections ?? 8))
         self.client = try Self.client(settings)
     }
 
     /// Plain HTTP, or HTTPS trusting the system's store: nothing to read, nothing to fail.
     public init(baseURL: URL, timeout: TimeInterval = 30, maximumConnections: Int? = nil) {
-        self.baseURL = baseURL
-        self.settings = Settings(
-            certificateAuthority: nil, timeoutMS: Int64((timeout * 1000).rounded()),
-            readMS: Int64((timeout * 1000).rounded()), maximumConnections: max(1, maximumConnections ?? 8))
         // Without a CA file there is nothing that can throw.
-        self.client = try! Self.client(settings)
+        try! self.init(baseURL: baseURL, certificateAuthority: nil, timeout: timeout, maximumConnections: maximumConnections)
     }
 
     struct Settings: Hashable {
@@ -62,12 +59,14 @@ public struct HTTPTransport: SyncTransport {
 
     /// The slowest upload the server waits for (a body has 120 s: 1 MiB at about 8 KiB/s).
     static let slowestUpload = 8 << 10
+    /// Bodies larger than this wait longer for their answer (``settings(forBodyOf:)``).
+    static let largeBody = 64 << 10
 
     /// The settings for a request with a body of `bytes`: past 64 KiB, the answer may start
     /// later by the time the body takes at ``slowestUpload``, rounded up to 30 s (so a
     /// process makes few clients).
     func settings(forBodyOf bytes: Int) -> Settings {
-        guard bytes > 64 << 10 else { return settings }
+        guard bytes > Self.largeBody else { return settings }
         let extra = Int64((bytes + Self.slowestUpload - 1) / Self.slowestUpload) * 1000
         var large = settings
         large.readMS = settings.timeoutMS + (extra + 29_999) / 30_000 * 30_000
@@ -129,7 +128,7 @@ public struct HTTPTransport: SyncTransport {
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
         let size = request.body?.count ?? 0
-        let client = size > 64 << 10 ? try Self.client(settings(forBodyOf: size)) : self.client
+        let client = size > Self.largeBody ? try Self.client(settings(forBodyOf: size)) : self.client
         do {
             let response = try await client.execute(outgoing, deadline: .now() + Self.backstop)
             let body = try await response.body.collect(upTo: 512 << 20)
